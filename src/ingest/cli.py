@@ -1,0 +1,40 @@
+"""The `peaceops` command line: one subcommand per pipeline stage.
+
+Subcommands live in their own modules and are imported only when invoked, so
+`peaceops --help` stays fast and a stage's heavy imports (dbt, GX, Airflow)
+cost nothing to the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click.Command
+COMMANDS: dict[str, str] = {
+    "simulate": "ingest.simulate.cli:command",
+    "serve-feeds": "ingest.feedserver.cli:command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="peaceops-data-hub")
+def main() -> None:
+    """PeaceOps Data Hub: pull agency feeds into an append-only event log,
+    build the unified warehouse, check it and publish it.
+
+    The data directory is ./data unless PEACEOPS_DATA_DIR says otherwise.
+    """
