@@ -1,0 +1,47 @@
+# Set-up is part of every target: a fresh machine needs only python3, pip and make.
+SHELL := /bin/bash
+PY_TOOLS := .tools
+UV := $(PY_TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-stamp
+
+# Never let a library phone home, and never let uv fetch a Python interpreter.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3
+
+.PHONY: demo test test-fast lint bench help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(PY_TOOLS)
+	$(PY_TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+demo: $(STAMP)  ## simulate agencies and run the pipeline on them
+	$(BIN)/python -m ingest.demo
+
+test: $(STAMP)  ## the whole test suite, slow end-to-end tests included (what CI runs)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: $(STAMP)  ## the suite without the slow end-to-end tests
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
+	$(BIN)/python -m bench

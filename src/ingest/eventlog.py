@@ -1,0 +1,396 @@
+"""The append-only event log: Hive-partitioned Parquet plus one commit record per load.
+
+Rules (DESIGN.md, "Event sourcing"):
+- A load writes its Parquet files and its quarantine file first, then commits
+  them by renaming one JSON commit record into `eventlog/_commits/`. Readers see
+  only the files that commit records name, so a load is visible whole or not at
+  all; a process killed mid-load leaves unreferenced files that the next load
+  of that feed deletes.
+- Event ids are deterministic, and an append skips ids that are already
+  committed (or already written earlier in the same load), so a rerun adds
+  nothing.
+- Files are never rewritten. Compaction writes a new file and commits it with
+  the list of files it replaces (`removes`), in one rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest.paths import eventlog_dir, quarantine_dir, state_dir
+
+COMMITS = "_commits"
+
+EVENT_COLUMNS = (
+    "event_id",
+    "agency_id",
+    "event_type",
+    "record_id",
+    "supersedes",
+    "occurred_at",
+    "recorded_at",
+    "releasability",
+    "schema_version",
+    "payload",
+    "source_ref",
+    "load_id",
+)
+EMPTY_EVENTS_SQL = """
+SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS feed_id,
+       CAST(NULL AS VARCHAR) AS agency_id, CAST(NULL AS VARCHAR) AS event_type,
+       CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS supersedes,
+       CAST(NULL AS TIMESTAMPTZ) AS occurred_at, CAST(NULL AS TIMESTAMPTZ) AS recorded_at,
+       CAST(NULL AS VARCHAR) AS releasability, CAST(NULL AS INTEGER) AS schema_version,
+       CAST(NULL AS VARCHAR) AS payload, CAST(NULL AS VARCHAR) AS source_ref,
+       CAST(NULL AS VARCHAR) AS load_id
+WHERE false
+"""
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("load_id", pa.string()),
+        ("source_ref", pa.string()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+        ("message", pa.string()),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    appended: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.read += other.read
+        self.appended += other.appended
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.appended + self.duplicates + self.quarantined
+
+
+@dataclass
+class Commit:
+    load_id: str
+    feed_id: str
+    committed_at: str
+    recorded_at: str
+    files: list[str]
+    quarantine_files: list[str]
+    removes: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    cursor: str | None = None
+    kind: str = "load"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Commit:
+        return cls(**data)
+
+
+def new_load_id(feed_id: str, now: datetime | None = None) -> str:
+    """Time-sortable and unique: commit order can be read from the ids alone."""
+    now = now or datetime.now(UTC)
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{feed_id}-{secrets.token_hex(3)}"
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session in UTC, so naive times mean UTC everywhere."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+class EventLog:
+    """The log under a data directory. Cheap to create; reads commit records on demand."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.dir = eventlog_dir(self.root)
+        self.commits_dir = self.dir / COMMITS
+        self.quarantine_dir = quarantine_dir(self.root)
+
+    # --- reading -----------------------------------------------------------
+
+    def commits(self, feed_id: str | None = None, as_of_load: str | None = None) -> list[Commit]:
+        if not self.commits_dir.exists():
+            return []
+        out = []
+        for path in sorted(self.commits_dir.glob("*.json")):
+            load_id = path.stem
+            if as_of_load is not None and load_id > as_of_load:
+                continue
+            commit = Commit.from_json(json.loads(path.read_text()))
+            if feed_id is None or commit.feed_id == feed_id:
+                out.append(commit)
+        return out
+
+    def live_files(self, feed_id: str | None = None, as_of_load: str | None = None) -> list[Path]:
+        """Event files committed (and not compacted away) as of a load, oldest first."""
+        files: dict[str, None] = {}
+        for commit in self.commits(feed_id, as_of_load):
+            for f in commit.removes:
+                files.pop(f, None)
+            for f in commit.files:
+                files[f] = None
+        return [self.dir / f for f in files]
+
+    def last_cursor(self, feed_id: str) -> str | None:
+        """The cursor the feed's last committed load ended at: the next pull starts there."""
+        cursors = [c.cursor for c in self.commits(feed_id) if c.cursor is not None]
+        return cursors[-1] if cursors else None
+
+    def committed_sources(self, feed_id: str) -> set[str]:
+        return {s["sha256"] for c in self.commits(feed_id) for s in c.sources}
+
+    def quarantine_files(self, feed_id: str | None = None) -> list[Path]:
+        return [self.quarantine_dir / f for c in self.commits(feed_id) for f in c.quarantine_files]
+
+    def relation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        feed_id: str | None = None,
+        *,
+        as_of_load: str | None = None,
+        as_of_time: datetime | None = None,
+    ) -> duckdb.DuckDBPyRelation:
+        """The committed log (or one feed) as a DuckDB relation, optionally as known at a moment."""
+        return con.sql(self.select_sql(feed_id, as_of_load=as_of_load, as_of_time=as_of_time))
+
+    def select_sql(
+        self,
+        feed_id: str | None = None,
+        *,
+        as_of_load: str | None = None,
+        as_of_time: datetime | None = None,
+    ) -> str:
+        files = self.live_files(feed_id, as_of_load)
+        if not files:
+            return EMPTY_EVENTS_SQL
+        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        cols = ", ".join(EVENT_COLUMNS)
+        sql = f"SELECT {cols}, feed_id FROM read_parquet([{listing}], hive_partitioning = true)"
+        if as_of_time is not None:
+            sql += f" WHERE recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'"
+        return sql
+
+    def dataset(self, feed_id: str | None = None, as_of_load: str | None = None):
+        """The committed log as an Arrow dataset (for engines other than DuckDB)."""
+        import pyarrow.dataset as ds
+
+        files = [str(f) for f in self.live_files(feed_id, as_of_load)]
+        return ds.dataset(
+            files, format="parquet", partitioning="hive", partition_base_dir=str(self.dir)
+        )
+
+    # --- writing -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, feed_id: str) -> Iterator[None]:
+        """One writer per feed at a time; different feeds append in parallel."""
+        locks = state_dir(self.root) / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{feed_id}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def clean_debris(self, feed_id: str) -> list[Path]:
+        """Delete files of this feed that no commit names: leftovers of killed loads.
+
+        Call only while holding the feed's lock, so no load of this feed is running.
+        """
+        keep = set(self.live_files(feed_id)) | set(self.quarantine_files(feed_id))
+        removed = []
+        for folder in (self.dir / f"feed_id={feed_id}", self.quarantine_dir / f"feed_id={feed_id}"):
+            if folder.exists():
+                for path in folder.iterdir():
+                    if path not in keep:
+                        path.unlink()
+                        removed.append(path)
+        return removed
+
+    def begin(self, feed_id: str, recorded_at: datetime | None = None) -> Load:
+        return Load(self, feed_id, recorded_at or datetime.now(UTC))
+
+
+class Load:
+    """One append: add batches, then commit once. Use as a context manager."""
+
+    def __init__(self, log: EventLog, feed_id: str, recorded_at: datetime):
+        self.log = log
+        self.feed_id = feed_id
+        self.recorded_at = recorded_at.astimezone(UTC)
+        self.load_id = new_load_id(feed_id)
+        self.counts = Counts()
+        self.files: list[str] = []
+        self.sources: list[dict[str, Any]] = []
+        self.quarantine: list[pa.Table] = []
+        self.con = connect()
+        self._lock = log.lock(feed_id)
+        self._committed_ids: str | None = None
+
+    def __enter__(self) -> Load:
+        self._lock.__enter__()
+        self.log.clean_debris(self.feed_id)
+        files = self.log.live_files(self.feed_id)
+        if files:
+            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            self.con.execute(
+                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet([{listing}])"
+            )
+        else:
+            self.con.execute("CREATE TEMP TABLE committed_ids (event_id VARCHAR)")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+        self._lock.__exit__(*exc)
+
+    @property
+    def feed_dir(self) -> Path:
+        return self.log.dir / f"feed_id={self.feed_id}"
+
+    def add(
+        self,
+        envelope_sql: str,
+        batch: Any,
+        *,
+        source: dict[str, Any],
+        rejects: pa.Table | None = None,
+    ) -> Counts:
+        """Append the events that `envelope_sql` computes over `batch` (an Arrow table).
+
+        The batch is bound as the relation `batch`; the SQL must yield the envelope
+        plus `quarantine_reason` and `quarantine_message` (see ingest.envelope).
+        `rejects` are records the decoder could not read (QUARANTINE_SCHEMA); they
+        count as read and quarantined.
+        """
+        con = self.con
+        con.register("batch", batch)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE env AS {envelope_sql}",
+                {"recorded_at": self.recorded_at},
+            )
+        finally:
+            con.unregister("batch")
+        counts = Counts()
+        counts.read = con.sql("SELECT count(*) FROM env").fetchall()[0][0]
+        bad = con.sql(
+            "SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
+            "quarantine_message AS message, CAST($t AS TIMESTAMPTZ) AS quarantined_at "
+            "FROM env WHERE quarantine_reason IS NOT NULL",
+            params={"t": self.recorded_at},
+        ).to_arrow_table()
+        counts.quarantined = bad.num_rows
+        if bad.num_rows:
+            self.quarantine.append(bad.cast(QUARANTINE_SCHEMA))
+        if rejects is not None and rejects.num_rows:
+            counts.read += rejects.num_rows
+            counts.quarantined += rejects.num_rows
+            self.quarantine.append(rejects.cast(QUARANTINE_SCHEMA))
+        self.feed_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{self.load_id}-{len(self.files)}.parquet"
+        target = self.feed_dir / name
+        cols = ", ".join(EVENT_COLUMNS)
+        written = con.sql(
+            f"""COPY (
+                SELECT {cols} FROM env
+                WHERE quarantine_reason IS NULL
+                  AND event_id NOT IN (SELECT event_id FROM committed_ids)
+                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_ref) = 1
+            ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"""
+        ).fetchall()[0][0]
+        counts.appended = written
+        counts.duplicates = counts.read - counts.quarantined - written
+        if written:
+            con.execute(f"INSERT INTO committed_ids SELECT event_id FROM read_parquet('{target}')")
+            self.files.append(f"feed_id={self.feed_id}/{name}")
+        else:
+            target.unlink()
+        con.execute("DROP TABLE env")
+        self.counts.add(counts)
+        self.sources.append({**source, **asdict(counts)})
+        return counts
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files or self.quarantine or self.sources)
+
+    def commit(self, cursor: str | None = None) -> Commit | None:
+        """Make the load visible: one atomic rename of its commit record.
+
+        A load that brought nothing new (no events, no quarantine, no new source)
+        commits nothing: a rerun is a no-op.
+        """
+        if not self.changed and cursor == self.log.last_cursor(self.feed_id):
+            return None
+        quarantine_files = []
+        if self.quarantine:
+            qdir = self.log.quarantine_dir / f"feed_id={self.feed_id}"
+            qdir.mkdir(parents=True, exist_ok=True)
+            table = pa.concat_tables([t.cast(QUARANTINE_SCHEMA) for t in self.quarantine])
+            pq.write_table(table, qdir / f"{self.load_id}.parquet", compression="zstd")
+            quarantine_files.append(f"feed_id={self.feed_id}/{self.load_id}.parquet")
+        for f in self.files:
+            with open(self.log.dir / f, "rb") as fh:
+                os.fsync(fh.fileno())
+        commit = Commit(
+            load_id=self.load_id,
+            feed_id=self.feed_id,
+            committed_at=datetime.now(UTC).isoformat(),
+            recorded_at=self.recorded_at.isoformat(),
+            files=self.files,
+            quarantine_files=quarantine_files,
+            sources=self.sources,
+            counts=asdict(self.counts),
+            cursor=cursor,
+        )
+        if not self.counts.reconciles:
+            raise AssertionError(f"load {self.load_id} does not reconcile: {self.counts}")
+        self.log.commits_dir.mkdir(parents=True, exist_ok=True)
+        _fsync_write(
+            self.log.commits_dir / f"{self.load_id}.json",
+            json.dumps(asdict(commit), indent=1).encode(),
+        )
+        _fsync_dir(self.log.commits_dir)
+        return commit

@@ -1,0 +1,26 @@
+"""Landing: raw bytes as pulled, stored once, named by their sha256 (DESIGN.md rule 6)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from ingest.paths import landing_dir
+
+
+def land(root: Path, feed_id: str, data: bytes) -> tuple[str, Path]:
+    """Store `data` under landing/<feed_id>/<sha256>; the same bytes are stored once."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder = landing_dir(root) / feed_id
+    path = folder / digest
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{digest}.{secrets.token_hex(4)}.part"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    return digest, path

@@ -1,0 +1,45 @@
+"""Shared test helpers: a small feed definition and batches built in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingest.registry import Feed, parse_registry
+
+TEST_FEED_YAML = """
+feeds:
+  - id: test.reports
+    agency: test
+    kind: file_drop
+    format: csv
+    location: inbox/test.reports
+    schedule: "@daily"
+    releasability: partners
+    schema_version: 1
+    mapping:
+      record_id: [id]
+      occurred_at: {fields: [when], format: iso}
+      supersedes: [replaces]
+      retraction: {field: status, values: [retracted]}
+      event_types: {reported: test.reported, corrected: test.corrected, retracted: test.retracted}
+"""
+
+
+def make_feed(root: Path) -> Feed:
+    return parse_registry(TEST_FEED_YAML, {}, root)[0]
+
+
+def batch(rows: list[dict[str, str | None]], columns: tuple[str, ...] | None = None) -> pa.Table:
+    """A decoded batch: string columns plus `_pos`, as the decoders give them."""
+    columns = columns or ("id", "when", "replaces", "status", "text")
+    data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
+    data["_pos"] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
+    return pa.table(data)
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Feed:
+    return make_feed(tmp_path)
