@@ -13,6 +13,8 @@ import click
 
 # name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {
+    "ingest": "ingest.commands.ingest:command",
+    "compact": "ingest.commands.compact:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

@@ -130,6 +130,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session in UTC, so naive times mean UTC everywhere."""
     con = duckdb.connect()
@@ -161,10 +165,10 @@ class EventLog:
                 out.append(commit)
         return out
 
-    def live_files(self, feed_id: str | None = None, as_of_load: str | None = None) -> list[Path]:
-        """Event files committed (and not compacted away) as of a load, oldest first."""
+    def live_files(self, feed_id: str | None = None) -> list[Path]:
+        """Event files committed and not compacted away, oldest first."""
         files: dict[str, None] = {}
-        for commit in self.commits(feed_id, as_of_load):
+        for commit in self.commits(feed_id):
             for f in commit.removes:
                 files.pop(f, None)
             for f in commit.files:
@@ -200,21 +204,27 @@ class EventLog:
         as_of_load: str | None = None,
         as_of_time: datetime | None = None,
     ) -> str:
-        files = self.live_files(feed_id, as_of_load)
+        files = self.live_files(feed_id)
         if not files:
             return EMPTY_EVENTS_SQL
-        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         cols = ", ".join(EVENT_COLUMNS)
-        sql = f"SELECT {cols}, feed_id FROM read_parquet([{listing}], hive_partitioning = true)"
+        sql = (
+            f"SELECT {cols}, feed_id FROM read_parquet({sql_list(files)}, hive_partitioning = true)"
+        )
+        # As-of filters work on the rows, not the files: compaction merges files
+        # across loads but keeps every row's load_id and recorded_at.
+        where = []
+        if as_of_load is not None:
+            where.append("load_id <= " + sql_list([as_of_load])[1:-1])
         if as_of_time is not None:
-            sql += f" WHERE recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'"
-        return sql
+            where.append(f"recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'")
+        return sql + (" WHERE " + " AND ".join(where) if where else "")
 
-    def dataset(self, feed_id: str | None = None, as_of_load: str | None = None):
+    def dataset(self, feed_id: str | None = None):
         """The committed log as an Arrow dataset (for engines other than DuckDB)."""
         import pyarrow.dataset as ds
 
-        files = [str(f) for f in self.live_files(feed_id, as_of_load)]
+        files = [str(f) for f in self.live_files(feed_id)]
         return ds.dataset(
             files, format="parquet", partitioning="hive", partition_base_dir=str(self.dir)
         )
@@ -250,6 +260,55 @@ class EventLog:
 
     def begin(self, feed_id: str, recorded_at: datetime | None = None) -> Load:
         return Load(self, feed_id, recorded_at or datetime.now(UTC))
+
+    def compact(self, feed_id: str, min_files: int = 2) -> Commit | None:
+        """Merge a feed's live files into one: same rows, same ids, one atomic commit.
+
+        The replaced files are deleted only after the commit; if the process dies
+        in between, the next load's debris cleaning deletes them.
+        """
+        with self.lock(feed_id):
+            self.clean_debris(feed_id)
+            files = self.live_files(feed_id)
+            if len(files) < min_files:
+                return None
+            load_id = new_load_id(feed_id)
+            name = f"{load_id}-0.parquet"
+            target = self.dir / f"feed_id={feed_id}" / name
+            con = connect()
+            try:
+                con.execute(
+                    f"COPY (SELECT {', '.join(EVENT_COLUMNS)} FROM read_parquet({sql_list(files)}) "
+                    f"ORDER BY load_id, event_id) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+                )
+            finally:
+                con.close()
+            with open(target, "rb") as fh:
+                os.fsync(fh.fileno())
+            now = datetime.now(UTC).isoformat()
+            commit = Commit(
+                load_id=load_id,
+                feed_id=feed_id,
+                committed_at=now,
+                recorded_at=now,
+                files=[f"feed_id={feed_id}/{name}"],
+                quarantine_files=[],
+                removes=[str(f.relative_to(self.dir)) for f in files],
+                counts={"read": 0, "appended": 0, "duplicates": 0, "quarantined": 0},
+                kind="compaction",
+            )
+            self._write_commit(commit)
+            for f in files:
+                f.unlink()
+            return commit
+
+    def _write_commit(self, commit: Commit) -> None:
+        self.commits_dir.mkdir(parents=True, exist_ok=True)
+        _fsync_write(
+            self.commits_dir / f"{commit.load_id}.json",
+            json.dumps(asdict(commit), indent=1).encode(),
+        )
+        _fsync_dir(self.commits_dir)
 
 
 class Load:
@@ -387,10 +446,5 @@ class Load:
         )
         if not self.counts.reconciles:
             raise AssertionError(f"load {self.load_id} does not reconcile: {self.counts}")
-        self.log.commits_dir.mkdir(parents=True, exist_ok=True)
-        _fsync_write(
-            self.log.commits_dir / f"{self.load_id}.json",
-            json.dumps(asdict(commit), indent=1).encode(),
-        )
-        _fsync_dir(self.log.commits_dir)
+        self.log._write_commit(commit)
         return commit

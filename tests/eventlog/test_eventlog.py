@@ -169,3 +169,25 @@ def test_commit_refuses_counts_that_do_not_reconcile(tmp_path: Path, feed: Feed)
         with pytest.raises(AssertionError, match="does not reconcile"):
             load.commit()
     assert log.commits() == []
+
+
+def test_compaction_keeps_every_event_and_as_of_reads(tmp_path: Path, feed: Feed):
+    log = EventLog(tmp_path)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    _, first = append(log, feed, [{"id": "A", "when": "2026-10-30"}], t0)
+    append(log, feed, [{"id": "B", "when": "2026-10-31"}], t0 + timedelta(days=1))
+    append(log, feed, [{"id": "C", "when": "2026-10-31"}], t0 + timedelta(days=2))
+    con = connect()
+    before = con.sql(f"SELECT * FROM ({log.select_sql()}) ORDER BY event_id").fetchall()
+    commit = log.compact(feed.id)
+    assert commit is not None and len(commit.removes) == 3
+    assert len(log.live_files(feed.id)) == 1
+    assert con.sql(f"SELECT * FROM ({log.select_sql()}) ORDER BY event_id").fetchall() == before
+    assert [r[0] for r in events(log, as_of_load=first.load_id)] == ["A"]
+    assert [r[0] for r in events(log, as_of_time=t0 + timedelta(hours=30))] == ["A", "B"]
+    # Appending after compaction still skips what is committed.
+    counts, _ = append(
+        log, feed, [{"id": "A", "when": "2026-10-30"}, {"id": "D", "when": "2026-11-01"}]
+    )
+    assert (counts.appended, counts.duplicates) == (1, 1)
+    assert log.compact(feed.id, min_files=5) is None
