@@ -15,6 +15,7 @@ import click
 COMMANDS: dict[str, str] = {
     "ingest": "ingest.commands.ingest:command",
     "compact": "ingest.commands.compact:command",
+    "events": "ingest.commands.events:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

@@ -1,0 +1,102 @@
+"""Ingest throughput against DuckDB's own CSV -> Parquet copy of the same file.
+
+The floor is `COPY (SELECT * FROM read_csv(f, all_varchar=true)) TO 'x.parquet'`;
+the ingest path is everything `peaceops ingest` does to a dropped file: land the
+bytes (sha256, fsync), decode, compute envelopes in SQL, de-duplicate against
+the committed log, write Parquet, commit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from bench.common import Row, best_of, timer
+
+FEED_YAML = """
+feeds:
+  - id: bench.reports
+    agency: bench
+    kind: file_drop
+    format: csv
+    location: inbox
+    schedule: "@daily"
+    releasability: partners
+    schema_version: 1
+    mapping:
+      record_id: [report_id]
+      occurred_at: {fields: [reported], format: dayfirst, patterns: ["%d/%m/%Y %H:%M"]}
+      supersedes: [replaces]
+      event_types: {reported: r.reported, corrected: r.corrected, retracted: r.retracted}
+"""
+
+
+def make_csv(path: Path, rows: int) -> None:
+    """A 15-column CSV shaped like an agency export (~200 bytes a row)."""
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (
+        SELECT 'R-' || i AS report_id,
+            strftime(TIMESTAMP '2026-01-01' + to_minutes(i % 500000), '%d/%m/%Y %H:%M') AS reported,
+            CASE WHEN i % 50 = 0 THEN 'R-' || (i - 1) END AS replaces,
+            'CR0' || (i % 6 + 1) AS admin1, 'CR0' || (i % 6 + 1) || lpad((i % 9 + 1)::VARCHAR, 2, '0') AS admin2,
+            round(1 + (i % 3000) / 1000.0, 5)::VARCHAR AS lat, round(30.5 + (i % 5000) / 1000.0, 5)::VARCHAR AS lon,
+            (ARRAY['Food Security','Health','WASH','Shelter','Protection'])[i % 5 + 1] AS sector,
+            (i % 997)::VARCHAR AS quantity, 'kg' AS unit, (i % 300)::VARCHAR AS reached,
+            'ORG-' || (i % 40) AS org, md5(i::VARCHAR) AS ref, 'delivered to site ' || (i % 211) AS note,
+            CASE WHEN i % 3 = 0 THEN 'verified' ELSE 'reported' END AS status
+        FROM range({rows}) t(i)) TO '{path}' (HEADER)"""
+    )
+
+
+def floor_copy(csv: Path, out: Path) -> None:
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{out}' (FORMAT parquet)"
+    )
+    con.close()
+
+
+def ingest_once(csv: Path, root: Path) -> int:
+    from ingest.eventlog import EventLog
+    from ingest.pipeline import add_payload
+    from ingest.registry import parse_registry
+
+    feed = parse_registry(FEED_YAML, {}, root)[0]
+    with EventLog(root).begin(feed.id) as load:
+        counts = add_payload(load, feed, csv.name, csv.read_bytes(), "csv")
+        load.commit()
+    assert counts.reconciles
+    return counts.appended
+
+
+def run(rows: int, repeats: int = 3) -> list[Row]:
+    work = Path(tempfile.mkdtemp(prefix="peaceops-bench-"))
+    try:
+        csv = work / "reports.csv"
+        make_csv(csv, rows)
+        size_mb = csv.stat().st_size / 1e6
+        floor = best_of(repeats, lambda: floor_copy(csv, work / "floor.parquet"))
+        times = []
+        for i in range(repeats):
+            root = work / f"log{i}"
+            with timer() as t:
+                appended = ingest_once(csv, root)
+            times.append(t["seconds"])
+            assert appended == rows
+            shutil.rmtree(root)
+        best = min(times)
+        return [
+            Row(
+                "ingest",
+                f"{rows / 1e6:g}M rows CSV ({size_mb:.0f} MB)",
+                best,
+                floor,
+                {"rows_per_s": f"{rows / best:,.0f}", "target_ratio": 2.0},
+            )
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
