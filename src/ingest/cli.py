@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest.commands.ingest:command",
     "compact": "ingest.commands.compact:command",
     "events": "ingest.commands.events:command",
+    "status": "ingest.commands.status:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

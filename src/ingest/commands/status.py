@@ -1,0 +1,79 @@
+"""`peaceops status`: feed freshness, quarantine counts and the published version."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    hours = seconds / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def command(as_json: bool) -> None:
+    """Show each feed's last pull, last event, lag against its schedule and
+    quarantine count, and the current published version with its gate result.
+
+    A feed is stale when its last successful pull is older than two schedule
+    intervals. Exit code 0 even when feeds are stale: this command reports.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest.paths import data_dir
+    from ingest.registry import RegistryError, load_registry
+    from ingest.status import status
+
+    root = data_dir()
+    try:
+        feeds = load_registry(data_dir=root)
+    except RegistryError as err:
+        raise click.ClickException(str(err)) from None
+    report = status(root, feeds)
+    if as_json:
+        click.echo(json.dumps(report, indent=1, default=str))
+        return
+    table = Table(title=f"feeds ({root})")
+    for col in (
+        "feed",
+        "schedule",
+        "last pull",
+        "last events learnt",
+        "lag",
+        "events",
+        "quarantined",
+        "state",
+    ):
+        table.add_column(col)
+    for f in report["feeds"]:
+        if f["last_pull_ok"] is False:
+            state = f"[red]failing[/]: {f['last_error']}"
+        else:
+            state = "[yellow]stale[/]" if f["is_stale"] else "[green]fresh[/]"
+        table.add_row(
+            f["feed_id"],
+            f["schedule"],
+            (f["last_pull_at"] or "never")[:19],
+            (f["last_event_recorded_at"] or "-")[:19],
+            _age(f["lag_seconds"]),
+            f"{f['events']:,}",
+            f"{f['quarantined']:,}",
+            state,
+        )
+    console = Console()
+    console.print(table)
+    pub = report["published"]
+    if pub is None:
+        console.print("published: [yellow]nothing published yet[/]")
+    else:
+        gate = pub.get("gate", {})
+        verdict = "passed" if gate.get("success", gate.get("passed")) else "see manifest"
+        console.print(
+            f"published: version {pub.get('version')} as of {pub.get('as_of')} (gate {verdict})"
+        )

@@ -1,0 +1,116 @@
+"""Feed freshness and the published version, for `peaceops status` and the warehouse DAG.
+
+Pure functions over what the log and the state files already say: commit
+records (the truth about loads), the last pull attempt per feed
+(`state/pulls/<feed>.json`), and `published/current/manifest.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from croniter import croniter
+
+from ingest.eventlog import Commit, EventLog
+from ingest.paths import state_dir
+from ingest.registry import Feed
+
+PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+}
+# A feed is stale when its last successful pull is older than this many intervals.
+STALE_AFTER_INTERVALS = 2
+
+
+def schedule_interval(schedule: str, now: datetime) -> timedelta:
+    """The time between two scheduled pulls around `now`."""
+    expr = PRESETS.get(schedule, schedule)
+    prev = croniter(expr, now).get_prev(datetime)
+    return croniter(expr, prev).get_next(datetime) - prev
+
+
+@dataclass
+class FeedStatus:
+    feed_id: str
+    agency_id: str
+    schedule: str
+    last_pull_at: str | None
+    last_pull_ok: bool | None
+    last_error: str | None
+    last_load_id: str | None
+    last_load_at: str | None
+    last_event_recorded_at: str | None
+    events: int
+    quarantined: int
+    lag_seconds: float | None
+    interval_seconds: float
+    is_stale: bool
+
+
+def feed_status(
+    feed: Feed, commits: list[Commit], pull: dict[str, Any] | None, now: datetime
+) -> FeedStatus:
+    """Freshness of one feed. Lag is the time since the last successful pull beyond one interval."""
+    loads = [c for c in commits if c.kind == "load"]
+    interval = schedule_interval(feed.schedule, now)
+    with_events = [c for c in loads if c.counts.get("appended", 0) > 0]
+    last_ok = None
+    if pull and pull.get("ok"):
+        last_ok = datetime.fromisoformat(pull["finished_at"])
+    elif loads:
+        last_ok = datetime.fromisoformat(loads[-1].committed_at)
+    lag = None if last_ok is None else max(0.0, (now - last_ok - interval).total_seconds())
+    stale = last_ok is None or now - last_ok > STALE_AFTER_INTERVALS * interval
+    return FeedStatus(
+        feed_id=feed.id,
+        agency_id=feed.agency,
+        schedule=feed.schedule,
+        last_pull_at=pull.get("finished_at") if pull else None,
+        last_pull_ok=pull.get("ok") if pull else None,
+        last_error=pull.get("error") if pull else None,
+        last_load_id=loads[-1].load_id if loads else None,
+        last_load_at=loads[-1].committed_at if loads else None,
+        last_event_recorded_at=with_events[-1].recorded_at if with_events else None,
+        events=sum(c.counts.get("appended", 0) for c in loads),
+        quarantined=sum(c.counts.get("quarantined", 0) for c in loads),
+        lag_seconds=lag,
+        interval_seconds=interval.total_seconds(),
+        is_stale=stale,
+    )
+
+
+def read_pull(root: Path, feed_id: str) -> dict[str, Any] | None:
+    path = state_dir(root) / "pulls" / f"{feed_id}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def published(root: Path) -> dict[str, Any] | None:
+    """The manifest of the current published version, if any."""
+    manifest = root / "published" / "current" / "manifest.json"
+    return json.loads(manifest.read_text()) if manifest.exists() else None
+
+
+def status(root: Path, feeds: list[Feed], now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    log = EventLog(root)
+    commits = log.commits()
+    return {
+        "generated_at": now.isoformat(),
+        "data_dir": str(root),
+        "feeds": [
+            asdict(
+                feed_status(
+                    f, [c for c in commits if c.feed_id == f.id], read_pull(root, f.id), now
+                )
+            )
+            for f in feeds
+        ],
+        "published": published(root),
+    }
