@@ -97,11 +97,22 @@ def envelope_sql(
     SQL serves a replay with a simulated clock.
     """
     m = feed.mapping
-    payload_cols = [c for c in columns if c != POS]
+    payload_cols = sorted(c for c in columns if c != POS)
     payload = (
         "to_json(struct_pack(" + ", ".join(f"{ident(c)} := {ident(c)}" for c in payload_cols) + "))"
         if payload_cols
         else "'{}'"
+    )
+    # The content hash sees only the fields that have a value, in name order: the same
+    # record sent in two files whose other records have other columns (JSON records
+    # with optional keys) or a different column order has one content, hence one id.
+    # concat_ws skips the NULL pairs; cheaper by far than a JSON object without nulls.
+    content = (
+        "concat_ws(chr(31), "
+        + ", ".join(f"{literal(c)} || chr(30) || {ident(c)}" for c in payload_cols)
+        + ")"
+        if payload_cols
+        else "''"
     )
     record_id = first_present(m.record_id, columns)
     supersedes = first_present(m.supersedes, columns) if m.supersedes else "CAST(NULL AS VARCHAR)"
@@ -126,7 +137,7 @@ def envelope_sql(
     pos = ident(POS) if POS in columns else "CAST(NULL AS VARCHAR)"
     return f"""
     SELECT
-        substr(sha256({literal(feed.id)} || chr(31) || record_id || chr(31) || sha256(payload)), 1, 32)
+        substr(sha256({literal(feed.id)} || chr(31) || record_id || chr(31) || sha256(content)), 1, 32)
             AS event_id,
         {literal(feed.id)} AS feed_id,
         {literal(feed.agency)} AS agency_id,
@@ -157,6 +168,7 @@ def envelope_sql(
             {time_text} AS time_text,
             {releasability} AS releasability,
             {payload} AS payload,
+            {content} AS content,
             {pos} AS pos
         FROM {relation}
     )

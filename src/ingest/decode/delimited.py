@@ -1,0 +1,74 @@
+"""Delimited text (CSV, semicolon CSV, TSV): pyarrow's multi-threaded reader, all columns text."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ingest.decode.model import POS, Decoded, Reject, unique_names
+from ingest.decode.text import to_utf8
+
+DELIMITERS = (",", ";", "\t", "|")
+# Large blocks let a single huge cell (a pasted report) sit inside one block;
+# pyarrow cannot parse a row that straddles more than one block.
+BLOCK_SIZE = 1 << 26
+
+
+def sniff_delimiter(header: str) -> str:
+    """The candidate delimiter that splits the header line into most fields."""
+    counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+
+
+def first_row(data: bytes, delimiter: str | None) -> tuple[list[str], int, str]:
+    """The header row, how many physical lines it spans, and the delimiter."""
+    head = data[: 1 << 20].decode("utf-8", "replace")
+    first_line = head.splitlines()[0] if head else ""
+    delim = delimiter or sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delim)
+    header = next(reader, [])
+    # A quoted header cell may hold line breaks: pyarrow skips physical lines.
+    lines = 1 + sum(cell.count("\n") for cell in header)
+    return header, lines, delim
+
+
+def decode_csv(data: bytes, options: Mapping[str, Any]) -> Decoded:
+    utf8, encoding = to_utf8(data, options.get("encoding"))
+    if not utf8.strip():
+        return Decoded(pa.table({POS: pa.array([], pa.string())}), [], encoding)
+    header, header_lines, delim = first_row(utf8, options.get("delimiter"))
+    names = unique_names(header)
+    rejects: list[Reject] = []
+
+    def invalid(row: pacsv.InvalidRow) -> str:
+        rejects.append(
+            Reject(
+                pos=f"bad_row={len(rejects) + 1}",
+                raw=row.text,
+                reason="ragged_row",
+                message=f"{row.actual_columns} fields where the header has {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(utf8),
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=header_lines, block_size=BLOCK_SIZE
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delim, newlines_in_values=True, invalid_row_handler=invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    positions = pa.array([f"row={i}" for i in range(1, table.num_rows + 1)], pa.string())
+    return Decoded(table.append_column(POS, positions), rejects, encoding)
