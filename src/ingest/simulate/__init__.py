@@ -1,0 +1,97 @@
+"""The scenario simulator: seven agencies reporting on one fictional country, Carana.
+
+`simulate()` writes, deterministically from the seed, the gazetteer, the ground
+truth, every feed's files (with the faults real feeds have, see docs/feeds.md)
+and a manifest whose counts the ingest tests reconcile against.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ingest.simulate import deliveries, incidents, patrols
+from ingest.simulate.formats import Scenario
+from ingest.simulate.gazetteer import Gazetteer, build_gazetteer
+from ingest.simulate.incidents import FeedOutput
+from ingest.simulate.truth import Truth, generate
+
+__all__ = ["FEEDS", "simulate"]
+
+FeedFn = Callable[[Truth, Gazetteer, np.random.Generator, Scenario], FeedOutput]
+
+# Order matters: `agencies=N` keeps the first N.
+FEEDS: dict[str, FeedFn] = {
+    "unmic.sitreps": incidents.unmic,
+    "forcar.patrols": patrols.forcar,
+    "ncbatt.patrols": patrols.ncbatt,
+    "ocha.deliveries": deliveries.ocha,
+    "fap.distributions": deliveries.fap,
+    "moi.incidents": incidents.moi,
+    "cpn.incidents": incidents.cpn,
+}
+# What simulate() owns under `out` and wipes before writing.
+OWNED = ("gazetteer", "truth", "api", "inbox", "manifest.json")
+
+
+def _wipe(out: Path) -> None:
+    for name in OWNED:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def simulate(
+    out: Path,
+    seed: int = 7,
+    days: int = 30,
+    *,
+    scale: float = 1.0,
+    agencies: int | None = None,
+    start: str = "2026-10-01",
+) -> dict:
+    """Write the whole scenario under `out` and return (and write) its manifest."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _wipe(out)
+    sc = Scenario(out=out, start=np.datetime64(start, "s"), days=days)
+    gaz = build_gazetteer()
+    gaz.write(out / "gazetteer")
+    # Independent streams: the truth does not change with the number of agencies, and
+    # each feed's faults do not depend on which other feeds were generated.
+    truth = generate(np.random.default_rng([seed, 0]), gaz, sc.start, days, scale)
+    truth.write(out / "truth")
+    chosen = list(FEEDS.items())[: agencies if agencies is not None else len(FEEDS)]
+    feeds: dict[str, dict[str, int]] = {}
+    all_links = []
+    for k, (feed_id, fn) in enumerate(FEEDS.items(), start=1):
+        if (feed_id, fn) not in chosen:
+            continue
+        result = fn(truth, gaz, np.random.default_rng([seed, k]), sc)
+        feeds[feed_id] = {
+            "records": len(result.frame),
+            "duplicates": int(result.frame["_dup"].sum()),
+            "quarantined": int(result.frame["_quarantine"].sum()),
+            "files": result.files,
+        }
+        all_links.append(result.links)
+    links = (
+        pd.concat(all_links, ignore_index=True)
+        if all_links
+        else pd.DataFrame(columns=["feed_id", "record_id", "truth_kind", "truth_id"], dtype=str)
+    )
+    links.to_parquet(out / "truth" / "report_links.parquet", index=False)
+    manifest = {"seed": seed, "start": start, "days": days, "scale": scale, "feeds": feeds}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
