@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "compact": "ingest.commands.compact:command",
     "events": "ingest.commands.events:command",
     "status": "ingest.commands.status:command",
+    "build": "ingest.commands.build:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

@@ -85,57 +85,138 @@ def create_eventlog_views(
 
 
 @dataclass
+class NodeResult:
+    """One dbt node as it finished: what the progress callback receives."""
+
+    unique_id: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str | None = None
+    failures: int | None = None
+
+
+@dataclass
 class BuildResult:
     ok: bool
     as_of: str
     invocation_id: str | None = None
     failures: list[str] = field(default_factory=list)
     nodes: int = 0
+    seconds: float = 0.0
+    steps: list[str] = field(default_factory=list)
 
 
-NodeCallback = Callable[[str, str, float], None]
+NodeCallback = Callable[[NodeResult], None]
+FAILED = ("error", "fail", "runtime error")
 
 
 def dbt_env(root: Path) -> dict[str, str]:
-    return {"PEACEOPS_WAREHOUSE": str(warehouse_path(root)), "PEACEOPS_DATA_DIR": str(root)}
+    return {
+        "PEACEOPS_WAREHOUSE": str(warehouse_path(root)),
+        "PEACEOPS_DATA_DIR": str(root),
+        # Never phone home, whatever the caller's environment says.
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
 
 
-def run_dbt(
-    args: list[str], root: Path, on_node: NodeCallback | None = None
-) -> tuple[bool, str | None, list[str], int]:
-    """Run one dbt command in-process; returns (ok, invocation id, failures, nodes)."""
+@dataclass
+class DbtRun:
+    ok: bool
+    invocation_id: str | None
+    failures: list[str]
+    nodes: int
+
+
+def run_dbt(args: list[str], root: Path, on_node: NodeCallback | None = None) -> DbtRun:
+    """Run one dbt command in-process (dbtRunner) against the warehouse of `root`.
+
+    `on_node` is called once per finished node (model, seed, test, ...), in the
+    order dbt finishes them.
+    """
     import os
 
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_env(root))
-    failures: list[str] = []
+    env = dbt_env(root)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    invocation: list[str] = []
 
     def callback(event) -> None:  # dbt's EventMsg
-        name = event.info.name
-        if name == "NodeFinished" and on_node is not None:
-            node = event.data.node_info
-            on_node(node.unique_id, node.node_status, 0.0)
-
-    runner = dbtRunner(callbacks=[callback])
-    result = runner.invoke(
-        [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
-    )
-    invocation = None
-    nodes = 0
-    if result.result is not None and hasattr(result.result, "results"):
-        nodes = len(result.result.results)
-        for r in result.result.results:
-            if str(r.status) in ("error", "fail", "runtime error"):
-                failures.append(f"{r.node.unique_id}: {r.message}")
-        invocation = (
-            getattr(result.result.args, "invocation_id", None)
-            if hasattr(result.result, "args")
-            else None
+        if not invocation and getattr(event.info, "invocation_id", None):
+            invocation.append(event.info.invocation_id)
+        if on_node is None or event.info.name != "NodeFinished":
+            return
+        node = event.data.node_info
+        run = event.data.run_result
+        on_node(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=node.resource_type,
+                status=run.status or node.node_status,
+                seconds=float(run.execution_time or 0.0),
+                message=run.message or None,
+                failures=run.num_failures if run.num_failures else None,
+            )
         )
+
+    try:
+        runner = dbtRunner(callbacks=[callback])
+        result = runner.invoke(
+            [
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--quiet",
+                "--no-send-anonymous-usage-stats",
+            ]
+        )
+    finally:
+        _close_duckdb()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    failures: list[str] = []
+    nodes = 0
+    res = result.result
+    if res is not None and hasattr(res, "results"):
+        nodes = len(res.results)
+        for r in res.results:
+            if str(r.status) in FAILED:
+                failures.append(f"{r.node.unique_id}: {r.status}: {r.message}")
+        metadata = getattr(res, "metadata", None)
+        if metadata is not None and getattr(metadata, "invocation_id", None):
+            invocation[:0] = [metadata.invocation_id]
     if result.exception is not None:
         failures.append(f"dbt {args[0]}: {result.exception}")
-    return result.success, invocation, failures, nodes
+    return DbtRun(bool(result.success), invocation[0] if invocation else None, failures, nodes)
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB connection open in-process after an invocation;
+    close it so the warehouse file can be opened (read-only, or by the next build)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        close = getattr(env, "close", None)
+        if close is not None:
+            close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def parse_as_of(text: str) -> datetime:
+    """`2026-11-05T12:00Z`, `2026-11-05T12:00:00+02:00`, `2026-11-05` -> aware UTC datetime."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def build(
@@ -146,10 +227,20 @@ def build(
     select: str | None = None,
     feed_ids: Iterable[str] | None = None,
     on_node: NodeCallback | None = None,
+    on_step: Callable[[str], None] | None = None,
+    test: bool = True,
 ) -> BuildResult:
-    """Seed, run and test the dbt project on the committed log, as known at `as_of`."""
+    """Seed, run and test the dbt project on the committed log, as known at `as_of`.
+
+    Without `as_of` the build is incremental (only new loads are processed) unless
+    `full_refresh`; with `as_of` it is always a full refresh, so a past-moment build
+    never mixes with increments built from later knowledge.
+    """
+    import time
+
     from ingest.registry import load_registry
 
+    started = time.perf_counter()
     root = root or data_dir()
     if feed_ids is None:
         feed_ids = [f.id for f in load_registry(data_dir=root)]
@@ -163,18 +254,30 @@ def build(
     as_of_text = (as_of or datetime.now(UTC)).astimezone(UTC).isoformat()
     vars_ = json.dumps({"as_of": as_of_text})
     result = BuildResult(ok=True, as_of=as_of_text)
-    steps = [["seed"], ["build", "--vars", vars_]]
-    if full_refresh or as_of is not None:
-        # A past-moment build must not mix with increments built from later knowledge.
-        steps = [[*s, "--full-refresh"] for s in steps]
+    refresh = ["--full-refresh"] if (full_refresh or as_of is not None) else []
+    main = [
+        "build" if test else "run",
+        "--vars",
+        vars_,
+        "--exclude",
+        "resource_type:seed",
+        *refresh,
+    ]
     if select:
-        steps[-1] += ["--select", select]
-    for args in steps:
-        ok, invocation, failures, nodes = run_dbt(args, root, on_node)
-        result.nodes += nodes
-        result.failures += failures
-        result.invocation_id = invocation or result.invocation_id
-        if not ok:
+        main += ["--select", select]
+    for args in (["seed", *refresh], main):
+        if on_step:
+            shown = [a for a in args if a != vars_]
+            if "--vars" in shown:
+                shown[shown.index("--vars")] = f"(as_of {as_of_text})"
+            on_step(" ".join(shown))
+        run = run_dbt(args, root, on_node)
+        result.steps.append(args[0])
+        result.nodes += run.nodes
+        result.failures += run.failures
+        result.invocation_id = run.invocation_id or result.invocation_id
+        if not run.ok:
             result.ok = False
             break
+    result.seconds = time.perf_counter() - started
     return result

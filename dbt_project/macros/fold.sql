@@ -1,0 +1,90 @@
+{#-
+    Fold the events of one entity into the current state of each record, as of as_of.
+
+    Events of a record (same record_key, see int_events_keyed) are ordered by when the
+    hub learnt them (recorded_at, then load_id), then by their depth in the supersedes
+    chain, then by event id; the last one is the record's state: a correction replaces
+    the state, a retraction removes the record (kept here with is_retracted = true so that
+    an incremental build can overwrite an earlier state; marts filter it out).
+
+    Incremental: only records touched by events keyed in this run are re-folded
+    (delete+insert on record_key); a post-hook removes records whose key was merged into
+    an older chain when a missing link arrived.
+-#}
+{% macro fold_events(entity) -%}
+
+with
+
+keyed as (
+    select
+        event_id,
+        record_key,
+        chain_depth,
+        keyed_at
+    from {{ ref('int_events_keyed') }}
+    {% if is_incremental() %}
+        where record_key in (
+            select touched.record_key from {{ ref('int_events_keyed') }} as touched
+            where touched.keyed_at > (select coalesce(max(folded.folded_at), cast('-infinity' as timestamptz)) from {{ this }} as folded)
+        )
+    {% endif %}
+),
+
+staged as (
+    {% for model in feed_models(entity) %}
+        select * from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+events as (
+    select
+        staged.*,
+        keyed.record_key,
+        keyed.chain_depth,
+        keyed.keyed_at
+    from staged
+    inner join keyed on staged.event_id = keyed.event_id
+),
+
+ordered as (
+    select
+        *,
+        row_number() over latest as event_rank,
+        list(event_id) over history as event_ids,
+        count(*) over history as event_count,
+        count(*) filter (where supersedes is not null and not is_retraction) over history
+            as correction_count,
+        min(recorded_at) over history as first_recorded_at,
+        max(keyed_at) over history as folded_at,
+        max({{ releasability_rank('releasability') }}) over history as strictest_rank
+    from events
+    window
+        latest as (
+            partition by record_key
+            order by recorded_at desc, load_id desc, chain_depth desc, event_id desc
+        ),
+        history as (
+            partition by record_key
+            order by recorded_at, load_id, chain_depth, event_id
+            rows between unbounded preceding and unbounded following
+        )
+)
+
+select
+    * exclude (event_rank, keyed_at, is_retraction, releasability, strictest_rank),
+    {{ releasability_levels() }}[strictest_rank] as releasability,
+    is_retraction as is_retracted
+from ordered
+where event_rank = 1
+
+{%- endmacro %}
+
+{% macro fold_post_hook() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where record_key not in (select keyed.record_key from {{ ref('int_events_keyed') }} as keyed)
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,145 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#-
+    Every event of every feed with the key of the record it belongs to.
+
+    A correction or retraction names the record it supersedes; chains
+    (A <- B <- C) are followed to their root, so all events about one real
+    record share `record_key` = '<feed_id>:<root record id>'. A correction whose
+    target has not arrived yet is keyed to that target's id; when the target
+    arrives later (and itself supersedes an older record) the waiting events
+    are re-keyed in the same run, so incremental and full builds agree.
+-#}
+
+with
+
+staged as (
+    {% for model in feed_models('all') %}
+        select {{ envelope_columns() | join(', ') }}
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+new_events as (
+    select staged.* from staged
+    {% if is_incremental() %}
+        -- loads not keyed yet (not "newer than the newest keyed": see macro events_as_of)
+        where staged.load_id not in (
+            select distinct existing.load_id from {{ this }} as existing
+            where existing.load_id is not null
+        )
+    {% endif %}
+),
+
+{% if is_incremental() %}
+    known as (
+        select
+            feed_id,
+            record_id,
+            any_value(record_key) as record_key,
+            max(chain_depth) as chain_depth
+        from {{ this }}
+        group by feed_id, record_id
+    ),
+
+    rekeyed as (
+        -- events keyed to a record that only now arrives, superseding an older one
+        select staged.*
+        from staged
+        inner join {{ this }} as existing on staged.event_id = existing.event_id
+        where
+            (existing.feed_id, existing.record_key) in (
+                select (arrived.feed_id, arrived.feed_id || ':' || arrived.record_id)
+                from new_events as arrived
+                where arrived.supersedes is not null and arrived.supersedes <> arrived.record_id
+            )
+    ),
+
+    batch as (
+        select * from new_events
+        union all
+        select * from rekeyed
+        where rekeyed.event_id not in (select arrived.event_id from new_events as arrived)
+    ),
+{% else %}
+    batch as (
+        select * from new_events
+    ),
+{% endif %}
+
+edges as (
+    -- one parent per record: the record it supersedes
+    select
+        feed_id,
+        record_id,
+        min(supersedes) as parent_id
+    from batch
+    where supersedes is not null and supersedes <> record_id
+    group by feed_id, record_id
+),
+
+walk as (
+    {#- recursive CTE: from each record up the supersedes chain (depth-capped against cycles) -#}
+    with recursive steps (feed_id, record_id, current_id, depth) as (
+        select distinct
+            feed_id,
+            record_id,
+            record_id as current_id,
+            0 as depth
+        from batch
+        union all
+        select
+            steps.feed_id,
+            steps.record_id,
+            edges.parent_id as current_id,
+            steps.depth + 1 as depth
+        from steps
+        inner join edges
+            on steps.feed_id = edges.feed_id and steps.current_id = edges.record_id
+        where steps.depth < 32
+    )
+
+    select
+        feed_id,
+        record_id,
+        arg_max(current_id, depth) as root_id,
+        max(depth) as depth
+    from steps
+    group by feed_id, record_id
+),
+
+rooted as (
+    select
+        walk.feed_id,
+        walk.record_id,
+        {% if is_incremental() %}
+            coalesce(known.record_key, walk.feed_id || ':' || walk.root_id) as record_key,
+            walk.depth + coalesce(known.chain_depth, 0) as chain_depth
+        {% else %}
+            walk.feed_id || ':' || walk.root_id as record_key,
+            walk.depth as chain_depth
+        {% endif %}
+    from walk
+    {% if is_incremental() %}
+        left join known
+            on
+                walk.feed_id = known.feed_id
+                and walk.root_id = known.record_id
+    {% endif %}
+)
+
+select
+    batch.*,
+    rooted.record_key,
+    rooted.chain_depth,
+    {{ run_started() }} as keyed_at
+from batch
+inner join rooted
+    on batch.feed_id = rooted.feed_id and batch.record_id = rooted.record_id

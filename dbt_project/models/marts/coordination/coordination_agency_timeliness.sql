@@ -1,0 +1,103 @@
+{#-
+    Agency reporting timeliness and completeness, per agency and ISO week of recording:
+      - reporting lag (recorded_at - occurred_at, hours) of the week's reports and
+        corrections: median and 90th percentile;
+      - completeness: share of the week's current records (first recorded that week, not
+        retracted) that normalised without any issue;
+      - corrections and retractions received that week;
+      - quarantine rate: records quarantined at ingest / records read, in the week's loads.
+-#}
+
+with
+
+events as (
+    select
+        agency_id,
+        cast(date_trunc('week', recorded_at) as date) as week_start,
+        event_id,
+        releasability,
+        is_retraction,
+        supersedes is not null and not is_retraction as is_correction,
+        epoch(recorded_at - occurred_at) / 3600.0 as lag_hours
+    from {{ ref('int_events_keyed') }}
+),
+
+event_stats as (
+    select
+        agency_id,
+        week_start,
+        count(*) as event_count,
+        count(*) filter (where not is_retraction and not is_correction) as report_count,
+        count(*) filter (where is_correction) as correction_count,
+        count(*) filter (where is_retraction) as retraction_count,
+        median(lag_hours) filter (where not is_retraction) as lag_hours_median,
+        quantile_cont(lag_hours, 0.9) filter (where not is_retraction) as lag_hours_p90,
+        list(event_id order by event_id) as source_event_ids,
+        {{ strictest_releasability('releasability') }} as releasability
+    from events
+    group by agency_id, week_start
+),
+
+records as (
+    {% for entity in ['incidents', 'deliveries', 'patrols'] %}
+        select
+            agency_id,
+            cast(date_trunc('week', first_recorded_at) as date) as week_start,
+            len(issues) = 0 as is_complete
+        from {{ ref('int_' ~ entity ~ '_folded') }}
+        where not is_retracted
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+record_stats as (
+    select
+        agency_id,
+        week_start,
+        count(*) as record_count,
+        count(*) filter (where is_complete) as complete_record_count
+    from records
+    group by agency_id, week_start
+),
+
+load_stats as (
+    select
+        agency_id,
+        cast(date_trunc('week', recorded_at) as date) as week_start,
+        cast(sum(records_read) as bigint) as records_read,
+        cast(sum(records_quarantined) as bigint) as records_quarantined
+    from {{ ref('stg_eventlog__loads') }}
+    where load_kind = 'load'
+    group by agency_id, week_start
+)
+
+select
+    event_stats.agency_id || '|' || strftime(event_stats.week_start, '%Y-%m-%d') as timeliness_id,
+    event_stats.agency_id,
+    event_stats.week_start,
+    event_stats.event_count,
+    event_stats.report_count,
+    event_stats.correction_count,
+    event_stats.retraction_count,
+    round(event_stats.lag_hours_median, 2) as lag_hours_median,
+    round(event_stats.lag_hours_p90, 2) as lag_hours_p90,
+    coalesce(record_stats.record_count, 0) as record_count,
+    coalesce(record_stats.complete_record_count, 0) as complete_record_count,
+    round(record_stats.complete_record_count / nullif(record_stats.record_count, 0), 4)
+        as complete_share,
+    coalesce(load_stats.records_read, 0) as records_read,
+    coalesce(load_stats.records_quarantined, 0) as records_quarantined,
+    round(load_stats.records_quarantined / nullif(load_stats.records_read, 0), 4)
+        as quarantine_rate,
+    event_stats.source_event_ids,
+    len(event_stats.source_event_ids) as source_count,
+    event_stats.releasability
+from event_stats
+left join record_stats
+    on
+        event_stats.agency_id = record_stats.agency_id
+        and event_stats.week_start = record_stats.week_start
+left join load_stats
+    on
+        event_stats.agency_id = load_stats.agency_id
+        and event_stats.week_start = load_stats.week_start

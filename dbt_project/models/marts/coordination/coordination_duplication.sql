@@ -1,0 +1,50 @@
+{#-
+    Duplication of effort: two or more organisations delivering the same IASC cluster in
+    the same admin2 area in the same ISO week (weeks start on Monday).
+-#}
+
+with
+
+deliveries as (
+    select
+        *,
+        cast(date_trunc('week', delivered_on) as date) as week_start,
+        coalesce(organisation_name, agency_id) as organisation
+    from {{ ref('fct_aid_deliveries') }}
+),
+
+grouped as (
+    select
+        admin2_pcode,
+        cluster_code,
+        week_start,
+        any_value(admin1_pcode) as admin1_pcode,
+        any_value(cluster_name) as cluster_name,
+        count(distinct organisation) as organisation_count,
+        list(distinct organisation order by organisation) as organisations,
+        count(*) as delivery_count,
+        cast(sum(beneficiaries) as bigint) as beneficiaries,
+        list(delivery_id order by delivery_id) as delivery_ids,
+        flatten(list(source_event_ids order by delivery_id)) as source_event_ids,
+        {{ strictest_releasability('releasability') }} as releasability
+    from deliveries
+    group by admin2_pcode, cluster_code, week_start
+)
+
+select
+    admin2_pcode || '|' || cluster_code || '|' || strftime(week_start, '%Y-%m-%d') as duplication_id,
+    admin2_pcode,
+    admin1_pcode,
+    cluster_code,
+    cluster_name,
+    week_start,
+    organisation_count,
+    organisations,
+    delivery_count,
+    beneficiaries,
+    delivery_ids,
+    source_event_ids,
+    len(source_event_ids) as source_count,
+    releasability
+from grouped
+where organisation_count >= 2

@@ -1,0 +1,34 @@
+-- One row per day from the first to the last day any fact refers to.
+
+with
+
+bounds as (
+    select
+        min(day) as first_day,
+        max(day) as last_day
+    from (
+        select occurred_on as day from {{ ref('fct_incidents') }}
+        union all
+        select delivered_on as day from {{ ref('fct_aid_deliveries') }}
+        union all
+        select started_on as day from {{ ref('fct_patrols') }}
+    )
+),
+
+days as (
+    select cast(series.day_start as date) as date_day
+    from bounds,
+        generate_series(bounds.first_day, bounds.last_day, interval 1 day) as series (day_start)
+)
+
+select
+    date_day,
+    cast(date_trunc('week', date_day) as date) as week_start,
+    cast(date_trunc('month', date_day) as date) as month_start,
+    year(date_day) as year_number,
+    isoyear(date_day) as iso_year,
+    week(date_day) as iso_week,
+    isodow(date_day) as iso_day_of_week,
+    strftime(date_day, '%A') as day_name,
+    isodow(date_day) >= 6 as is_weekend
+from days

@@ -1,0 +1,84 @@
+-- One row per unified incident: the reports of all agencies about one real incident
+-- (int_incidents_resolved), with lineage to every event and the strictest releasability.
+
+with
+
+sources as (
+    select
+        resolved.incident_id,
+        folded.*,
+        agencies.reporting_reliability,
+        {{ releasability_rank('folded.releasability') }} as releasability_rank,
+        list_position(['coordinates', 'mgrs', 'place_name', 'admin_area'], folded.location_method)
+            as location_rank,
+        list_position(['minute', 'day', 'month'], folded.time_precision) as time_rank
+    from {{ ref('int_incidents_resolved') }} as resolved
+    inner join {{ ref('int_incidents_folded') }} as folded
+        on resolved.record_key = folded.record_key
+    inner join {{ ref('agencies') }} as agencies
+        on folded.agency_id = agencies.agency_id
+),
+
+reports as (
+    select
+        *,
+        min(time_rank) over incident as best_time_rank,
+        min(location_rank) over incident as best_location_rank
+    from sources
+    window incident as (partition by incident_id)
+),
+
+unified as (
+    select
+        incident_id,
+        -- the most precise time; among equals the earliest
+        min(occurred_at) filter (where time_rank = best_time_rank) as occurred_at,
+        min(time_rank) as time_rank,
+        -- the type and sub-type of the most reliable source
+        arg_max(incident_type, reporting_reliability) as incident_type,
+        arg_max(incident_sub_type, reporting_reliability) as incident_sub_type,
+        -- fatalities: the most conservative (lowest) count reported
+        min(fatalities) as fatalities,
+        -- the place of the most precise location; points averaged among equals
+        min(location_rank) as location_rank,
+        avg(latitude) filter (where location_rank = best_location_rank) as latitude,
+        avg(longitude) filter (where location_rank = best_location_rank) as longitude,
+        arg_min(admin2_pcode, location_rank) as admin2_pcode,
+        arg_min(admin1_pcode, location_rank) as admin1_pcode,
+        count(*) as source_count,
+        count(distinct agency_id) as agency_count,
+        list(distinct agency_id order by agency_id) as agency_ids,
+        list(record_key order by record_key) as source_record_keys,
+        flatten(list(event_ids order by record_key)) as source_event_ids,
+        -- independent sources: 1 - product of each source's chance of being wrong
+        1 - product(1 - reporting_reliability) as confidence,
+        {{ releasability_levels() }}[max(releasability_rank)] as releasability,
+        min(first_recorded_at) as first_recorded_at,
+        max(recorded_at) as last_recorded_at
+    from reports
+    group by incident_id
+)
+
+select
+    incident_id,
+    occurred_at,
+    cast(occurred_at as date) as occurred_on,
+    ['minute', 'day', 'month'][time_rank] as time_precision,
+    incident_type,
+    incident_sub_type,
+    fatalities,
+    latitude,
+    longitude,
+    ['coordinates', 'mgrs', 'place_name', 'admin_area'][location_rank] as location_method,
+    admin1_pcode,
+    admin2_pcode,
+    source_count,
+    agency_count,
+    agency_ids,
+    source_record_keys,
+    source_event_ids,
+    round(confidence, 3) as confidence,
+    releasability,
+    first_recorded_at,
+    last_recorded_at
+from unified

@@ -1,0 +1,35 @@
+-- One row per current patrol (folded: corrections applied, cancellations removed), with
+-- its MGRS start point converted to WGS84, lineage and releasability.
+
+with
+
+patrols as (
+    select * from {{ ref('int_patrols_folded') }}
+    where not is_retracted and not is_excluded
+)
+
+select
+    record_key as patrol_id,
+    feed_id,
+    agency_id,
+    record_id,
+    patrol_unit,
+    patrol_type,
+    source_patrol_type,
+    occurred_at as started_at,
+    coalesce(ended_at, occurred_at) as ended_at,
+    cast(occurred_at as date) as started_on,
+    time_precision,
+    mgrs_ref,
+    latitude,
+    longitude,
+    location_method,
+    admin1_pcode,
+    admin2_pcode,
+    event_count as source_count,
+    event_ids as source_event_ids,
+    correction_count,
+    releasability,
+    first_recorded_at,
+    recorded_at as last_recorded_at
+from patrols

@@ -1,0 +1,76 @@
+{#-
+    Every record that could not be fully normalised, one row per record and problem, so
+    that nothing is dropped silently:
+      - stage 'ingest': records that never became events (the ingest quarantine);
+      - stage 'normalise': current records (folded, not retracted) with a field that could
+        not be normalised; is_excluded = true when the record is therefore not in the facts.
+-#}
+
+with
+
+folded as (
+    {% for entity in ['incidents', 'deliveries', 'patrols'] %}
+        select
+            '{{ entity }}' as entity,
+            feed_id,
+            agency_id,
+            record_key,
+            record_id,
+            event_id,
+            issues,
+            is_excluded,
+            releasability,
+            recorded_at
+        from {{ ref('int_' ~ entity ~ '_folded') }}
+        where not is_retracted and (len(issues) > 0 or is_excluded)
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+normalise as (
+    select
+        'normalise' as stage,
+        folded.entity,
+        folded.feed_id,
+        folded.agency_id,
+        folded.record_key,
+        folded.record_id,
+        folded.event_id,
+        struct_extract(problem.issue, 'field') as field,
+        struct_extract(problem.issue, 'reason') as reason,
+        struct_extract(problem.issue, 'value') as value,
+        folded.is_excluded,
+        folded.releasability,
+        folded.recorded_at as flagged_at
+    from folded,
+        unnest(
+            if(len(folded.issues) = 0, [{ 'field': 'record', 'reason': 'excluded', 'value': null }], folded.issues)
+        ) as problem (issue)
+),
+
+quarantine as (
+    select
+        'ingest' as stage,
+        cast(null as varchar) as entity,
+        feed_id,
+        agency_id,
+        cast(null as varchar) as record_key,
+        cast(null as varchar) as record_id,
+        cast(null as varchar) as event_id,
+        'record' as field,
+        reason,
+        coalesce(message, '') || coalesce(': ' || left(raw_record, 200), '') as value,
+        true as is_excluded,
+        'restricted' as releasability,
+        quarantined_at as flagged_at
+    from {{ ref('stg_eventlog__quarantine') }}
+)
+
+select
+    md5(concat_ws('|', stage, feed_id, coalesce(record_key, value), field, reason)) as issue_id,
+    *
+from (
+    select * from normalise
+    union all
+    select * from quarantine
+) as issues

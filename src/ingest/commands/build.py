@@ -1,0 +1,89 @@
+"""`peaceops build`: build the warehouse with dbt (seed, run, test) on the committed log."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+NAME_WIDTH = 64
+TEST_HASH = re.compile(r"\.[0-9a-f]{10}$")
+
+
+def short_name(unique_id: str, resource_type: str) -> str:
+    """`model.peaceops.fct_incidents` -> `fct_incidents`; a generic test loses its hash."""
+    name = unique_id.split(".", 2)[-1]
+    return TEST_HASH.sub("", name) if resource_type == "test" else name
+
+
+@click.command("build")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    help="Build the warehouse as known at this UTC time, e.g. 2026-11-05T12:00Z "
+    "(always a full refresh). Default: now, incrementally.",
+)
+@click.option("--full-refresh", is_flag=True, help="Rebuild every incremental model from the log.")
+@click.option("--select", metavar="SPEC", help="dbt node selection for the run/test step.")
+@click.option("--no-test", is_flag=True, help="dbt run instead of dbt build (skip the tests).")
+def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: bool) -> None:
+    """Normalise every feed into the warehouse (data/warehouse/build.duckdb).
+
+    Creates the `eventlog` views over the committed log, then runs `dbt seed` and
+    `dbt build` (models and their tests) in-process, printing one line per dbt
+    node. Exits 1 if any model or test failed.
+    """
+    from rich.console import Console
+
+    from ingest.paths import data_dir
+    from ingest.warehouse import NodeResult, build, parse_as_of, warehouse_path
+
+    console = Console(stderr=True)
+    try:
+        when = parse_as_of(as_of) if as_of else None
+    except ValueError:
+        raise click.BadParameter(f"not an ISO time: {as_of!r}", param_hint="--as-of") from None
+    root = data_dir()
+    colours = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "dim"}
+    counter = {"n": 0}
+
+    def on_node(node: NodeResult) -> None:
+        counter["n"] += 1
+        colour = colours.get(node.status, "red")
+        name = short_name(node.unique_id, node.resource_type)
+        if len(name) > NAME_WIDTH:
+            name = name[: NAME_WIDTH - 1] + "…"
+        extra = (
+            f"  {node.message}" if node.status not in ("success", "pass") and node.message else ""
+        )
+        console.print(
+            f"{counter['n']:>4} [{colour}]{node.status:<7}[/] {node.resource_type:<9} "
+            f"{name:<{NAME_WIDTH}} {node.seconds:6.2f}s{extra}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def on_step(step: str) -> None:
+        console.rule(f"[bold]dbt {step}")
+
+    result = build(
+        root,
+        as_of=when,
+        full_refresh=full_refresh,
+        select=select,
+        on_node=on_node,
+        on_step=on_step,
+        test=not no_test,
+    )
+    console.rule()
+    verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
+    console.print(
+        f"build {verdict}: {result.nodes} nodes in {result.seconds:.1f} s, as of {result.as_of}, "
+        f"warehouse {warehouse_path(root)} (dbt invocation {result.invocation_id})",
+        soft_wrap=True,
+    )
+    for failure in result.failures:
+        console.print(f"[red]  {failure}[/]", highlight=False, soft_wrap=True)
+    if not result.ok:
+        raise SystemExit(1)

@@ -1,0 +1,173 @@
+"""dbt-duckdb plugin: the geometry UDFs the staging models call.
+
+The DuckDB `spatial` extension cannot be installed here, so place logic that is
+not plain SQL runs in Python, vectorised over Arrow arrays (one call per batch
+of about 2,048 rows, never one per row):
+
+- `mgrs_to_lat(ref)`, `mgrs_to_lon(ref)`: a military grid reference (MGRS) to
+  WGS84 degrees (centre of the referenced square), NULL when unparsable.
+- `admin2_at(lat, lon)`: the p-code of the gazetteer's admin2 polygon that
+  contains the point, NULL outside every polygon. Polygons are read once from
+  the admin2 seed CSV (WKT) and indexed with a shapely STRtree.
+
+Registered in `dbt_project/profiles.yml` under `plugins:` (module
+`ingest.dbt_plugins`). Config keys: `admin2_csv` (default: the seed in
+`dbt_project/seeds/gazetteer_admin2.csv`).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DEFAULT_ADMIN2_CSV = PROJECT_DIR / "seeds" / "gazetteer_admin2.csv"
+WKT_COLUMNS = ("wkt", "geometry_wkt", "geometry", "polygon_wkt")
+PCODE_COLUMNS = ("admin2_pcode", "adm2_pcode", "pcode")
+# zone 1-60, latitude band C-X (no I, O), 100 km square letters, easting+northing digits
+MGRS_RE = re.compile(r"^(?:[1-9]|[1-5]\d|60)[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V](\d{0,10})$")
+
+
+@functools.lru_cache(maxsize=4096)
+def mgrs_to_latlon(ref: str) -> tuple[float, float] | None:
+    """One MGRS reference to (lat, lon), None when unparsable. Cached: refs repeat."""
+    import mgrs
+
+    text = "".join(ref.split()).upper()
+    m = MGRS_RE.match(text)
+    if not m or len(m.group(1)) % 2:
+        return None
+    try:
+        lat, lon = mgrs.MGRS().toLatLon(text)
+    except Exception:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return float(lat), float(lon)
+
+
+def _mgrs_component(values: pa.Array, index: int) -> pa.Array:
+    out: list[float | None] = []
+    for v in values.to_pylist():
+        ll = mgrs_to_latlon(v) if v is not None else None
+        out.append(None if ll is None else ll[index])
+    return pa.array(out, pa.float64())
+
+
+def mgrs_to_lat(values: pa.Array) -> pa.Array:
+    return _mgrs_component(values, 0)
+
+
+def mgrs_to_lon(values: pa.Array) -> pa.Array:
+    return _mgrs_component(values, 1)
+
+
+class Admin2Index:
+    """Point-in-polygon over the gazetteer's admin2 areas (shapely STRtree)."""
+
+    def __init__(self, csv_path: Path):
+        import shapely
+
+        pcodes: list[str] = []
+        geoms = []
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            fields = reader.fieldnames or []
+            wkt_col = next((c for c in WKT_COLUMNS if c in fields), None)
+            code_col = next((c for c in PCODE_COLUMNS if c in fields), None)
+            if wkt_col is None or code_col is None:
+                raise ValueError(
+                    f"{csv_path}: needs a p-code column and a WKT column, has {fields}"
+                )
+            for row in reader:
+                if row[wkt_col]:
+                    pcodes.append(row[code_col])
+                    geoms.append(shapely.from_wkt(row[wkt_col]))
+        self.pcodes = np.array(pcodes, dtype=object)
+        self.geoms = np.array(geoms, dtype=object)
+        self.tree = shapely.STRtree(self.geoms)
+
+    def lookup(self, lat: np.ndarray, lon: np.ndarray) -> list[str | None]:
+        import shapely
+
+        out: list[str | None] = [None] * len(lat)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        idx = np.nonzero(ok)[0]
+        if len(idx) == 0 or len(self.geoms) == 0:
+            return out
+        points = shapely.points(lon[idx], lat[idx])
+        # (input index, tree index) pairs where the point lies in (or on) the polygon;
+        # on a shared border the lowest p-code wins, so the answer is deterministic.
+        pairs = self.tree.query(points, predicate="intersects")
+        best: dict[int, str] = {}
+        for i, t in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+            code = self.pcodes[t]
+            if i not in best or code < best[i]:
+                best[i] = code
+        for i, code in best.items():
+            out[int(idx[i])] = code
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def admin2_index(csv_path: str) -> Admin2Index:
+    return Admin2Index(Path(csv_path))
+
+
+def _floats(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
+
+
+def make_admin2_at(csv_path: Path):
+    def admin2_at(lat: pa.Array, lon: pa.Array) -> pa.Array:
+        if not Path(csv_path).exists():
+            return pa.nulls(len(lat), pa.string())
+        index = admin2_index(str(csv_path))
+        return pa.array(index.lookup(_floats(lat), _floats(lon)), pa.string())
+
+    return admin2_at
+
+
+def register(conn: duckdb.DuckDBPyConnection, admin2_csv: Path = DEFAULT_ADMIN2_CSV) -> None:
+    """Register the UDFs on a DuckDB connection (idempotent)."""
+    from duckdb.sqltypes import DOUBLE, VARCHAR
+
+    udfs: list[tuple[str, Any, list, Any]] = [
+        ("mgrs_to_lat", mgrs_to_lat, [VARCHAR], DOUBLE),
+        ("mgrs_to_lon", mgrs_to_lon, [VARCHAR], DOUBLE),
+        ("admin2_at", make_admin2_at(admin2_csv), [DOUBLE, DOUBLE], VARCHAR),
+    ]
+    for name, fn, params, ret in udfs:
+        try:
+            conn.create_function(
+                name, fn, params, ret, type="arrow", null_handling="special", side_effects=False
+            )
+        except duckdb.CatalogException as err:
+            # cursors of a connection share its functions: registered once is enough
+            if "already exists" not in str(err):
+                raise
+
+
+try:
+    from dbt.adapters.duckdb.plugins import BasePlugin
+except ImportError:  # dbt is optional for users of `register` alone
+    BasePlugin = object  # type: ignore[assignment,misc]
+
+
+class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.admin2_csv = Path(plugin_config.get("admin2_csv") or DEFAULT_ADMIN2_CSV)
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        register(conn, self.admin2_csv)
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        register(cursor, self.admin2_csv)

@@ -1,0 +1,122 @@
+"""End to end on the simulator's scenario: simulate 14 days, ingest every feed through
+the real pipeline, build the warehouse with dbt, and measure cross-agency resolution
+against the simulator's ground truth.
+
+Floors (measured on seed 7, 14 days; see the final report in the module docstring of
+int_incidents_resolved.yml): pairwise precision and recall of "these two reports are the
+same real incident" must stay above PRECISION_FLOOR and RECALL_FLOOR.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.warehouse import build, warehouse_path
+
+from .logbuilder import FEED_IDS, REPO
+
+simulate_mod = pytest.importorskip("ingest.simulate")
+
+PRECISION_FLOOR = 0.80
+RECALL_FLOOR = 0.70
+SEEDS = REPO / "dbt_project" / "seeds"
+GAZETTEER_SEEDS = {
+    "admin1.csv": "gazetteer_admin1.csv",
+    "admin2.csv": "gazetteer_admin2.csv",
+    "places.csv": "gazetteer_places.csv",
+}
+DEMO_CREDENTIALS = "demo-client:demo-secret"
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from ingest.feedserver import serve
+    from ingest.pipeline import ingest_all
+    from ingest.registry import load_registry
+
+    root = tmp_path_factory.mktemp("simulated")
+    manifest = simulate_mod.simulate(root / "sim", seed=7, days=14)
+    server = serve(root / "sim", "127.0.0.1", 0)
+    saved = {k: os.environ.get(k) for k in ("PEACEOPS_FEEDS_URL", "PEACEOPS_UNMIC_CREDENTIALS")}
+    try:
+        os.environ["PEACEOPS_FEEDS_URL"] = server.url
+        os.environ["PEACEOPS_UNMIC_CREDENTIALS"] = DEMO_CREDENTIALS
+        feeds = load_registry(REPO / "feeds.yaml", root)
+        results = ingest_all(feeds, root)
+    finally:
+        server.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    result = build(root, feed_ids=FEED_IDS)
+    return {"root": root, "manifest": manifest, "build": result}
+
+
+def test_committed_gazetteer_seeds_equal_the_simulators(tmp_path: Path) -> None:
+    simulate_mod.simulate(tmp_path / "sim", seed=7, days=1)
+    for generated, seed in GAZETTEER_SEEDS.items():
+        assert filecmp.cmp(
+            tmp_path / "sim" / "gazetteer" / generated, SEEDS / seed, shallow=False
+        ), f"{seed} differs from the simulator's {generated}: copy it again"
+
+
+@pytest.mark.slow
+def test_simulated_build_succeeds(simulated: dict) -> None:
+    assert simulated["build"].ok, simulated["build"].failures
+
+
+@pytest.mark.slow
+def test_resolution_precision_and_recall(simulated: dict) -> None:
+    root = simulated["root"]
+    links = root / "sim" / "truth" / "report_links.parquet"
+    con = duckdb.connect(str(warehouse_path(root)), read_only=True)
+    try:
+        con.execute(f"CREATE TEMP VIEW truth AS SELECT * FROM read_parquet('{links}')")
+        precision, recall, predicted, actual = con.sql(
+            """
+            WITH predicted AS (
+                SELECT r.record_key, r.incident_id, split_part(r.record_key, ':', 1) AS feed_id
+                FROM intermediate.int_incidents_resolved AS r
+            ),
+            truth_keys AS (
+                SELECT feed_id || ':' || record_id AS record_key, truth_id FROM truth
+                WHERE truth_kind = 'incident'
+            ),
+            joined AS (
+                SELECT p.record_key, p.feed_id, p.incident_id, t.truth_id
+                FROM predicted AS p INNER JOIN truth_keys AS t USING (record_key)
+            ),
+            pairs AS (
+                SELECT a.incident_id = b.incident_id AS same_predicted,
+                       a.truth_id = b.truth_id AS same_truth
+                FROM joined AS a INNER JOIN joined AS b
+                  ON a.record_key < b.record_key AND a.feed_id <> b.feed_id
+                WHERE a.incident_id = b.incident_id OR a.truth_id = b.truth_id
+            )
+            SELECT
+                count(*) FILTER (WHERE same_predicted AND same_truth)
+                    / nullif(count(*) FILTER (WHERE same_predicted), 0),
+                count(*) FILTER (WHERE same_predicted AND same_truth)
+                    / nullif(count(*) FILTER (WHERE same_truth), 0),
+                count(*) FILTER (WHERE same_predicted),
+                count(*) FILTER (WHERE same_truth)
+            FROM pairs
+            """
+        ).fetchall()[0]
+    finally:
+        con.close()
+    print(
+        f"resolution: precision {precision:.3f} recall {recall:.3f} "
+        f"({predicted} predicted pairs, {actual} true pairs)"
+    )
+    assert actual > 0
+    assert precision >= PRECISION_FLOOR
+    assert recall >= RECALL_FLOOR
