@@ -108,7 +108,8 @@ class Commit:
 
 
 def new_load_id(feed_id: str, now: datetime | None = None) -> str:
-    """Time-sortable and unique: commit order can be read from the ids alone."""
+    """Time-sortable and unique. Taken once the feed's lock is held, so one feed's
+    load ids sort in commit order; loads of different feeds may commit out of id order."""
     now = now or datetime.now(UTC)
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{feed_id}-{secrets.token_hex(3)}"
 
@@ -318,7 +319,7 @@ class Load:
         self.log = log
         self.feed_id = feed_id
         self.recorded_at = recorded_at.astimezone(UTC)
-        self.load_id = new_load_id(feed_id)
+        self.load_id = ""  # set under the lock, see __enter__
         self.counts = Counts()
         self.files: list[str] = []
         self.sources: list[dict[str, Any]] = []
@@ -329,6 +330,7 @@ class Load:
 
     def __enter__(self) -> Load:
         self._lock.__enter__()
+        self.load_id = new_load_id(self.feed_id)
         self.log.clean_debris(self.feed_id)
         files = self.log.live_files(self.feed_id)
         if files:
