@@ -18,38 +18,53 @@
 {%- endmacro %}
 
 {% macro locate(relation) -%}
+    {#- A point is used only when it lies in an admin2 area: impossible or out-of-country
+        coordinates (0,0 sent for "unknown", swapped axes) fall back to the next method
+        (grid reference, place name, admin area) and are listed as an issue. -#}
     select
-        pointed.* exclude (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
-            place_admin2, ref_admin2, ref_admin1, point_admin2),
-        coalesce(pointed.point_admin2, pointed.place_admin2, pointed.ref_admin2) as admin2_pcode,
-        coalesce(admin2s.admin1_pcode, pointed.ref_admin1) as admin1_pcode,
+        located.* exclude (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
+            place_admin2, ref_admin2, ref_admin1, given_admin2, grid_admin2),
+        coalesce(located.given_admin2, located.grid_admin2, located.place_admin2, located.ref_admin2)
+            as admin2_pcode,
+        coalesce(admin2s.admin1_pcode, located.ref_admin1) as admin1_pcode,
         case
-            when pointed.location_method is null and pointed.raw_latitude is not null
+            when located.raw_latitude is not null and located.given_lat is null
                 then 'unreadable_coordinates'
-            when pointed.location_method is null and pointed.mgrs_ref is not null
-                then 'invalid_mgrs'
-            when pointed.location_method is null and pointed.place_name is not null
-                then 'unknown_place_name'
-            when pointed.location_method is null and pointed.ref_admin1 is null
-                then 'no_location'
-            when pointed.latitude is not null and pointed.point_admin2 is null
+            when located.given_lat is not null and located.given_admin2 is null
                 then 'point_outside_admin_areas'
+            when located.mgrs_ref is not null and located.grid_lat is null
+                then 'invalid_mgrs'
+            when located.grid_lat is not null and located.grid_admin2 is null
+                then 'point_outside_admin_areas'
+            when located.location_method is null and located.place_name is not null
+                then 'unknown_place_name'
+            when located.location_method is null and located.ref_admin1 is null
+                then 'no_location'
         end as location_issue
     from (
         select
-            matched.*,
-            admin2_at(matched.latitude, matched.longitude) as point_admin2
+            pointed.*,
+            case
+                when pointed.given_admin2 is not null then pointed.given_lat
+                when pointed.grid_admin2 is not null then pointed.grid_lat
+                else pointed.place_lat
+            end as latitude,
+            case
+                when pointed.given_admin2 is not null then pointed.given_lon
+                when pointed.grid_admin2 is not null then pointed.grid_lon
+                else pointed.place_lon
+            end as longitude,
+            case
+                when pointed.given_admin2 is not null then 'coordinates'
+                when pointed.grid_admin2 is not null then 'mgrs'
+                when pointed.place_lat is not null then 'place_name'
+                when pointed.ref_admin2 is not null then 'admin_area'
+            end as location_method
         from (
             select
                 parsed.*,
-                coalesce(parsed.given_lat, parsed.grid_lat, parsed.place_lat) as latitude,
-                coalesce(parsed.given_lon, parsed.grid_lon, parsed.place_lon) as longitude,
-                case
-                    when parsed.given_lat is not null then 'coordinates'
-                    when parsed.grid_lat is not null then 'mgrs'
-                    when parsed.place_lat is not null then 'place_name'
-                    when parsed.ref_admin2 is not null then 'admin_area'
-                end as location_method
+                admin2_at(parsed.given_lat, parsed.given_lon) as given_admin2,
+                admin2_at(parsed.grid_lat, parsed.grid_lon) as grid_admin2
             from (
                 select
                     located.*,
@@ -77,9 +92,9 @@
                 left join {{ ref('gazetteer_admin1') }} as ref_a1
                     on upper(trim(located.admin_ref)) = ref_a1.admin1_pcode
             ) as parsed
-        ) as matched
-    ) as pointed
+        ) as pointed
+    ) as located
     left join {{ ref('gazetteer_admin2') }} as admin2s
-        on coalesce(pointed.point_admin2, pointed.place_admin2, pointed.ref_admin2)
+        on coalesce(located.given_admin2, located.grid_admin2, located.place_admin2, located.ref_admin2)
         = admin2s.admin2_pcode
 {%- endmacro %}

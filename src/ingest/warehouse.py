@@ -36,6 +36,11 @@ def warehouse_path(root: Path) -> Path:
     return root / "warehouse" / "build.duckdb"
 
 
+def dbt_target_path(root: Path) -> Path:
+    """dbt's artifacts (manifest.json, run_results.json) for the warehouse of `root`."""
+    return warehouse_path(root).parent / "dbt-target"
+
+
 def source_table(feed_id: str) -> str:
     """`unmic.sitreps` -> `unmic__sitreps`: the dbt source table of a feed."""
     return feed_id.replace(".", "__")
@@ -171,6 +176,12 @@ def run_dbt(args: list[str], root: Path, on_node: NodeCallback | None = None) ->
                 str(PROJECT_DIR),
                 "--profiles-dir",
                 str(PROJECT_DIR),
+                # Artifacts and logs belong to the data directory's build, so that builds of
+                # different data directories (tests, Airflow, a demo) never share them.
+                "--target-path",
+                str(dbt_target_path(root)),
+                "--log-path",
+                str(warehouse_path(root).parent / "dbt-logs"),
                 "--quiet",
                 "--no-send-anonymous-usage-stats",
             ]

@@ -16,6 +16,9 @@
     one row per source report here.
 -#}
 
+{%- set window = var('resolution_window_hours') %}
+{%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
+
 with
 
 reports as (
@@ -27,33 +30,89 @@ reports as (
         time_precision,
         latitude,
         longitude,
-        admin2_pcode
+        admin2_pcode,
+        {#- cells at least resolution_distance_km wide (up to 60 degrees of latitude): two
+            points that close are in the same or neighbouring cells -#}
+        floor(latitude / {{ cell_degrees }}) as cell_y,
+        floor(longitude / {{ cell_degrees }}) as cell_x
     from {{ ref('int_incidents_folded') }}
     where not is_retracted and not is_excluded
 ),
 
-candidates as (
+neighbourhoods as (
+    select
+        reports.*,
+        reports.cell_y + dy as near_y,
+        reports.cell_x + dx as near_x
+    from reports
+    cross join (values (-1), (0), (1)) as neighbours_y (dy)
+    cross join (values (-1), (0), (1)) as neighbours_x (dx)
+    where reports.latitude is not null
+),
+
+near_pairs as (
+    -- both reports have a point: only neighbouring cells can be close enough
     select
         a.record_key as record_key_a,
         b.record_key as record_key_b,
         a.agency_id as agency_a,
         b.agency_id as agency_b,
-        if(
-            a.latitude is not null and b.latitude is not null,
-            {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }},
-            null
-        ) as distance_km,
-        abs(epoch(b.occurred_at - a.occurred_at)) / 3600.0 as hours_apart,
+        a.occurred_at as occurred_at_a,
+        b.occurred_at as occurred_at_b,
+        a.time_precision = 'day' or b.time_precision = 'day' as has_day_precision,
+        {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
         a.admin2_pcode = b.admin2_pcode as is_same_admin2
+    from neighbourhoods as a
+    inner join reports as b
+        on
+            a.incident_type = b.incident_type
+            and a.near_y = b.cell_y
+            and a.near_x = b.cell_x
+            and a.agency_id < b.agency_id
+            and b.occurred_at between a.occurred_at - to_hours({{ window }} + 24)
+            and a.occurred_at + to_hours({{ window }} + 24)
+),
+
+area_pairs as (
+    -- a report without a point can only match within the same admin2 area
+    select
+        a.record_key as record_key_a,
+        b.record_key as record_key_b,
+        a.agency_id as agency_a,
+        b.agency_id as agency_b,
+        a.occurred_at as occurred_at_a,
+        b.occurred_at as occurred_at_b,
+        a.time_precision = 'day' or b.time_precision = 'day' as has_day_precision,
+        cast(null as double) as distance_km,
+        true as is_same_admin2
     from reports as a
     inner join reports as b
         on
             a.incident_type = b.incident_type
+            and a.admin2_pcode = b.admin2_pcode
             and a.agency_id < b.agency_id
-            and b.occurred_at
-            >= a.occurred_at - to_hours({{ var('resolution_window_hours') }} + if(a.time_precision = 'day' or b.time_precision = 'day', 24, 0))
-            and b.occurred_at
-            <= a.occurred_at + to_hours({{ var('resolution_window_hours') }} + if(a.time_precision = 'day' or b.time_precision = 'day', 24, 0))
+            and b.occurred_at between a.occurred_at - to_hours({{ window }} + 24)
+            and a.occurred_at + to_hours({{ window }} + 24)
+    where a.latitude is null or b.latitude is null
+),
+
+candidates as (
+    select
+        record_key_a,
+        record_key_b,
+        agency_a,
+        agency_b,
+        distance_km,
+        abs(epoch(occurred_at_b - occurred_at_a)) / 3600.0 as hours_apart,
+        is_same_admin2
+    from (
+        select * from near_pairs
+        union all
+        select * from area_pairs
+    ) as pairs_in_band
+    -- for a day-precision report, its day widened by the window
+    where abs(epoch(occurred_at_b - occurred_at_a)) / 3600.0
+        <= {{ window }} + if(has_day_precision, 24, 0)
 ),
 
 pairs as (

@@ -62,15 +62,17 @@ quarantine as (
         coalesce(message, '') || coalesce(': ' || left(raw_record, 200), '') as value,
         true as is_excluded,
         'restricted' as releasability,
-        quarantined_at as flagged_at
+        quarantined_at as flagged_at,
+        source_ref as issue_source
     from {{ ref('stg_eventlog__quarantine') }}
 )
 
 select
-    md5(concat_ws('|', stage, feed_id, coalesce(record_key, value), field, reason)) as issue_id,
-    *
+    md5(concat_ws('|', stage, feed_id, issue_source, field, reason)) as issue_id,
+    * exclude (issue_source)
 from (
-    select * from normalise
+    select *, event_id as issue_source from normalise
     union all
+    -- two quarantined records may be identical; where each was read tells them apart
     select * from quarantine
 ) as issues

@@ -4,12 +4,25 @@
     the delivery's point) and var('deconfliction_hours') hours (default 6, between the
     delivery time and the patrol's start-end span). Deliveries known only at admin-area
     level have no point and cannot be deconflicted by distance; they are left out.
+
+    Candidate pairs come from a grid of cells at least deconfliction_km wide (up to 60
+    degrees of latitude): a delivery can only be that close to a patrol in the patrol's
+    cell or one of its eight neighbours. This keeps the join proportional to the pairs that
+    are near in space, not to every pair near in time.
 -#}
+
+{%- set cell_degrees = var('deconfliction_km') / 111.32 / 0.5 %}
 
 with
 
 patrols as (
-    select * from {{ ref('fct_patrols') }}
+    select
+        fct_patrols.*,
+        floor(latitude / {{ cell_degrees }}) + dy as cell_y,
+        floor(longitude / {{ cell_degrees }}) + dx as cell_x
+    from {{ ref('fct_patrols') }} as fct_patrols
+    cross join (values (-1), (0), (1)) as neighbours_y (dy)
+    cross join (values (-1), (0), (1)) as neighbours_x (dx)
     where latitude is not null
 ),
 
@@ -18,7 +31,9 @@ deliveries as (
     select
         *,
         delivered_at + if(time_precision = 'day', interval 1 day, interval 0 second)
-            as delivered_until
+            as delivered_until,
+        floor(latitude / {{ cell_degrees }}) as cell_y,
+        floor(longitude / {{ cell_degrees }}) as cell_x
     from {{ ref('fct_aid_deliveries') }}
     where latitude is not null
 ),
@@ -50,7 +65,9 @@ pairs as (
     from patrols
     inner join deliveries
         on
-            deliveries.delivered_until >= patrols.started_at - to_hours({{ var('deconfliction_hours') }})
+            patrols.cell_y = deliveries.cell_y
+            and patrols.cell_x = deliveries.cell_x
+            and deliveries.delivered_until >= patrols.started_at - to_hours({{ var('deconfliction_hours') }})
             and deliveries.delivered_at <= patrols.ended_at + to_hours({{ var('deconfliction_hours') }})
 )
 
