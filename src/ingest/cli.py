@@ -18,6 +18,9 @@ COMMANDS: dict[str, str] = {
     "events": "ingest.commands.events:command",
     "status": "ingest.commands.status:command",
     "build": "ingest.commands.build:command",
+    "check": "ingest.commands.check:command",
+    "publish": "ingest.commands.publish:command",
+    "run": "ingest.commands.run:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

@@ -1,4 +1,5 @@
-"""`make demo`: simulate seven agencies, serve their HTTP feed, run the pipeline on them.
+"""`make demo`: simulate seven agencies, serve their HTTP feed, run the whole pipeline on them
+(ingest, build, check, publish).
 
 Everything stays on this machine: the simulated API listens on 127.0.0.1 only.
 """
@@ -25,12 +26,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> None:
+def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
     from rich.console import Console
 
+    from ingest.commands.run import run_all
     from ingest.feedserver import serve
-    from ingest.pipeline import ingest_all
-    from ingest.registry import load_registry
     from ingest.simulate import simulate
 
     console = Console()
@@ -39,30 +39,41 @@ def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> None:
     for feed_id, info in manifest["feeds"].items():
         console.print(f"  {feed_id:<20} {info['records']:>7,} records")
 
-    console.rule("[bold]2. serve the UN mission's API on 127.0.0.1 and ingest every feed")
+    console.rule("[bold]2. serve the UN mission's API on 127.0.0.1; ingest, build, check, publish")
     server = serve(root / "sim", "127.0.0.1", 0)
     try:
         os.environ["PEACEOPS_FEEDS_URL"] = server.url
         os.environ.setdefault("PEACEOPS_UNMIC_CREDENTIALS", credentials)
-        feeds = load_registry(data_dir=root)
-        for r in ingest_all(feeds, root):
-            c = r.counts
-            status = "ok" if r.ok else f"FAILED: {r.error}"
-            console.print(
-                f"  {r.feed_id:<20} read {c.read:>7,}  events {c.appended:>7,}  "
-                f"duplicates {c.duplicates:>5,}  quarantined {c.quarantined:>4,}  {status}"
-            )
+        summary = run_all(root, console=console)
     finally:
         server.shutdown()
 
     console.rule("[bold]where to look")
     console.print(f"  event log:   {root / 'eventlog'}  (Hive-partitioned Parquet)")
     console.print(f"  quarantine:  {root / 'quarantine'}")
+    console.print(f"  warehouse:   {root / 'warehouse' / 'build.duckdb'}")
     console.print(
-        '  try:  duckdb -c "SELECT feed_id, event_type, count(*) FROM '
+        f"  data docs:   {root / 'gate' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}"
+    )
+    current = root / "published" / "current"
+    if summary.published is not None:
+        console.print(f"  published:   {current} -> {summary.published.name}")
+        console.print(
+            "               public/ partners/ mission/: unified.duckdb, parquet/, csv/ (HXL)"
+        )
+        console.print(
+            f'  try:  duckdb -readonly {current}/mission/unified.duckdb -c "SELECT admin1_pcode, '
+            "incident_type, count(*) AS incidents, sum(fatalities) AS fatalities "
+            'FROM fct_incidents GROUP BY ALL ORDER BY incidents DESC LIMIT 10"'
+        )
+    else:
+        console.print(f"  [red]not published[/]: stage {summary.failed_stage} failed")
+    console.print(
+        '  or:   duckdb -c "SELECT feed_id, event_type, count(*) FROM '
         f"read_parquet('{root}/eventlog/feed_id=*/*.parquet', hive_partitioning=true) "
         'GROUP BY ALL ORDER BY ALL"'
     )
+    return summary.ok
 
 
 def main() -> None:
@@ -73,8 +84,10 @@ def main() -> None:
 
     root = data_dir()
     started = time.perf_counter()
-    run_demo(root, days=args.days, seed=args.seed, credentials=DEMO_CREDENTIALS)
+    ok = run_demo(root, days=args.days, seed=args.seed, credentials=DEMO_CREDENTIALS)
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s; data under {root}")
+    if not ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

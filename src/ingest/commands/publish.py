@@ -1,0 +1,34 @@
+"""`peaceops publish`: check the warehouse, then publish it as a new version."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("publish")
+@click.option(
+    "--keep",
+    type=int,
+    default=None,
+    help="Published versions to keep (default: keep_versions in expectations/gate.yml).",
+)
+def command(keep: int | None) -> None:
+    """Run the quality gate and, only if it passes, publish data/published/<version>/
+    (public, partners, mission: unified.duckdb, Parquet, HXL CSV, manifest.json) and
+    switch data/published/current to it atomically. A failed gate publishes nothing,
+    leaves `current` as it was and exits 1.
+    """
+    from ingest.gate import run_gate
+    from ingest.gate.config import load_config
+    from ingest.gate.summary import format_summary
+    from ingest.paths import data_dir
+    from ingest.publish import publish
+
+    root = data_dir()
+    result = run_gate(root)
+    click.echo(format_summary(result))
+    if not result.passed:
+        click.echo("nothing published: the gate failed; data/published/current is unchanged")
+        raise SystemExit(1)
+    version = publish(root, result, keep=keep if keep is not None else load_config().keep_versions)
+    click.echo(f"published {version} -> {root / 'published' / 'current'}")

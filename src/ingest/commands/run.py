@@ -1,0 +1,123 @@
+"""`peaceops run`: ingest + build + check + publish, one stage after the other."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@dataclass
+class RunSummary:
+    ok: bool = True
+    stages: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    published: Path | None = None
+    failed_stage: str | None = None
+
+
+def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunSummary:
+    """Run every stage on the data directory `root`; stop at the first failed stage.
+
+    Each stage is the plain function the CLI and the DAGs call: ingest_all, build,
+    run_gate, publish.
+    """
+    from rich.console import Console
+
+    from ingest.gate import run_gate
+    from ingest.gate.config import load_config
+    from ingest.gate.summary import format_summary
+    from ingest.pipeline import ingest_all
+    from ingest.publish import publish
+    from ingest.registry import load_registry
+    from ingest.warehouse import build
+
+    console = console or Console(stderr=True)
+    summary = RunSummary()
+
+    def stage(name: str, title: str) -> float:
+        console.rule(f"[bold]{title}")
+        return time.perf_counter()
+
+    def done(name: str, t0: float, ok: bool, text: str) -> bool:
+        summary.seconds[name] = time.perf_counter() - t0
+        summary.stages[name] = text
+        if not ok:
+            summary.ok = False
+            summary.failed_stage = name
+        return ok
+
+    t0 = stage("ingest", "1/4 ingest: pull every feed into the event log")
+    results = ingest_all(load_registry(data_dir=root), root)
+    for r in results:
+        c = r.counts
+        status = "ok" if r.ok else f"[red]FAILED: {r.error}[/]"
+        console.print(
+            f"  {r.feed_id:<20} read {c.read:>7,}  events {c.appended:>7,}  "
+            f"duplicates {c.duplicates:>5,}  quarantined {c.quarantined:>4,}  {status}",
+            highlight=False,
+        )
+    appended = sum(r.counts.appended for r in results)
+    failed = [r.feed_id for r in results if not r.ok]
+    text = f"{len(results)} feeds, {appended:,} new events" + (
+        f", failed: {', '.join(failed)}" if failed else ""
+    )
+    if not done("ingest", t0, not failed, text):
+        return _finish(console, summary)
+
+    t0 = stage("build", "2/4 build: dbt seed + build on the committed log")
+    built = build(root, on_step=lambda s: console.print(f"  dbt {s}", highlight=False))
+    for failure in built.failures[:20]:
+        console.print(f"  [red]{failure}[/]", highlight=False)
+    text = f"{built.nodes} dbt nodes, as of {built.as_of}" + ("" if built.ok else ", FAILED")
+    if not done("build", t0, built.ok, text):
+        return _finish(console, summary)
+
+    t0 = stage("check", "3/4 check: the quality gate (Great Expectations)")
+    gate = run_gate(root)
+    console.print(format_summary(gate), highlight=False)
+    text = "passed" if gate.passed else f"FAILED ({len(gate.failures)} expectations)"
+    if not done("check", t0, gate.passed, text):
+        return _finish(console, summary)
+
+    t0 = stage("publish", "4/4 publish: new version, atomic switch of current")
+    keep = keep if keep is not None else load_config().keep_versions
+    version = publish(
+        root, gate, keep=keep, dbt_invocation_id=built.invocation_id, as_of=built.as_of
+    )
+    summary.published = version
+    done("publish", t0, True, f"{version.name} (public, partners, mission)")
+    return _finish(console, summary)
+
+
+def _finish(console: Any, summary: RunSummary) -> RunSummary:
+    console.rule("[bold]summary")
+    for name in ("ingest", "build", "check", "publish"):
+        if name in summary.stages:
+            mark = "[red]FAILED[/]" if summary.failed_stage == name else "[green]ok[/]"
+            console.print(
+                f"  {name:<8} {mark:<6} {summary.seconds[name]:6.1f}s  {summary.stages[name]}",
+                highlight=False,
+            )
+        else:
+            console.print(f"  {name:<8} [dim]not run[/]")
+    if summary.failed_stage == "check":
+        console.print("  nothing published: published/current is unchanged")
+    return summary
+
+
+@click.command("run")
+@click.option("--keep", type=int, default=None, help="Published versions to keep.")
+def command(keep: int | None) -> None:
+    """Ingest every feed, build the warehouse, check it and publish it.
+
+    Stops at the first failed stage and exits 1; a failed check publishes nothing.
+    """
+    from ingest.paths import data_dir
+
+    summary = run_all(data_dir(), keep=keep)
+    if not summary.ok:
+        raise SystemExit(1)

@@ -1,0 +1,442 @@
+"""What the gate checks and what publishing shares, per published mart.
+
+Every published mart is declared here with all its columns (a test compares them
+with the mart YAMLs under dbt_project/models/marts/, so a new column cannot reach a
+partner unreviewed) and the checks it must pass. Vocabularies and the country's
+bounding box are read from the dbt seeds, so they follow the data, not the code.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+SEEDS = REPO / "dbt_project" / "seeds"
+SCHEMA = "marts"
+
+RELEASABILITY = ("public", "partners", "mission", "restricted")
+TIME_PRECISIONS = ("minute", "day", "month")
+LOCATION_METHODS = ("coordinates", "mgrs", "place_name", "admin_area")
+
+# Column names that hold free text or people's names. They are never shared below
+# mission level, whichever mart they appear in (see ingest.publish for why they are
+# dropped rather than scrubbed).
+FREE_TEXT = re.compile(
+    r"(^|_)(description|notes?|summary|narrative|comments?|remarks?|text|message|raw|value|"
+    r"person|persons|contact|reporter|reported_by|focal_point|author|name_of)($|_)"
+)
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    """A published mart: its key, its columns and what the gate checks on them."""
+
+    name: str
+    key: str
+    columns: tuple[str, ...]
+    # timestamptz columns that must lie between the mission start and now
+    times: tuple[str, ...] = ()
+    # date columns with the same rule (cast to a timestamp for the check)
+    dates: tuple[str, ...] = ()
+    not_null: tuple[str, ...] = ()
+    # (latitude, longitude) columns that must lie inside the country
+    coordinates: tuple[str, str] | None = None
+    # column -> (seed file, seed column): codes that must be in the seed's vocabulary
+    vocab: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column -> fixed accepted values
+    accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Columns shared only at mission level (free text, names, operational detail).
+    mission_only: tuple[str, ...] = ()
+    # Releasability of every row when the mart has no releasability column.
+    implicit_releasability: str | None = None
+    # HXL hashtags per column: the mart is exported as an HXL-tagged CSV.
+    hxl: dict[str, str] | None = None
+
+    @property
+    def has_releasability(self) -> bool:
+        return "releasability" in self.columns
+
+    @property
+    def relation(self) -> str:
+        return f"{SCHEMA}.{self.name}"
+
+    def shared_columns(self, audience: str) -> list[str]:
+        """The columns an audience may see: everything at mission level; below it,
+        neither the declared mission-only columns nor any free-text-looking column."""
+        if audience == "mission":
+            return list(self.columns)
+        return [c for c in self.columns if c not in self.mission_only and not FREE_TEXT.search(c)]
+
+
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with open(SEEDS / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@cache
+def vocabulary(seed: str, column: str) -> tuple[str, ...]:
+    """The distinct non-empty values of a seed column, sorted."""
+    return tuple(sorted({r[column] for r in _seed_rows(seed) if r.get(column)}))
+
+
+@cache
+def country_bounds() -> dict[str, float]:
+    """Bounding box of every admin2 polygon of the gazetteer seed (WKT)."""
+    lons: list[float] = []
+    lats: list[float] = []
+    number = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+    for row in _seed_rows("gazetteer_admin2"):
+        for lon, lat in re.findall(rf"({number})\s+({number})", row["wkt"]):
+            lons.append(float(lon))
+            lats.append(float(lat))
+    if not lons:
+        raise ValueError("gazetteer_admin2.csv has no polygon coordinates")
+    return {"min_lat": min(lats), "max_lat": max(lats), "min_lon": min(lons), "max_lon": max(lons)}
+
+
+COMMON_FACT = ("source_count", "source_event_ids", "releasability")
+ADMIN2 = ("gazetteer_admin2", "admin2_pcode")
+ADMIN1 = ("gazetteer_admin1", "admin1_pcode")
+AGENCY = ("agencies", "agency_id")
+
+MARTS: tuple[MartSpec, ...] = (
+    MartSpec(
+        name="fct_incidents",
+        key="incident_id",
+        columns=(
+            "incident_id",
+            "occurred_at",
+            "occurred_on",
+            "time_precision",
+            "incident_type",
+            "incident_sub_type",
+            "fatalities",
+            "latitude",
+            "longitude",
+            "location_method",
+            "admin1_pcode",
+            "admin2_pcode",
+            "source_count",
+            "agency_count",
+            "agency_ids",
+            "source_record_keys",
+            "source_event_ids",
+            "confidence",
+            "releasability",
+            "first_recorded_at",
+            "last_recorded_at",
+        ),
+        times=("occurred_at", "first_recorded_at", "last_recorded_at"),
+        dates=("occurred_on",),
+        not_null=("occurred_at", "incident_type", "admin2_pcode"),
+        coordinates=("latitude", "longitude"),
+        vocab={
+            "incident_type": ("acled_event_types", "incident_type"),
+            "incident_sub_type": ("acled_event_types", "incident_sub_type"),
+            "admin2_pcode": ADMIN2,
+            "admin1_pcode": ADMIN1,
+        },
+        accepted={"time_precision": TIME_PRECISIONS, "location_method": LOCATION_METHODS},
+    ),
+    MartSpec(
+        name="fct_aid_deliveries",
+        key="delivery_id",
+        columns=(
+            "delivery_id",
+            "feed_id",
+            "agency_id",
+            "record_id",
+            "organisation_name",
+            "cluster_code",
+            "cluster_name",
+            "source_sector",
+            "quantity",
+            "unit",
+            "beneficiaries",
+            "delivered_at",
+            "delivered_on",
+            "time_precision",
+            "latitude",
+            "longitude",
+            "location_method",
+            "admin1_pcode",
+            "admin2_pcode",
+            "source_count",
+            "source_event_ids",
+            "correction_count",
+            "releasability",
+            "first_recorded_at",
+            "last_recorded_at",
+        ),
+        times=("delivered_at", "first_recorded_at", "last_recorded_at"),
+        dates=("delivered_on",),
+        not_null=("delivered_at", "cluster_code", "admin2_pcode"),
+        coordinates=("latitude", "longitude"),
+        vocab={
+            "agency_id": AGENCY,
+            "cluster_code": ("map_sectors", "cluster_code"),
+            "unit": ("map_units", "unit"),
+            "admin2_pcode": ADMIN2,
+            "admin1_pcode": ADMIN1,
+        },
+        accepted={"time_precision": TIME_PRECISIONS, "location_method": LOCATION_METHODS},
+        hxl={
+            "delivery_id": "#activity+code",
+            "feed_id": "#meta+feed",
+            "agency_id": "#org+reporting+code",
+            "record_id": "#meta+record",
+            "organisation_name": "#org+name",
+            "cluster_code": "#sector+code",
+            "cluster_name": "#sector+name",
+            "source_sector": "#sector+source",
+            "quantity": "#output+num",
+            "unit": "#output+unit",
+            "beneficiaries": "#reached+ind",
+            "delivered_at": "#date+delivered",
+            "delivered_on": "#date+delivered+day",
+            "time_precision": "#date+precision",
+            "latitude": "#geo+lat",
+            "longitude": "#geo+lon",
+            "location_method": "#geo+method",
+            "admin1_pcode": "#adm1+code",
+            "admin2_pcode": "#adm2+code",
+            "source_count": "#meta+sources+num",
+            "source_event_ids": "#meta+events",
+            "correction_count": "#meta+corrections+num",
+            "releasability": "#meta+releasability",
+            "first_recorded_at": "#date+recorded+first",
+            "last_recorded_at": "#date+recorded+last",
+        },
+    ),
+    MartSpec(
+        name="fct_patrols",
+        key="patrol_id",
+        columns=(
+            "patrol_id",
+            "feed_id",
+            "agency_id",
+            "record_id",
+            "patrol_unit",
+            "patrol_type",
+            "source_patrol_type",
+            "started_at",
+            "ended_at",
+            "started_on",
+            "time_precision",
+            "mgrs_ref",
+            "latitude",
+            "longitude",
+            "location_method",
+            "admin1_pcode",
+            "admin2_pcode",
+            "source_count",
+            "source_event_ids",
+            "correction_count",
+            "releasability",
+            "first_recorded_at",
+            "last_recorded_at",
+        ),
+        times=("started_at", "ended_at", "first_recorded_at", "last_recorded_at"),
+        dates=("started_on",),
+        not_null=("started_at", "admin2_pcode"),
+        coordinates=("latitude", "longitude"),
+        vocab={
+            "agency_id": AGENCY,
+            "patrol_type": ("map_patrol_types", "patrol_type"),
+            "admin2_pcode": ADMIN2,
+            "admin1_pcode": ADMIN1,
+        },
+        accepted={"time_precision": TIME_PRECISIONS, "location_method": LOCATION_METHODS},
+        # The unit and its exact grid reference are operational detail.
+        mission_only=("patrol_unit", "mgrs_ref"),
+    ),
+    MartSpec(
+        name="dim_agencies",
+        key="agency_id",
+        columns=(
+            "agency_id",
+            "agency_name",
+            "agency_kind",
+            "is_humanitarian",
+            "is_military",
+            "reporting_reliability",
+            "default_releasability",
+            "feed_ids",
+        ),
+        vocab={"agency_id": AGENCY, "agency_kind": ("agencies", "agency_kind")},
+        accepted={"default_releasability": RELEASABILITY},
+        # The hub's own judgement of each agency's reliability stays inside the mission.
+        mission_only=("reporting_reliability",),
+        implicit_releasability="public",
+    ),
+    MartSpec(
+        name="dim_locations",
+        key="admin2_pcode",
+        columns=("admin2_pcode", "admin2_name", "admin1_pcode", "admin1_name", "releasability"),
+        vocab={"admin2_pcode": ADMIN2, "admin1_pcode": ADMIN1},
+    ),
+    MartSpec(
+        name="dim_dates",
+        key="date_day",
+        columns=(
+            "date_day",
+            "week_start",
+            "month_start",
+            "year_number",
+            "iso_year",
+            "iso_week",
+            "iso_day_of_week",
+            "day_name",
+            "is_weekend",
+        ),
+        dates=("date_day",),
+        implicit_releasability="public",
+    ),
+    MartSpec(
+        name="normalisation_issues",
+        key="issue_id",
+        columns=(
+            "issue_id",
+            "stage",
+            "entity",
+            "feed_id",
+            "agency_id",
+            "record_key",
+            "record_id",
+            "event_id",
+            "field",
+            "reason",
+            "value",
+            "is_excluded",
+            "releasability",
+            "flagged_at",
+        ),
+        times=("flagged_at",),
+        vocab={"agency_id": AGENCY},
+        accepted={"stage": ("ingest", "normalise")},
+        # `value` is the offending value as sent: any text at all, including names.
+        mission_only=("value",),
+    ),
+    MartSpec(
+        name="coordination_agency_timeliness",
+        key="timeliness_id",
+        columns=(
+            "timeliness_id",
+            "agency_id",
+            "week_start",
+            "event_count",
+            "report_count",
+            "correction_count",
+            "retraction_count",
+            "lag_hours_median",
+            "lag_hours_p90",
+            "record_count",
+            "complete_record_count",
+            "complete_share",
+            "records_read",
+            "records_quarantined",
+            "quarantine_rate",
+            "source_event_ids",
+            "source_count",
+            "releasability",
+        ),
+        vocab={"agency_id": AGENCY},
+    ),
+    MartSpec(
+        name="coordination_coverage_gaps",
+        key="admin2_pcode",
+        columns=(
+            "admin2_pcode",
+            "admin1_pcode",
+            "gap_days",
+            "incident_count",
+            "uncovered_incident_count",
+            "uncovered_fatalities",
+            "first_uncovered_at",
+            "last_uncovered_at",
+            "last_delivery_at",
+            "incident_ids",
+            "source_event_ids",
+            "source_count",
+            "releasability",
+        ),
+        times=("first_uncovered_at", "last_uncovered_at", "last_delivery_at"),
+        vocab={"admin2_pcode": ADMIN2, "admin1_pcode": ADMIN1},
+        hxl={
+            "admin2_pcode": "#adm2+code",
+            "admin1_pcode": "#adm1+code",
+            "gap_days": "#indicator+gap_days+num",
+            "incident_count": "#event+num",
+            "uncovered_incident_count": "#event+uncovered+num",
+            "uncovered_fatalities": "#affected+killed+uncovered",
+            "first_uncovered_at": "#date+uncovered+first",
+            "last_uncovered_at": "#date+uncovered+last",
+            "last_delivery_at": "#date+delivery+last",
+            "incident_ids": "#event+code+list",
+            "source_event_ids": "#meta+events",
+            "source_count": "#meta+sources+num",
+            "releasability": "#meta+releasability",
+        },
+    ),
+    MartSpec(
+        name="coordination_deconfliction",
+        key="deconfliction_id",
+        columns=(
+            "deconfliction_id",
+            "patrol_id",
+            "delivery_id",
+            "patrol_agency_id",
+            "delivery_agency_id",
+            "organisation_name",
+            "patrol_started_at",
+            "patrol_ended_at",
+            "delivered_at",
+            "delivery_time_precision",
+            "distance_km",
+            "hours_apart",
+            "admin2_pcode",
+            "source_event_ids",
+            "source_count",
+            "releasability",
+        ),
+        times=("patrol_started_at", "patrol_ended_at", "delivered_at"),
+        not_null=("delivered_at",),
+        vocab={"patrol_agency_id": AGENCY, "delivery_agency_id": AGENCY, "admin2_pcode": ADMIN2},
+        accepted={"delivery_time_precision": TIME_PRECISIONS},
+    ),
+    MartSpec(
+        name="coordination_duplication",
+        key="duplication_id",
+        columns=(
+            "duplication_id",
+            "admin2_pcode",
+            "admin1_pcode",
+            "cluster_code",
+            "cluster_name",
+            "week_start",
+            "organisation_count",
+            "organisations",
+            "delivery_count",
+            "beneficiaries",
+            "delivery_ids",
+            "source_event_ids",
+            "source_count",
+            "releasability",
+        ),
+        not_null=("admin2_pcode",),
+        vocab={
+            "admin2_pcode": ADMIN2,
+            "admin1_pcode": ADMIN1,
+            "cluster_code": ("map_sectors", "cluster_code"),
+        },
+    ),
+)
+
+MARTS_BY_NAME = {m.name: m for m in MARTS}
+FACTS = ("fct_incidents", "fct_aid_deliveries", "fct_patrols")
+# Folded intermediate models: every event of a record, and whether it left the facts.
+FOLDED = ("int_incidents_folded", "int_deliveries_folded", "int_patrols_folded")

@@ -1,0 +1,93 @@
+"""What a gate run answers: passed or not, and if not, exactly what failed where."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Failure:
+    """One failed expectation (over all batches of its suite), or a suite that could not run."""
+
+    suite: str
+    relation: str | None
+    expectation: str
+    column: str | None = None
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    examples: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def describe(self) -> str:
+        where = self.relation or self.suite
+        if self.column:
+            where += f".{self.column}"
+        text = f"{where}: {self.expectation}"
+        if self.unexpected_count is not None:
+            of = f" of {self.element_count:,}" if self.element_count is not None else ""
+            text += f" failed on {self.unexpected_count:,}{of} rows"
+        if self.examples:
+            text += "; e.g. " + ", ".join(self.examples)
+        if self.message:
+            text += f" ({self.message})"
+        return text
+
+
+@dataclass
+class SuiteStats:
+    suite: str
+    relation: str | None
+    rows: int = 0
+    batches: int = 0
+    expectations: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    failures: list[Failure] = field(default_factory=list)
+    stats: dict[str, SuiteStats] = field(default_factory=dict)
+    duration: float = 0.0
+    data_docs: Path | None = None
+    warehouse: Path | None = None
+    checked_at: str | None = None
+    # rows per published mart in the warehouse that was checked
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("data_docs", "warehouse"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def summary(self) -> dict[str, Any]:
+        """The short form a manifest carries."""
+        return {
+            "passed": self.passed,
+            "checked_at": self.checked_at,
+            "duration_s": round(self.duration, 3),
+            "suites": len(self.stats),
+            "expectations": sum(s.expectations for s in self.stats.values()),
+            "failures": [f.describe() for f in self.failures],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateResult:
+        return cls(
+            passed=data["passed"],
+            failures=[Failure(**f) for f in data.get("failures", [])],
+            stats={k: SuiteStats(**v) for k, v in data.get("stats", {}).items()},
+            duration=data.get("duration", 0.0),
+            data_docs=Path(data["data_docs"]) if data.get("data_docs") else None,
+            warehouse=Path(data["warehouse"]) if data.get("warehouse") else None,
+            checked_at=data.get("checked_at"),
+            row_counts=data.get("row_counts", {}),
+        )

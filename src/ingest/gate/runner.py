@@ -1,0 +1,355 @@
+"""Run the gate's checkpoint against the warehouse DuckDB, batch by batch.
+
+GX 1.24 has no working DuckDB path, so each suite is fed pandas frames read from
+DuckDB with only the columns the suite needs. A mart larger than `batch_rows` is
+split by a hash of its key into batches of about that size; since equal keys hash
+alike, a uniqueness check per batch is exact for the whole mart. Each batch runs the
+suite's validation definition with `batch_parameters={"dataframe": df}`, and the
+results are summed per expectation. Whole-table reconciliations are computed in
+SQL and asserted on their one-row result.
+
+The committed GX context (`expectations/`) is copied to `<root>/gate/gx` before
+each run, so validation results and Data Docs are written under the data
+directory, never into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
+from ingest.gate.marts import FACTS, FOLDED, MARTS, SCHEMA
+from ingest.gate.result import Failure, GateResult, SuiteStats
+from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
+
+MAX_EXAMPLES = 5
+
+RECONCILIATION_SQL = """
+WITH committed AS (
+    SELECT DISTINCT event_id FROM eventlog.events {as_of_filter}
+),
+facts AS (
+    {facts}
+),
+folded AS (
+    {folded}
+),
+removed AS (
+    SELECT DISTINCT event_id FROM folded WHERE is_retracted OR is_excluded
+),
+loads AS (
+    SELECT
+        coalesce(sum(records_read - events_appended - duplicates - quarantined), 0)
+            AS unbalanced,
+        coalesce(sum(events_appended), 0) AS appended
+    FROM eventlog.loads WHERE kind = 'load'
+)
+SELECT
+    (SELECT count(*) FROM committed) AS events_committed,
+    (SELECT count(*) FROM facts) AS events_in_facts,
+    (SELECT count(*) FROM removed) AS events_retracted_or_excluded,
+    (SELECT count(*) FROM committed c
+        WHERE c.event_id NOT IN (SELECT event_id FROM facts)
+          AND c.event_id NOT IN (SELECT event_id FROM removed)) AS events_unaccounted,
+    (SELECT count(*) FROM facts f
+        WHERE f.event_id NOT IN (SELECT event_id FROM committed)) AS fact_events_not_committed,
+    (SELECT count(*) FROM facts f
+        WHERE f.event_id IN (SELECT event_id FROM removed)) AS fact_events_also_removed,
+    (SELECT unbalanced FROM loads) AS load_counts_unbalanced,
+    {appended_check} AS appended_not_committed
+"""
+
+
+def reconciliation_sql(as_of: datetime | None = None) -> str:
+    """Every committed event (as known at `as_of`) is behind a fact or belongs to a record
+    that was retracted or excluded (listed in normalisation_issues); nothing else.
+
+    Lineage (`source_event_ids`) names every event of a record's history, corrections
+    and superseded versions included, so superseded events are "behind" their fact.
+    Quarantined records never became events: the loads' own counts must balance
+    (read = appended + duplicates + quarantined) and their appended events must be
+    exactly the committed log.
+    """
+    facts = "\n    UNION\n    ".join(
+        f"SELECT unnest(source_event_ids) AS event_id FROM {SCHEMA}.{m}" for m in FACTS
+    )
+    folded = "\n    UNION ALL\n    ".join(
+        f"SELECT unnest(event_ids) AS event_id, is_retracted, is_excluded FROM intermediate.{m}"
+        for m in FOLDED
+    )
+    if as_of is None:
+        as_of_filter = ""
+        appended = "(SELECT appended FROM loads) - (SELECT count(*) FROM eventlog.events)"
+    else:
+        as_of_filter = f"WHERE recorded_at <= TIMESTAMPTZ '{as_of.astimezone(UTC).isoformat()}'"
+        appended = "0"  # loads after as_of are in the log but not in the build
+    return RECONCILIATION_SQL.format(
+        as_of_filter=as_of_filter, facts=facts, folded=folded, appended_check=appended
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def suite_columns(suite: Any) -> list[str]:
+    columns: list[str] = []
+    for expectation in suite.expectations:
+        column = getattr(expectation, "column", None)
+        if column and column not in columns:
+            columns.append(column)
+    return columns
+
+
+def mart_frames(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    key: str,
+    columns: list[str],
+    dates: list[str],
+    rows: int,
+    batch_rows: int,
+) -> Iterator[Any]:
+    """The mart's needed columns as pandas frames of about `batch_rows` rows each."""
+    select = ", ".join(
+        f"CAST({_quote(c)} AS TIMESTAMPTZ) AS {_quote(c)}" if c in dates else _quote(c)
+        for c in columns
+    )
+    parts = max(1, math.ceil(rows / max(1, batch_rows)))
+    for i in range(parts):
+        where = f" WHERE coalesce(hash({_quote(key)}), 0) % {parts} = {i}" if parts > 1 else ""
+        yield con.execute(f"SELECT {select} FROM {relation}{where}").df()
+
+
+def previous_row_counts(root: Path) -> dict[str, int]:
+    """Rows per mart in the warehouse behind the currently published version."""
+    manifest = root / "published" / "current" / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: int(v) for k, v in (data.get("warehouse_row_counts") or {}).items()}
+
+
+def row_count_frame(counts: dict[str, int], previous: dict[str, int]) -> Any:
+    import pandas as pd
+
+    rows = []
+    for mart, n in counts.items():
+        before = previous.get(mart)
+        ratio = n / before if before else None  # no comparison without a previous count
+        rows.append({"mart": mart, "rows": n, "previous_rows": before, "change_ratio": ratio})
+    frame = pd.DataFrame(rows, columns=["mart", "rows", "previous_rows", "change_ratio"])
+    frame["change_ratio"] = frame["change_ratio"].astype("float64")
+    return frame
+
+
+def _examples(result: dict[str, Any], frame: Any, kind: str) -> list[str]:
+    if kind == ROW_COUNTS and frame is not None:
+        import pandas as pd
+
+        idx = result.get("partial_unexpected_index_list") or []
+        out = []
+        for i in idx[:MAX_EXAMPLES]:
+            row = frame.iloc[i]
+            before = row["previous_rows"]
+            before = "?" if pd.isna(before) else f"{int(before):,}"
+            out.append(f"{row['mart']}: {before} -> {int(row['rows']):,} rows")
+        return out
+    values = result.get("partial_unexpected_list")
+    if values is None and "observed_value" in result:
+        values = [result["observed_value"]]
+    seen: list[str] = []
+    for v in values or []:
+        text = str(v)
+        if text not in seen:
+            seen.append(text)
+        if len(seen) >= MAX_EXAMPLES:
+            break
+    return seen
+
+
+class _Tally:
+    """Sums one expectation's results over the batches of its suite."""
+
+    def __init__(self, config: Any):
+        self.type = config.type
+        self.column = config.kwargs.get("column")
+        self.success = True
+        self.unexpected = 0
+        self.elements = 0
+        self.counted = False
+        self.examples: list[str] = []
+        self.message: str | None = None
+
+    def add(self, r: Any, frame: Any, kind: str) -> None:
+        result = dict(r.result or {})
+        if not r.success:
+            self.success = False
+            for e in _examples(result, frame, kind):
+                if e not in self.examples and len(self.examples) < MAX_EXAMPLES:
+                    self.examples.append(e)
+        if "unexpected_count" in result:
+            self.counted = True
+            self.unexpected += int(result.get("unexpected_count") or 0)
+        self.elements += int(result.get("element_count") or 0)
+        info = r.exception_info or {}
+        if info.get("raised_exception"):
+            self.success = False
+            self.message = str(info.get("exception_message"))[:300]
+
+
+def _context(root: Path) -> Any:
+    import great_expectations as gx
+
+    target = root / "gate" / "gx"
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(EXPECTATIONS_DIR, target)
+    return gx.get_context(mode="file", context_root_dir=str(target))
+
+
+def run_gate(
+    root: Path,
+    *,
+    warehouse: Path | None = None,
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+    config: GateConfig | None = None,
+    data_docs: bool = True,
+    on_suite: Callable[[SuiteStats], None] | None = None,
+) -> GateResult:
+    """Validate every published mart of the warehouse of `root`; nothing is written but
+    the run's GX context, results and Data Docs under `<root>/gate/`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from ingest.warehouse import warehouse_path
+
+    started = time.perf_counter()
+    config = config or load_config()
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    warehouse = warehouse or warehouse_path(root)
+    result = GateResult(passed=False, warehouse=warehouse, checked_at=now.isoformat())
+    if not warehouse.exists():
+        result.failures.append(
+            Failure("warehouse", None, "warehouse exists", message=f"no file at {warehouse}")
+        )
+        result.duration = time.perf_counter() - started
+        return result
+
+    import pandas as pd
+
+    context = _context(root)
+    checkpoint = context.checkpoints.get(CHECKPOINT)
+    result_format = checkpoint.result_format
+    params = {
+        "now": pd.Timestamp(now),
+        "mission_start": pd.Timestamp(config.mission_start),
+    }
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        present = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "UNION ALL SELECT schema_name, view_name FROM duckdb_views()"
+            ).fetchall()
+        }
+        for spec in MARTS:
+            if spec.relation in present:
+                result.row_counts[spec.name] = con.execute(
+                    f"SELECT count(*) FROM {spec.relation}"
+                ).fetchone()[0]
+        previous = previous_row_counts(root)
+        for vd in checkpoint.validation_definitions:
+            suite = vd.suite
+            meta = (suite.meta or {}).get("peaceops", {})
+            kind = meta.get("kind", "mart")
+            relation = meta.get("relation")
+            stats = SuiteStats(suite.name, relation, expectations=len(suite.expectations))
+            t0 = time.perf_counter()
+            tallies = {e.id: _Tally(e.configuration) for e in suite.expectations}
+            try:
+                if kind == "mart":
+                    if relation not in present:
+                        raise LookupError(f"table {relation} is missing from the warehouse")
+                    stats.rows = result.row_counts[suite.name]
+                    frames: Iterator[Any] = mart_frames(
+                        con,
+                        relation,
+                        meta["key"],
+                        suite_columns(suite),
+                        meta.get("dates", []),
+                        stats.rows,
+                        config.batch_rows,
+                    )
+                elif kind == RECONCILIATION:
+                    frames = iter([con.execute(reconciliation_sql(as_of)).df()])
+                elif kind == ROW_COUNTS:
+                    frames = iter([row_count_frame(result.row_counts, previous)])
+                else:
+                    raise ValueError(f"unknown suite kind {kind!r}")
+                for frame in frames:
+                    stats.batches += 1
+                    if kind != "mart":
+                        stats.rows += len(frame)
+                    validation = vd.run(
+                        batch_parameters={"dataframe": frame},
+                        expectation_parameters=params,
+                        result_format=result_format,
+                    )
+                    for r in validation.results:
+                        tally = tallies.get(r.expectation_config.id)
+                        if tally is not None:
+                            tally.add(r, frame, kind)
+                    del frame
+            except Exception as err:  # a suite that cannot run fails the gate, with the reason
+                result.failures.append(
+                    Failure(
+                        suite.name, relation, "suite runs", message=f"{type(err).__name__}: {err}"
+                    )
+                )
+                stats.failed += 1
+            for tally in tallies.values():
+                if tally.success:
+                    continue
+                stats.failed += 1
+                result.failures.append(
+                    Failure(
+                        suite=suite.name,
+                        relation=relation,
+                        expectation=tally.type,
+                        column=tally.column,
+                        unexpected_count=tally.unexpected if tally.counted else None,
+                        element_count=tally.elements if tally.counted else None,
+                        examples=tally.examples,
+                        message=tally.message,
+                    )
+                )
+            stats.seconds = time.perf_counter() - t0
+            result.stats[suite.name] = stats
+            if on_suite is not None:
+                on_suite(stats)
+    finally:
+        con.close()
+    if data_docs:
+        try:
+            context.build_data_docs()
+            index = root / "gate" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+            result.data_docs = index if index.exists() else None
+        except Exception:  # docs are a convenience; the verdict does not depend on them
+            result.data_docs = None
+    result.passed = not result.failures
+    result.duration = time.perf_counter() - started
+    return result

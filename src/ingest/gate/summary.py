@@ -1,0 +1,29 @@
+"""A gate result as a few readable lines."""
+
+from __future__ import annotations
+
+from ingest.gate.result import GateResult
+
+
+def format_summary(result: GateResult, *, max_failures: int = 30) -> str:
+    lines = []
+    width = max((len(name) for name in result.stats), default=10)
+    for name, s in result.stats.items():
+        mark = "ok  " if s.failed == 0 else "FAIL"
+        lines.append(
+            f"  {mark} {name:<{width}} {s.rows:>10,} rows {s.batches:>3} batch(es) "
+            f"{s.expectations:>3} expectations {s.failed:>3} failed {s.seconds:6.2f}s"
+        )
+    verdict = "PASSED" if result.passed else "FAILED"
+    lines.append(
+        f"gate {verdict}: {len(result.stats)} suites, "
+        f"{sum(s.expectations for s in result.stats.values())} expectations, "
+        f"{len(result.failures)} failed, {result.duration:.1f} s"
+    )
+    for failure in result.failures[:max_failures]:
+        lines.append(f"  - {failure.describe()}")
+    if len(result.failures) > max_failures:
+        lines.append(f"  ... and {len(result.failures) - max_failures} more")
+    if result.data_docs:
+        lines.append(f"Data Docs: {result.data_docs}")
+    return "\n".join(lines)

@@ -1,0 +1,373 @@
+"""Publish the checked warehouse: one immutable version per run, switched in atomically.
+
+Layout (`<root>/published/`):
+
+    <version>/                  version = UTC time, e.g. 20261126T221003.123456Z (sorts by time)
+      manifest.json             version, as_of, event high-water marks, row counts, sha256 of
+                                every file, gate summary, dbt invocation id
+      public/ partners/ mission/
+        unified.duckdb          the marts the audience may see (tables in `main`)
+        parquet/<mart>.parquet
+        csv/<mart>.csv          HXL-tagged exports (fct_aid_deliveries, coverage gaps)
+    current -> <version>        a relative symlink, replaced atomically
+
+Audiences (DESIGN.md): public < partners < mission < restricted. A row goes to
+every audience at or above its releasability (a `partners` row to partners and
+mission); `restricted` rows never leave the build.
+
+Free text and names below mission level: every mart column is declared in
+`ingest.gate.marts`; public and partners outputs get only declared columns, less
+the mission-only ones and anything named like free text (description, notes,
+summary, value, contact, ...). Those columns are dropped, not scrubbed. Scrubbing
+would need to recognise person names in free text in several languages, which no
+maintained rule-based PyPI library does reliably: Presidio and scrubadub need spaCy
+or NLTK models downloaded at run time (not possible here), and regex scrubbers
+catch e-mails and phone numbers but not "Capt. Mbeki reported ...". A column that
+is not there cannot leak; the mission audience keeps everything.
+
+Atomicity: a version is written whole into `.tmp-<version>/`, every file and
+directory fsynced, the manifest written last, the directory renamed to `<version>`,
+and only then `current` is switched by `os.replace` of a fresh symlink. A reader
+that resolves `current` once (os.path.realpath) and reads inside that directory
+sees one complete version, old or new. A failed gate publishes nothing and leaves
+`current` untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest.gate.marts import MARTS, SCHEMA, MartSpec
+from ingest.gate.result import GateResult
+
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "public": ("public",),
+    "partners": ("public", "partners"),
+    "mission": ("public", "partners", "mission"),
+}
+VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
+FORMULA_START = "^[=+\\-@\t\r]"
+DEFAULT_KEEP = 5
+
+
+class GateNotPassed(RuntimeError):
+    """Publishing was asked for a warehouse whose gate failed."""
+
+
+def published_dir(root: Path) -> Path:
+    return Path(root) / "published"
+
+
+def current_version(root: Path) -> Path | None:
+    """The version directory `current` points to, resolved once."""
+    link = published_dir(root) / "current"
+    if not link.is_symlink():
+        return None
+    return Path(os.path.realpath(link))
+
+
+def versions(root: Path) -> list[Path]:
+    base = published_dir(root)
+    if not base.exists():
+        return []
+    return sorted(p for p in base.iterdir() if VERSION.match(p.name) and p.is_dir())
+
+
+@contextlib.contextmanager
+def _lock(root: Path) -> Iterator[None]:
+    base = published_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _new_version(base: Path, now: datetime) -> str:
+    now = now.astimezone(UTC)
+    while True:
+        name = f"{now:%Y%m%dT%H%M%S.%f}Z"
+        if not (base / name).exists() and all(name > p.name for p in versions(base.parent)):
+            return name
+        now += timedelta(microseconds=1)
+
+
+def _fsync_tree(path: Path) -> None:
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _select(spec: MartSpec, audience: str, actual: list[str]) -> tuple[list[str], str] | None:
+    """(columns, WHERE) of what `audience` gets of a mart, or None for nothing at all."""
+    allowed = AUDIENCES[audience]
+    if audience == "mission":
+        columns = list(actual)
+    else:
+        shared = set(spec.shared_columns(audience))
+        columns = [c for c in actual if c in shared]
+    if "releasability" in actual:
+        levels = ", ".join(_sql_text(v) for v in allowed)
+        return columns, f"WHERE releasability IN ({levels})"
+    if spec.implicit_releasability in allowed:
+        return columns, ""
+    return None
+
+
+def _defuse(expr: str) -> str:
+    """Spreadsheet formula injection: a text cell starting with = + - @ (or tab/CR)
+    is prefixed with a single quote."""
+    return (
+        f"CASE WHEN regexp_matches({expr}, {_sql_text(FORMULA_START)}) "
+        f"THEN '''' || {expr} ELSE {expr} END"
+    )
+
+
+def write_hxl_csv(
+    con: duckdb.DuckDBPyConnection, table: str, hxl: dict[str, str], out: Path
+) -> None:
+    """Header row, HXL hashtag row, then the rows; text cells defused."""
+    import csv
+
+    described = con.execute(f"DESCRIBE main.{_q(table)}").fetchall()
+    columns = [(name, dtype) for name, dtype, *_ in described]
+    exprs = []
+    for name, dtype in columns:
+        col = _q(name)
+        if dtype.endswith("[]"):
+            joined = f"array_to_string({col}, ';')"
+            exprs.append(f"{_defuse(joined)} AS {col}")
+        elif dtype.startswith("TIMESTAMP"):
+            exprs.append(f"strftime({col}, '%Y-%m-%dT%H:%M:%SZ') AS {col}")
+        elif dtype == "VARCHAR":
+            exprs.append(f"{_defuse(col)} AS {col}")
+        else:
+            exprs.append(col)
+    body = out.with_name(out.name + ".body")
+    con.execute(
+        f"COPY (SELECT {', '.join(exprs)} FROM main.{_q(table)}) TO {_sql_text(str(body))} "
+        "(FORMAT csv, HEADER false)"
+    )
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([name for name, _ in columns])
+        writer.writerow([hxl.get(name, "") for name, _ in columns])
+        with open(body, encoding="utf-8") as src:
+            shutil.copyfileobj(src, fh)
+    body.unlink()
+
+
+def write_audience(warehouse: Path, out: Path, audience: str) -> dict[str, int]:
+    """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart."""
+    (out / "parquet").mkdir(parents=True)
+    (out / "csv").mkdir()
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(out / "unified.duckdb"))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
+        for spec in MARTS:
+            actual = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = 'wh' "
+                    "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                    [SCHEMA, spec.name],
+                ).fetchall()
+            ]
+            if not actual:
+                continue
+            chosen = _select(spec, audience, actual)
+            if chosen is None:
+                continue
+            columns, where = chosen
+            con.execute(
+                f"CREATE TABLE main.{_q(spec.name)} AS SELECT "
+                f"{', '.join(_q(c) for c in columns)} FROM wh.{SCHEMA}.{_q(spec.name)} {where}"
+            )
+            counts[spec.name] = con.execute(
+                f"SELECT count(*) FROM main.{_q(spec.name)}"
+            ).fetchone()[0]
+            parquet = out / "parquet" / f"{spec.name}.parquet"
+            con.execute(f"COPY main.{_q(spec.name)} TO {_sql_text(str(parquet))} (FORMAT parquet)")
+            if spec.hxl:
+                write_hxl_csv(con, spec.name, spec.hxl, out / "csv" / f"{spec.name}.csv")
+        con.execute("DETACH wh")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return counts
+
+
+def high_water_marks(root: Path) -> dict[str, dict[str, Any]]:
+    """Per feed: the last committed load and how many events the feed's loads appended."""
+    from ingest.eventlog import EventLog
+
+    marks: dict[str, dict[str, Any]] = {}
+    for commit in EventLog(root).commits():
+        mark = marks.setdefault(commit.feed_id, {"events_appended": 0})
+        mark.update(
+            load_id=commit.load_id,
+            committed_at=commit.committed_at,
+            recorded_at=commit.recorded_at,
+        )
+        if commit.kind == "load":
+            mark["events_appended"] += int(commit.counts.get("appended", 0))
+    return marks
+
+
+def dbt_run_info(root: Path) -> dict[str, Any]:
+    """Invocation id and as_of of the last dbt run of this data directory's warehouse."""
+    from ingest.warehouse import dbt_target_path
+
+    try:
+        data = json.loads((dbt_target_path(root) / "run_results.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    vars_ = (data.get("args") or {}).get("vars") or {}
+    if isinstance(vars_, str):
+        try:
+            vars_ = json.loads(vars_)
+        except ValueError:
+            vars_ = {}
+    return {
+        "invocation_id": (data.get("metadata") or {}).get("invocation_id"),
+        "as_of": vars_.get("as_of") if isinstance(vars_, dict) else None,
+    }
+
+
+def publish(
+    root: Path,
+    gate: GateResult,
+    *,
+    keep: int = DEFAULT_KEEP,
+    dbt_invocation_id: str | None = None,
+    as_of: str | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Publish the warehouse of `root` as a new version and switch `current` to it.
+
+    Raises GateNotPassed (and touches nothing) unless `gate.passed`. Returns the new
+    version's directory.
+    """
+    root = Path(root)
+    if not gate.passed:
+        reasons = "; ".join(f.describe() for f in gate.failures[:5]) or "no reason recorded"
+        raise GateNotPassed(f"the quality gate failed, nothing published: {reasons}")
+    from ingest.warehouse import warehouse_path
+
+    warehouse = gate.warehouse or warehouse_path(root)
+    base = published_dir(root)
+    with _lock(root):
+        version = _new_version(base, now or datetime.now(UTC))
+        tmp = base / f".tmp-{version}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            row_counts = {aud: write_audience(warehouse, tmp / aud, aud) for aud in AUDIENCES}
+            files = {
+                str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+                for p in sorted(tmp.rglob("*"))
+                if p.is_file()
+            }
+            dbt = dbt_run_info(root)
+            manifest = {
+                "version": version,
+                "created_at": datetime.now(UTC).isoformat(),
+                "as_of": as_of or dbt.get("as_of") or gate.checked_at,
+                "dbt_invocation_id": dbt_invocation_id or dbt.get("invocation_id"),
+                "event_high_water_marks": high_water_marks(root),
+                "warehouse_row_counts": gate.row_counts,
+                "row_counts": row_counts,
+                "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
+                "files": files,
+                "gate": gate.summary(),
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            _fsync_tree(tmp)
+            final = base / version
+            os.rename(tmp, final)
+            _fsync_dir(base)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        switch_current(root, version)
+        _prune(root, keep)
+    return final
+
+
+def switch_current(root: Path, version: str) -> None:
+    """Point `current` at `version` with one atomic rename of a fresh symlink."""
+    base = published_dir(root)
+    link = base / f".current-{secrets.token_hex(4)}"
+    os.symlink(version, link)
+    os.replace(link, base / "current")
+    _fsync_dir(base)
+
+
+def _prune(root: Path, keep: int) -> list[Path]:
+    keep = max(1, keep)
+    current = current_version(root)
+    all_versions = versions(root)
+    removed = []
+    for path in all_versions[: max(0, len(all_versions) - keep)]:
+        if current is not None and path.resolve() == current:
+            continue
+        shutil.rmtree(path)
+        removed.append(path)
+    # Debris of a publish that died before its rename (we hold the lock: nobody writes).
+    for debris in published_dir(root).glob(".tmp-*"):
+        shutil.rmtree(debris, ignore_errors=True)
+    for debris in published_dir(root).glob(".current-*"):
+        debris.unlink(missing_ok=True)
+    return removed
+
+
+def prune(root: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` versions (never the current one); returns them."""
+    with _lock(Path(root)):
+        return _prune(Path(root), keep)

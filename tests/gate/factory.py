@@ -1,0 +1,182 @@
+"""Small test warehouses: DuckDB files with the marts' columns (types from the mart YAMLs),
+the folded intermediate models and the eventlog views the reconciliation reads.
+
+Rows are consistent: every fact row's lineage names committed events, one retracted
+record accounts for the rest, and the load counts balance. `bad` injects broken rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from ingest.gate.marts import MARTS, RELEASABILITY, REPO, country_bounds, vocabulary
+
+MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
+START = datetime(2026, 10, 1, tzinfo=UTC)
+LEVELS = RELEASABILITY  # public, partners, mission, restricted
+BAD_KINDS = ("duplicate_key", "outside_country", "future_time")
+
+
+def mart_columns(name: str) -> list[tuple[str, str]]:
+    """(column, data_type) of a mart, from its YAML."""
+    for path in MARTS_DIR.rglob(f"{name}.yml"):
+        model = yaml.safe_load(path.read_text())["models"][0]
+        return [(c["name"], c["data_type"]) for c in model["columns"]]
+    raise LookupError(name)
+
+
+FACT_ENTITY = {
+    "fct_incidents": ("incident_id", "int_incidents_folded", "inc"),
+    "fct_aid_deliveries": ("delivery_id", "int_deliveries_folded", "del"),
+    "fct_patrols": ("patrol_id", "int_patrols_folded", "pat"),
+}
+
+
+def _value(mart: str, column: str, dtype: str, i: int, overrides: dict[str, Any]) -> Any:
+    if column in overrides:
+        value = overrides[column]
+        return value(i) if callable(value) else value
+    bounds = country_bounds()
+    spec = {m.name: m for m in MARTS}[mart]
+    if column in spec.vocab:
+        values = vocabulary(*spec.vocab[column])
+        return values[i % len(values)]
+    if column == spec.key and dtype == "varchar":
+        return f"{mart}:{i}"
+    if column in spec.accepted:
+        values = spec.accepted[column]
+        return values[i % len(values)]
+    if column == "releasability":
+        return LEVELS[i % len(LEVELS)]
+    if column == "latitude":
+        return bounds["min_lat"] + 0.25 + (i % 7) * 0.1
+    if column == "longitude":
+        return bounds["min_lon"] + 0.25 + (i % 5) * 0.1
+    if dtype == "timestamptz":
+        return START + timedelta(hours=i)
+    if dtype == "date":
+        return (START + timedelta(days=i)).date() if column == spec.key else date(2026, 10, 1)
+    if dtype == "varchar[]":
+        return [f"{column}-{i}"]
+    if dtype == "boolean":
+        return False
+    if dtype in ("double", "integer", "bigint"):
+        return 1
+    return f"{column} {i}"
+
+
+def make_warehouse(
+    path: Path,
+    *,
+    rows: int = 8,
+    bad: tuple[str, ...] = (),
+    overrides: dict[str, dict[str, Any]] | None = None,
+    extra_columns: dict[str, dict[str, str]] | None = None,
+) -> Path:
+    """Write a warehouse with `rows` rows per mart (dims: as many as the seeds allow).
+
+    overrides: mart -> column -> value or function of the row number.
+    extra_columns: mart -> column -> text: a column the mart YAMLs do not declare.
+    """
+    overrides = overrides or {}
+    extra_columns = extra_columns or {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    for schema in ("marts", "intermediate", "eventlog"):
+        con.execute(f"CREATE SCHEMA {schema}")
+    events: list[tuple[str, str, datetime]] = []
+    for spec in MARTS:
+        cols = mart_columns(spec.name)
+        extra = extra_columns.get(spec.name, {})
+        ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
+        ddl += "".join(f', "{c}" varchar' for c in extra)
+        con.execute(f"CREATE TABLE marts.{spec.name} ({ddl})")
+        n = rows
+        if spec.name == "dim_agencies":
+            n = len(vocabulary("agencies", "agency_id"))
+        elif spec.name == "dim_locations":
+            n = len(vocabulary("gazetteer_admin2", "admin2_pcode"))
+        if spec.key in spec.vocab:
+            n = min(n, len(vocabulary(*spec.vocab[spec.key])))
+        mart_over = dict(overrides.get(spec.name, {}))
+        if spec.name == "dim_agencies":
+            mart_over.setdefault("agency_id", lambda i: vocabulary("agencies", "agency_id")[i])
+        if spec.name == "dim_locations":
+            mart_over.setdefault(
+                "admin2_pcode", lambda i: vocabulary("gazetteer_admin2", "admin2_pcode")[i]
+            )
+        entity = FACT_ENTITY.get(spec.name)
+        if entity:
+            mart_over.setdefault("source_event_ids", lambda i, e=entity[2]: [f"ev-{e}-{i}"])
+        data = []
+        for i in range(n):
+            row = [_value(spec.name, c, t, i, mart_over) for c, t in cols]
+            row += [extra[c].format(i=i) for c in extra]
+            data.append(row)
+        if data:
+            marks = ", ".join("?" for _ in range(len(cols) + len(extra)))
+            con.executemany(f"INSERT INTO marts.{spec.name} VALUES ({marks})", data)
+        if entity:
+            _key, folded, short = entity
+            con.execute(
+                f"CREATE TABLE intermediate.{folded} (record_key varchar, event_ids varchar[], "
+                "is_retracted boolean, is_excluded boolean)"
+            )
+            ids = [
+                r[0]
+                for r in con.execute(f"SELECT source_event_ids FROM marts.{spec.name}").fetchall()
+            ]
+            recs = [(f"{short}:{i}", ev, False, False) for i, ev in enumerate(ids)]
+            recs.append((f"{short}:retracted", [f"ev-{short}-retracted"], True, False))
+            con.executemany(f"INSERT INTO intermediate.{folded} VALUES (?, ?, ?, ?)", recs)
+            for _, ev, _, _ in recs:
+                events += [(e, f"test.{short}", START) for e in ev]
+    con.execute(
+        "CREATE TABLE eventlog.events_data (event_id varchar, feed_id varchar, "
+        "recorded_at timestamptz)"
+    )
+    if events:
+        con.executemany("INSERT INTO eventlog.events_data VALUES (?, ?, ?)", events)
+    con.execute("CREATE VIEW eventlog.events AS SELECT * FROM eventlog.events_data")
+    con.execute(
+        "CREATE TABLE eventlog.loads (load_id VARCHAR, feed_id VARCHAR, kind VARCHAR, "
+        "committed_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, records_read BIGINT, "
+        "events_appended BIGINT, duplicates BIGINT, quarantined BIGINT, sources INTEGER)"
+    )
+    con.execute(
+        "INSERT INTO eventlog.loads VALUES ('l1', 'test', 'load', ?, ?, ?, ?, 1, 1, 1)",
+        [START, START, len(events) + 2, len(events)],
+    )
+    for kind in bad:
+        inject(con, kind)
+    con.close()
+    return path
+
+
+def inject(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Break the warehouse in one of BAD_KINDS ways (without touching the lineage)."""
+    if kind == "duplicate_key":
+        con.execute(
+            "INSERT INTO marts.fct_incidents SELECT * FROM marts.fct_incidents "
+            "WHERE incident_id = 'fct_incidents:0'"
+        )
+    elif kind == "outside_country":
+        con.execute(
+            "UPDATE marts.fct_aid_deliveries SET latitude = 48.85, longitude = 2.35 "
+            "WHERE delivery_id = 'fct_aid_deliveries:1'"
+        )
+    elif kind == "future_time":
+        con.execute(
+            "UPDATE marts.fct_patrols SET started_at = now() + INTERVAL 400 DAY "
+            "WHERE patrol_id = 'fct_patrols:2'"
+        )
+    else:
+        raise ValueError(kind)

@@ -1,0 +1,132 @@
+"""The gate on small warehouses: a good one passes, broken rows are named and block it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.gate import GateResult, run_gate
+from ingest.gate.config import load_config
+from ingest.gate.summary import format_summary
+
+from .factory import make_warehouse
+
+
+def _wh(root: Path) -> Path:
+    return root / "warehouse" / "build.duckdb"
+
+
+def _failed(result: GateResult) -> set[tuple[str, str | None, str]]:
+    return {(f.suite, f.column, f.expectation) for f in result.failures}
+
+
+def test_good_warehouse_passes(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    result = run_gate(tmp_path)
+    assert result.passed, format_summary(result)
+    assert set(result.stats) >= {"fct_incidents", "reconciliation", "row_counts"}
+    assert result.row_counts["fct_incidents"] == 8
+    assert result.data_docs is not None and result.data_docs.exists()
+    assert tmp_path in result.data_docs.parents  # never into the repository
+    again = GateResult.from_dict(json.loads(result.to_json()))
+    assert again.passed and again.row_counts == result.row_counts
+
+
+def test_bad_rows_are_named_with_counts_and_examples(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path), bad=("duplicate_key", "outside_country", "future_time"))
+    result = run_gate(tmp_path, data_docs=False)
+    assert not result.passed
+    failed = _failed(result)
+    assert ("fct_incidents", "incident_id", "expect_column_values_to_be_unique") in failed
+    assert ("fct_aid_deliveries", "latitude", "expect_column_values_to_be_between") in failed
+    assert ("fct_patrols", "started_at", "expect_column_values_to_be_between") in failed
+    unique = next(f for f in result.failures if f.column == "incident_id")
+    assert unique.unexpected_count == 2 and unique.examples == ["fct_incidents:0"]
+    text = format_summary(result)
+    assert "marts.fct_aid_deliveries.latitude" in text and "48.85" in text
+
+
+def test_batches_keep_uniqueness_exact(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path), rows=40, bad=("duplicate_key",))
+    config = replace(load_config(), batch_rows=7)
+    result = run_gate(tmp_path, config=config, data_docs=False)
+    assert result.stats["fct_incidents"].batches == 6
+    unique = [f for f in result.failures if f.expectation == "expect_column_values_to_be_unique"]
+    assert [(f.suite, f.unexpected_count) for f in unique] == [("fct_incidents", 2)]
+
+
+def test_codes_and_releasability_within_vocabulary(tmp_path: Path) -> None:
+    make_warehouse(
+        _wh(tmp_path),
+        overrides={
+            "fct_incidents": {"incident_type": lambda i: "Alien invasion" if i == 3 else "Riots"},
+            "fct_patrols": {"releasability": lambda i: None if i == 0 else "mission"},
+        },
+    )
+    result = run_gate(tmp_path, data_docs=False)
+    failed = _failed(result)
+    assert ("fct_incidents", "incident_type", "expect_column_values_to_be_in_set") in failed
+    assert ("fct_patrols", "releasability", "expect_column_values_to_not_be_null") in failed
+
+
+def test_unreconciled_events_fail(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    con = duckdb.connect(str(_wh(tmp_path)))
+    con.execute(
+        "INSERT INTO eventlog.events_data VALUES ('ev-lost', 'test.inc', TIMESTAMPTZ '2026-10-02')"
+    )
+    con.close()
+    result = run_gate(tmp_path, data_docs=False)
+    failed = _failed(result)
+    assert ("reconciliation", "events_unaccounted", "expect_column_values_to_be_between") in failed
+    assert ("reconciliation", "appended_not_committed", "expect_column_values_to_be_between") in (
+        failed
+    )
+
+
+def test_row_count_change_against_the_published_manifest(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    version = tmp_path / "published" / "20260101T000000.000000Z"
+    version.mkdir(parents=True)
+    (version / "manifest.json").write_text(
+        json.dumps({"warehouse_row_counts": {"fct_incidents": 800, "fct_patrols": 8}})
+    )
+    (tmp_path / "published" / "current").symlink_to(version.name)
+    result = run_gate(tmp_path, data_docs=False)
+    rows = [f for f in result.failures if f.suite == "row_counts"]
+    assert len(rows) == 1 and rows[0].examples == ["fct_incidents: 800 -> 8 rows"]
+
+
+def test_missing_mart_fails_with_reason(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    con = duckdb.connect(str(_wh(tmp_path)))
+    con.execute("DROP TABLE marts.coordination_duplication")
+    con.close()
+    result = run_gate(tmp_path, data_docs=False)
+    assert not result.passed
+    assert any(
+        f.suite == "coordination_duplication" and "missing" in (f.message or "")
+        for f in result.failures
+    )
+
+
+def test_no_warehouse_fails(tmp_path: Path) -> None:
+    result = run_gate(tmp_path)
+    assert not result.passed and "no file" in result.failures[0].describe()
+
+
+@pytest.mark.parametrize("kind", ["duplicate_key", "outside_country", "future_time"])
+def test_check_command_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+
+    make_warehouse(_wh(tmp_path), bad=(kind,))
+    monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(main, ["check", "--no-docs"])
+    assert out.exit_code == 1, out.output
+    assert "gate FAILED" in out.output

@@ -1,0 +1,61 @@
+"""The committed GX context is exactly what the code generates, and the mart
+declarations follow the mart YAMLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ingest.gate.config import EXPECTATIONS_DIR, load_config
+from ingest.gate.marts import MARTS, REPO, country_bounds, vocabulary
+from ingest.gate.suites import generate
+
+from .factory import MARTS_DIR, mart_columns
+
+
+def _managed(root: Path) -> dict[str, str]:
+    files = {"great_expectations.yml": (root / "great_expectations.yml").read_text()}
+    for kind in ("expectations", "validation_definitions", "checkpoints"):
+        for path in sorted((root / kind).glob("*.json")):
+            files[f"{kind}/{path.name}"] = path.read_text()
+    return files
+
+
+def test_committed_json_equals_generated(tmp_path: Path) -> None:
+    generate(tmp_path / "gx")
+    committed = _managed(EXPECTATIONS_DIR)
+    generated = _managed(tmp_path / "gx")
+    assert sorted(committed) == sorted(generated), "run `peaceops check --write-suites`"
+    for name, text in generated.items():
+        assert committed[name] == text, f"{name} drifted: run `peaceops check --write-suites`"
+
+
+def test_every_published_mart_has_a_suite_and_its_yaml_columns() -> None:
+    ymls = {p.stem for p in MARTS_DIR.rglob("*.yml")}
+    assert {m.name for m in MARTS} == ymls
+    for spec in MARTS:
+        declared = [c for c, _ in mart_columns(spec.name)]
+        assert list(spec.columns) == declared, spec.name
+        assert (EXPECTATIONS_DIR / "expectations" / f"{spec.name}.json").exists()
+
+
+def test_checks_come_from_the_seeds() -> None:
+    bounds = country_bounds()
+    assert bounds["min_lon"] < bounds["max_lon"] and bounds["min_lat"] < bounds["max_lat"]
+    assert "Battles" in vocabulary("acled_event_types", "incident_type")
+    assert "CR0101" in vocabulary("gazetteer_admin2", "admin2_pcode")
+
+
+def test_gate_config_is_committed_and_readable() -> None:
+    config = load_config()
+    assert config.mission_start.year == 2026 and config.batch_rows > 0
+    assert 0 < config.min_ratio < 1 < config.max_ratio
+
+
+def test_expectations_dir_ignores_runtime_output() -> None:
+    ignored = (REPO / ".gitignore").read_text()
+    assert "expectations/uncommitted/" in ignored
+    data = yaml.safe_load((EXPECTATIONS_DIR / "great_expectations.yml").read_text())
+    assert data["analytics_enabled"] is False
+    assert data["progress_bars"]["globally"] is False

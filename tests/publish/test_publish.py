@@ -1,0 +1,239 @@
+"""Publishing: whole versions per audience, an atomic `current`, nothing past the gate."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.gate import GateResult, run_gate
+from ingest.gate.marts import MARTS, RELEASABILITY
+from ingest.publish import (
+    AUDIENCES,
+    GateNotPassed,
+    current_version,
+    prune,
+    publish,
+    sha256_file,
+    versions,
+)
+from tests.gate.factory import make_warehouse
+
+
+def _wh(root: Path) -> Path:
+    return root / "warehouse" / "build.duckdb"
+
+
+def _passed(root: Path) -> GateResult:
+    """A passed gate without running GX (publishing does not look at more than this)."""
+    return GateResult(passed=True, warehouse=_wh(root), checked_at="2026-11-01T00:00:00+00:00")
+
+
+def check_version(version: Path) -> int:
+    """Every file the manifest names has its sha256, and no other file exists; returns
+    the number of files read."""
+    manifest = json.loads((version / "manifest.json").read_text())
+    listed = manifest["files"]
+    actual = {
+        str(p.relative_to(version))
+        for p in version.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert actual == set(listed), (version, actual ^ set(listed))
+    for name, info in listed.items():
+        assert sha256_file(version / name) == info["sha256"], name
+    return len(listed)
+
+
+def test_good_run_publishes(tmp_path: Path) -> None:
+    make_warehouse(
+        _wh(tmp_path),
+        overrides={
+            "fct_aid_deliveries": {
+                "organisation_name": lambda i: ['=HYPERLINK("x")', "+1", "-2", "@SUM", "ok"][i % 5]
+            }
+        },
+    )
+    gate = run_gate(tmp_path, data_docs=False)
+    assert gate.passed
+    version = publish(tmp_path, gate)
+    assert current_version(tmp_path) == version.resolve()
+    assert os.readlink(tmp_path / "published" / "current") == version.name
+    check_version(version)
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["version"] == version.name
+    assert manifest["gate"]["passed"] is True
+    assert manifest["warehouse_row_counts"]["fct_incidents"] == 8
+    assert set(manifest["row_counts"]) == set(AUDIENCES)
+    # releasability cycles public, partners, mission, restricted over 8 rows
+    assert manifest["row_counts"]["public"]["fct_incidents"] == 2
+    assert manifest["row_counts"]["partners"]["fct_incidents"] == 4
+    assert manifest["row_counts"]["mission"]["fct_incidents"] == 6
+    for audience in AUDIENCES:
+        con = duckdb.connect(str(version / audience / "unified.duckdb"), read_only=True)
+        assert (
+            con.execute("SELECT count(*) FROM fct_incidents").fetchone()[0]
+            == (manifest["row_counts"][audience]["fct_incidents"])
+        )
+        con.close()
+        assert (version / audience / "parquet" / "fct_incidents.parquet").exists()
+    with open(version / "partners" / "csv" / "fct_aid_deliveries.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, tags, body = rows[0], rows[1], rows[2:]
+    assert tags[header.index("cluster_code")] == "#sector+code"
+    assert all(t.startswith("#") for t in tags)
+    names = [r[header.index("organisation_name")] for r in body]
+    assert all(not n or n[0] not in "=+-@" for n in names), names
+    assert '\'=HYPERLINK("x")' in names or "'+1" in names
+    gaps = version / "public" / "csv" / "coordination_coverage_gaps.csv"
+    assert gaps.read_text().splitlines()[1].startswith("#adm2+code")
+
+
+def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+
+    make_warehouse(_wh(tmp_path))
+    first = publish(tmp_path, _passed(tmp_path))
+    make_warehouse(_wh(tmp_path), bad=("duplicate_key", "outside_country", "future_time"))
+    monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(main, ["publish"])
+    assert out.exit_code == 1, out.output
+    assert "nothing published" in out.output and "incident_id" in out.output
+    assert current_version(tmp_path) == first.resolve()
+    assert versions(tmp_path) == [first]
+    with pytest.raises(GateNotPassed, match="gate failed"):
+        publish(tmp_path, GateResult(passed=False))
+    assert current_version(tmp_path) == first.resolve()
+
+
+def test_prune_keeps_the_newest(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    made = [publish(tmp_path, _passed(tmp_path), keep=10) for _ in range(4)]
+    assert versions(tmp_path) == made
+    removed = prune(tmp_path, 2)
+    assert removed == made[:2] and versions(tmp_path) == made[2:]
+    publish(tmp_path, _passed(tmp_path), keep=2)
+    assert len(versions(tmp_path)) == 2
+    assert current_version(tmp_path) == versions(tmp_path)[-1].resolve()
+
+
+SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=6, max_size=20).map(
+    lambda s: f"PII-{s}-PII"
+)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    levels=st.lists(st.sampled_from(RELEASABILITY), min_size=1, max_size=8),
+    secret=SECRET,
+)
+def test_nothing_restricted_mission_or_free_text_reaches_partners_or_public(
+    tmp_path_factory: pytest.TempPathFactory, levels: list[str], secret: str
+) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    level = lambda i: levels[i % len(levels)]  # noqa: E731
+    free_text = lambda i: f"{secret} row {i}"  # noqa: E731
+    overrides = {spec.name: {"releasability": level} for spec in MARTS if spec.has_releasability}
+    overrides["normalisation_issues"]["value"] = free_text
+    overrides["fct_patrols"]["patrol_unit"] = free_text
+    make_warehouse(
+        _wh(root),
+        rows=len(levels),
+        overrides=overrides,
+        extra_columns={"fct_incidents": {"notes": secret + " {i}"}},
+    )
+    version = publish(root, _passed(root))
+    for audience in ("public", "partners"):
+        allowed = set(AUDIENCES[audience])
+        con = duckdb.connect(str(version / audience / "unified.duckdb"), read_only=True)
+        tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+        for table in tables:
+            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            if "releasability" in cols:
+                seen = {
+                    r[0]
+                    for r in con.execute(f"SELECT DISTINCT releasability FROM {table}").fetchall()
+                }
+                assert seen <= allowed, (audience, table, seen)
+            text = con.execute(
+                f"SELECT string_agg(CAST(COLUMNS(*) AS VARCHAR), '|') FROM {table}"
+            ).fetchone()
+            assert not any(secret in (t or "") for t in text), (audience, table)
+        for parquet in (version / audience / "parquet").glob("*.parquet"):
+            rows = con.execute(
+                f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM read_parquet('{parquet}')"
+            ).fetchall()
+            assert not any(secret in (v or "") for row in rows for v in row), parquet
+        con.close()
+        for path in (version / audience / "csv").glob("*.csv"):
+            assert secret not in path.read_text()
+            assert "restricted" not in path.read_text()
+    # the mission gets the free text, and still no restricted row
+    con = duckdb.connect(str(version / "mission" / "unified.duckdb"), read_only=True)
+    assert (
+        con.execute(
+            "SELECT count(*) FROM fct_incidents WHERE releasability = 'restricted'"
+        ).fetchone()[0]
+        == 0
+    )
+    if any(v != "restricted" for v in levels):
+        assert (
+            con.execute("SELECT count(*) FROM fct_incidents WHERE notes IS NOT NULL").fetchone()[0]
+            > 0
+        )
+    con.close()
+
+
+def _reader(root: str, stop_after: float, queue: mp.Queue) -> None:
+    """Read `current` again and again: resolve it once per read, check every sha256."""
+    reads = files = 0
+    errors: list[str] = []
+    seen: set[str] = set()
+    deadline = time.monotonic() + stop_after
+    link = Path(root) / "published" / "current"
+    while time.monotonic() < deadline:
+        if not link.is_symlink():
+            continue
+        version = Path(os.path.realpath(link))
+        try:
+            files += check_version(version)
+            reads += 1
+            seen.add(version.name)
+        except AssertionError as err:
+            errors.append(f"{version.name}: {err}")
+        except FileNotFoundError as err:  # a pruned version (keep is large here: never)
+            errors.append(f"vanished {version.name}: {err}")
+    queue.put({"reads": reads, "files": files, "errors": errors, "versions": len(seen)})
+
+
+def test_readers_never_see_a_partial_version(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path), rows=50)
+    publish(tmp_path, _passed(tmp_path), keep=50)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    reader = ctx.Process(target=_reader, args=(str(tmp_path), 12.0, queue))
+    reader.start()
+    published = 1
+    started = time.monotonic()
+    while time.monotonic() - started < 9.0:
+        publish(tmp_path, _passed(tmp_path), keep=50)
+        published += 1
+    result = queue.get(timeout=60)
+    reader.join(timeout=30)
+    assert result["errors"] == []
+    assert result["reads"] > 10 and result["versions"] > 1, result
+    assert published == len(versions(tmp_path))
