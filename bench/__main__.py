@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ingest
+from bench import ingest, warehouse
 from bench.common import print_table, save
 
 
@@ -14,8 +14,18 @@ def main() -> None:
     parser.add_argument(
         "--rows", type=int, default=1_000_000, help="records for the ingest benchmark"
     )
+    parser.add_argument(
+        "--events",
+        type=int,
+        nargs="*",
+        default=None,
+        help="event log sizes for the warehouse benchmark (default: 1M; with --quick: 250k)",
+    )
     args = parser.parse_args()
+    sizes = args.events or ([250_000] if args.quick else [1_000_000])
     rows = ingest.run(args.rows)
+    for n in sizes:
+        rows += warehouse.run(n)
     print_table(rows)
     print(f"saved {save(rows, 'latest')}")
 
