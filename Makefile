@@ -12,10 +12,11 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
 
-.PHONY: demo test test-fast lint bench help
+.PHONY: demo test test-fast lint bench airflow help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,3 +46,6 @@ lint: $(STAMP)  ## ruff
 
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
 	$(BIN)/python -m bench
+
+airflow: $(STAMP)  ## Airflow on localhost:8080 (AIRFLOW_HOME=data/airflow) with the simulated feeds
+	scripts/airflow.sh

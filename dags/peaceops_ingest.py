@@ -1,0 +1,118 @@
+"""One ingest DAG per feed in feeds.yaml: pull the feed into one atomic load of the event log.
+
+Parse-time work is reading feeds.yaml (YAML parse only); the pipeline's heavy
+imports happen inside the task. Each run writes only its own feed's load, so the
+DAGs of different feeds run in parallel. The task's outlet is the feed's Asset
+(`peaceops://eventlog/<feed_id>`), updated only when the load committed
+something, with the load id and counts as the asset event's extra.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, Asset, Param, dag, task
+
+from ingest.orchestration import (
+    INGEST_RETRIES,
+    MAX_RETRY_DELAY,
+    RETRY_BACKOFF,
+    RETRY_DELAY,
+    START_DATE,
+    feed_asset_uri,
+    ingest_dag_id,
+    load_feeds,
+)
+from ingest.registry import Feed
+
+DOC = """
+### Ingest `{id}`: {name}
+
+Agency **{agency}**, `{kind}` feed, format `{format}`, schedule `{schedule}`,
+default releasability `{releasability}`. Pulls everything new since the last
+committed load into one atomic load (`ingest.pipeline.ingest_feed`).
+
+- Feed URL and credentials come from the environment, Airflow connection
+  `{conn}` or Variable `peaceops_feeds_url`, never from code.
+- A failing pull retries with exponential backoff, then fails this DAG only;
+  `peaceops status` shows the feed as failing / stale, the warehouse keeps
+  building from the other feeds.
+- A run with nothing new is *skipped* and emits no asset event.
+- `recorded_at`: now, or the end of the data interval for backfill runs, or the
+  `recorded_at` param (ISO time) when given.
+"""
+
+
+def make_ingest_dag(feed: Feed) -> DAG:
+    """The ingest DAG of one feed."""
+    asset = Asset(uri=feed_asset_uri(feed.id), name=f"eventlog.{feed.id}", group="peaceops")
+
+    @dag(
+        dag_id=ingest_dag_id(feed.id),
+        description=f"Ingest {feed.name}",
+        schedule=feed.schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,  # loads of one feed serialise on its lock anyway
+        tags=["peaceops", "ingest", f"agency:{feed.agency}", f"format:{feed.format}"],
+        doc_md=DOC.format(
+            id=feed.id,
+            name=feed.name,
+            agency=feed.agency,
+            kind=feed.kind,
+            format=feed.format,
+            schedule=feed.schedule,
+            releasability=feed.releasability,
+            conn=feed.credentials_conn or "-",
+        ),
+        params={
+            "recorded_at": Param(
+                None,
+                type=["null", "string"],
+                description="Record the load as learnt at this UTC time (ISO); empty = default.",
+            )
+        },
+        default_args={
+            "owner": feed.owner,
+            "retries": INGEST_RETRIES,
+            "retry_delay": RETRY_DELAY,
+            "retry_exponential_backoff": RETRY_BACKOFF,
+            "max_retry_delay": MAX_RETRY_DELAY,
+        },
+    )
+    def ingest_dag() -> None:
+        @task(task_id="ingest", outlets=[asset])
+        def ingest(
+            outlet_events: Any = None,
+            dag_run: Any = None,
+            params: Any = None,
+            data_interval_end: Any = None,
+        ) -> dict[str, Any]:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ingest.orchestration import pin_paths, recorded_at_for, run_ingest
+
+            root = pin_paths()
+            now = recorded_at_for(
+                getattr(dag_run, "run_type", None),
+                data_interval_end,
+                (params or {}).get("recorded_at"),
+            )
+            summary = run_ingest(feed.id, root=root, now=now, from_airflow=True)
+            if summary["load_id"] is None:
+                # Nothing new: no asset event, so the warehouse is not rebuilt for nothing.
+                raise AirflowSkipException(f"{feed.id}: nothing new")
+            outlet_events[asset].extra = {
+                "load_id": summary["load_id"],
+                "recorded_at": summary["recorded_at"],
+                **summary["counts"],
+            }
+            return summary
+
+        ingest()
+
+    return ingest_dag()
+
+
+for _feed in load_feeds():
+    make_ingest_dag(_feed)

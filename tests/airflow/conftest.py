@@ -1,0 +1,59 @@
+"""Airflow test set-up: a throw-away AIRFLOW_HOME with a SQLite metadata DB.
+
+Airflow reads its configuration when first imported, so tests import it only
+inside fixtures and tests, after `airflow_home` has set the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+DAGS = ROOT / "dags"
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point Airflow at a temporary home, the project's dags/, no examples, no telemetry."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield home
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def airflow_db(airflow_home: Path) -> Path:
+    """Create the metadata DB (the same as `airflow db migrate` on a fresh file) and the pool."""
+    from airflow.models.pool import Pool
+    from airflow.utils import db
+
+    from ingest.orchestration import DUCKDB_POOL
+
+    started = time.perf_counter()
+    db.initdb()
+    Pool.create_or_update_pool(DUCKDB_POOL, 1, "DuckDB writers", include_deferred=False)
+    print(f"\nairflow metadata DB ready in {time.perf_counter() - started:.1f} s")
+    return airflow_home
