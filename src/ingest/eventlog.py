@@ -139,6 +139,8 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session in UTC, so naive times mean UTC everywhere."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -366,22 +368,38 @@ class Load:
         count as read and quarantined.
         """
         con = self.con
+        params = {"recorded_at": self.recorded_at}
+        counts = Counts()
+        self.feed_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{self.load_id}-{len(self.files)}.parquet"
+        target = self.feed_dir / name
+        cols = ", ".join(EVENT_COLUMNS)
         con.register("batch", batch)
         try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE env AS {envelope_sql}",
-                {"recorded_at": self.recorded_at},
-            )
+            counts.read = con.sql("SELECT count(*) FROM batch").fetchall()[0][0]
+            # The quarantine filter is pushed below the envelope's hashing: cheap.
+            bad = con.sql(
+                f"SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
+                f"quarantine_message AS message, CAST($recorded_at AS TIMESTAMPTZ) AS "
+                f"quarantined_at FROM ({envelope_sql}) WHERE quarantine_reason IS NOT NULL",
+                params=params,
+            ).to_arrow_table()
+            # One streaming pass computes the envelope and writes the events: no
+            # intermediate table of the whole batch.
+            written = con.execute(
+                f"""COPY (
+                    SELECT {cols} FROM ({envelope_sql})
+                    WHERE quarantine_reason IS NULL
+                      AND event_id NOT IN (SELECT event_id FROM committed_ids)
+                ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)""",
+                params,
+            ).fetchall()[0][0]
         finally:
             con.unregister("batch")
-        counts = Counts()
-        counts.read = con.sql("SELECT count(*) FROM env").fetchall()[0][0]
-        bad = con.sql(
-            "SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
-            "quarantine_message AS message, CAST($t AS TIMESTAMPTZ) AS quarantined_at "
-            "FROM env WHERE quarantine_reason IS NOT NULL",
-            params={"t": self.recorded_at},
-        ).to_arrow_table()
+        if written and self._repeats(target):
+            # Re-sends inside one batch are rare: only then is the file rewritten with
+            # the first of each event (costly at millions of rows, so not by default).
+            written = self._keep_first(target)
         counts.quarantined = bad.num_rows
         if bad.num_rows:
             self.quarantine.append(bad.cast(QUARANTINE_SCHEMA))
@@ -389,29 +407,6 @@ class Load:
             counts.read += rejects.num_rows
             counts.quarantined += rejects.num_rows
             self.quarantine.append(rejects.cast(QUARANTINE_SCHEMA))
-        self.feed_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{self.load_id}-{len(self.files)}.parquet"
-        target = self.feed_dir / name
-        cols = ", ".join(EVENT_COLUMNS)
-        # Re-sends inside one batch are rare; the window that keeps the first of each is
-        # costly at millions of rows, so it runs only when the batch has any.
-        repeats = con.sql(
-            "SELECT count(event_id) - count(DISTINCT event_id) FROM env "
-            "WHERE quarantine_reason IS NULL"
-        ).fetchall()[0][0]
-        first_only = (
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_ref) = 1"
-            if repeats
-            else ""
-        )
-        written = con.sql(
-            f"""COPY (
-                SELECT {cols} FROM env
-                WHERE quarantine_reason IS NULL
-                  AND event_id NOT IN (SELECT event_id FROM committed_ids)
-                {first_only}
-            ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"""
-        ).fetchall()[0][0]
         counts.appended = written
         counts.duplicates = counts.read - counts.quarantined - written
         if written:
@@ -419,10 +414,25 @@ class Load:
             self.files.append(f"feed_id={self.feed_id}/{name}")
         else:
             target.unlink()
-        con.execute("DROP TABLE env")
         self.counts.add(counts)
         self.sources.append({**source, **asdict(counts)})
         return counts
+
+    def _repeats(self, target: Path) -> int:
+        return self.con.sql(
+            f"SELECT count(event_id) - count(DISTINCT event_id) FROM read_parquet('{target}')"
+        ).fetchall()[0][0]
+
+    def _keep_first(self, target: Path) -> int:
+        first = target.with_suffix(".first.parquet")
+        written = self.con.sql(
+            f"""COPY (
+                SELECT * FROM read_parquet('{target}')
+                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_ref) = 1
+            ) TO '{first}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"""
+        ).fetchall()[0][0]
+        first.replace(target)
+        return written
 
     @property
     def changed(self) -> bool:
