@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "check": "ingest.commands.check:command",
     "publish": "ingest.commands.publish:command",
     "run": "ingest.commands.run:command",
+    "catalogue": "ingest.commands.catalogue:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
 }

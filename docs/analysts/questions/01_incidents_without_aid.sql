@@ -1,0 +1,39 @@
+-- Question: Which districts had incidents but no aid delivered there in the 14 days after?
+-- Asked by: OCHA / humanitarian coordinator, planning the next round of assessments and convoys.
+-- Audience: partners (incidents and deliveries down to partners releasability; mission sees more).
+-- Tables: fct_incidents, fct_aid_deliveries, dim_locations
+-- Notes: The same rule (var coverage_gap_days = 14) is precomputed in coordination_coverage_gaps.
+--   Incidents of the last 14 days of data cannot have been "covered" yet: read them as open.
+
+with uncovered as (
+    select
+        incidents.incident_id,
+        incidents.admin2_pcode,
+        incidents.occurred_on,
+        coalesce(incidents.fatalities, 0) as fatalities
+    from fct_incidents as incidents
+    where not exists (
+        select 1
+        from fct_aid_deliveries as deliveries
+        where deliveries.admin2_pcode = incidents.admin2_pcode
+            and deliveries.delivered_on between incidents.occurred_on and incidents.occurred_on + 14
+    )
+)
+
+select
+    locations.admin1_name as province,
+    locations.admin2_name as district,
+    uncovered.admin2_pcode,
+    count(*) as incidents_without_aid,
+    sum(uncovered.fatalities) as fatalities,
+    min(uncovered.occurred_on) as first_incident_on,
+    max(uncovered.occurred_on) as last_incident_on,
+    (
+        select max(deliveries.delivered_on)
+        from fct_aid_deliveries as deliveries
+        where deliveries.admin2_pcode = uncovered.admin2_pcode
+    ) as last_delivery_on
+from uncovered
+inner join dim_locations as locations on uncovered.admin2_pcode = locations.admin2_pcode
+group by all
+order by incidents_without_aid desc, district;

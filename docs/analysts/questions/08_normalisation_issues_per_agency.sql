@@ -1,0 +1,20 @@
+-- Question: Which agencies send records the hub cannot normalise or must quarantine, and why?
+-- Asked by: data engineer / information management officer, to give feedback to each agency.
+-- Audience: partners (the offending `value` column is mission-only and not used here).
+-- Tables: normalisation_issues, dim_agencies
+-- Notes: stage = ingest: the record was quarantined and never became an event; stage =
+--   normalise: an event whose field could not be normalised. is_excluded: the record is not in
+--   the facts at all.
+
+select
+    issues.agency_id,
+    agencies.agency_name,
+    issues.stage,
+    issues.reason,
+    count(*) as issues,
+    count(*) filter (where issues.is_excluded) as records_excluded,
+    count(distinct issues.record_key) as records
+from normalisation_issues as issues
+left join dim_agencies as agencies on issues.agency_id = agencies.agency_id
+group by all
+order by issues desc, issues.agency_id, issues.stage, issues.reason;
