@@ -29,23 +29,38 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
+# The dashboard's browser test drives Debian's Chromium: Playwright's own browser
+# download is not reachable from here.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 	$(BIN)/python -m ingest.demo
 
-test: $(STAMP)  ## the whole test suite, slow end-to-end tests included (what CI runs)
+test: $(STAMP) $(CHROMIUM)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
 	$(BIN)/pytest
 
 test-fast: $(STAMP)  ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
 
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
 	$(BIN)/python -m bench
 
 airflow: $(STAMP)  ## Airflow on localhost:8080 (AIRFLOW_HOME=data/airflow) with the simulated feeds
 	scripts/airflow.sh
+
+.PHONY: dashboard
+dashboard: $(STAMP)  ## the dashboard on localhost:8501 over data/published (PORT=8501)
+	$(BIN)/peaceops dashboard --port $(or $(PORT),8501)

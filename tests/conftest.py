@@ -43,3 +43,20 @@ def batch(rows: list[dict[str, str | None]], columns: tuple[str, ...] | None = N
 @pytest.fixture
 def feed(tmp_path: Path) -> Feed:
     return make_feed(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo run (simulate 14 days, serve, ingest, build, gate, publish) shared by the
+    tests that read a published dataset; a test that changes it works on a copy."""
+    from ingest.demo import DEMO_CREDENTIALS, run_demo
+
+    root = tmp_path_factory.mktemp("demo-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PEACEOPS_DATA_DIR", str(root))
+        mp.setenv("PEACEOPS_FEEDS", str(Path(__file__).parents[1] / "feeds.yaml"))
+        # run_demo sets these two in os.environ; setting them first restores them after.
+        mp.setenv("PEACEOPS_FEEDS_URL", "http://127.0.0.1:9")
+        mp.setenv("PEACEOPS_UNMIC_CREDENTIALS", DEMO_CREDENTIALS)
+        assert run_demo(root, days=14, seed=7, credentials=DEMO_CREDENTIALS)
+    return root

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "catalogue": "ingest.commands.catalogue:command",
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
+    "dashboard": "ingest.commands.dashboard:command",
 }
 
 

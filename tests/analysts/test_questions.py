@@ -9,7 +9,6 @@ header says it needs and on every audience above it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -53,20 +52,8 @@ def test_question_has_header(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from ingest.demo import DEMO_CREDENTIALS, run_demo
-
-    root = tmp_path_factory.mktemp("analysts-demo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PEACEOPS_DATA_DIR", str(root))
-        mp.setenv("PEACEOPS_FEEDS", str(REPO / "feeds.yaml"))
-        # run_demo sets these two in os.environ; setting them here first restores them after.
-        mp.setenv("PEACEOPS_FEEDS_URL", "http://127.0.0.1:9")
-        mp.setenv("PEACEOPS_UNMIC_CREDENTIALS", DEMO_CREDENTIALS)
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-        mp.setenv("DO_NOT_TRACK", "1")
-        assert run_demo(root, days=14, seed=7, credentials=DEMO_CREDENTIALS)
-        yield root / "published" / "current"
+def published(demo_data: Path) -> Path:
+    return demo_data / "published" / "current"
 
 
 def run(database: Path, path: Path) -> list[tuple]:

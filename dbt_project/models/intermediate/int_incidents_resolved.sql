@@ -42,8 +42,8 @@ reports as (
 neighbourhoods as (
     select
         reports.*,
-        reports.cell_y + dy as near_y,
-        reports.cell_x + dx as near_x
+        reports.cell_y + neighbours_y.dy as near_y,
+        reports.cell_x + neighbours_x.dx as near_x
     from reports
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)

@@ -71,7 +71,10 @@ select
     md5(concat_ws('|', stage, feed_id, issue_source, field, reason)) as issue_id,
     * exclude (issue_source)
 from (
-    select *, event_id as issue_source from normalise
+    select
+        *,
+        event_id as issue_source
+    from normalise
     union all
     -- two quarantined records may be identical; where each was read tells them apart
     select * from quarantine

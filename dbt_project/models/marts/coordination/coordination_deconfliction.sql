@@ -18,12 +18,12 @@ with
 patrols as (
     select
         fct_patrols.*,
-        floor(latitude / {{ cell_degrees }}) + dy as cell_y,
-        floor(longitude / {{ cell_degrees }}) + dx as cell_x
+        floor(fct_patrols.latitude / {{ cell_degrees }}) + neighbours_y.dy as cell_y,
+        floor(fct_patrols.longitude / {{ cell_degrees }}) + neighbours_x.dx as cell_x
     from {{ ref('fct_patrols') }} as fct_patrols
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)
-    where latitude is not null
+    where fct_patrols.latitude is not null
 ),
 
 deliveries as (

@@ -1,0 +1,1 @@
+"""The PeaceOps dashboard: a Streamlit app over the published dataset (read-only)."""

@@ -1,0 +1,245 @@
+"""The dashboard in a real browser: Streamlit on localhost, headless Chromium via Playwright.
+
+One small published dataset (7 simulated days) is built for the module; the
+numbers the page shows are compared with counts computed directly with DuckDB.
+Every request the page makes must stay on localhost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 60_000
+MOI = "moi: Ministry of Interior of Carana"
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _count(db: Path, sql: str) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return int(con.execute(sql).fetchone()[0])
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def published(demo_data: Path, tmp_path_factory) -> Path:
+    """A copy of the shared demo's published versions: this test publishes more."""
+    root = tmp_path_factory.mktemp("dash-data")
+    shutil.copytree(demo_data / "published", root / "published", symlinks=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(published: Path, tmp_path_factory) -> Iterator[str]:
+    from ingest.commands.dashboard import streamlit_args
+
+    app = Path(__file__).resolve().parents[2] / "src" / "ingest" / "dashboard" / "app.py"
+    port = _free_port()
+    log = tmp_path_factory.mktemp("dash-server") / "streamlit.log"
+    env = {
+        **os.environ,
+        "PEACEOPS_DATA_DIR": str(published),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    env.pop("PEACEOPS_DASHBOARD_AUDIENCES", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*streamlit_args(app, host="127.0.0.1", port=port), "--server.fileWatcherType", "none"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=published,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer in 60 s:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1600, "height": 1300})
+            pg.set_default_timeout(TIMEOUT_MS)
+            requests: list[str] = []
+            pg.on("request", lambda r: requests.append(r.url))
+            pg.requests = requests  # type: ignore[attr-defined]
+            yield pg
+        finally:
+            browser.close()
+
+
+def _metric(page, key: str):
+    return page.locator(f".st-key-metric-{key} [data-testid='stMetricValue']")
+
+
+def _choose(page, widget_key: str, option: str) -> None:
+    """Pick `option` in the selectbox/multiselect whose Streamlit key is `widget_key`."""
+    page.locator(f".st-key-{widget_key} [role='combobox']").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def _expect_number(page, key: str, value: int) -> None:
+    from playwright.sync_api import expect
+
+    expect(_metric(page, key)).to_have_text(f"{value:,}", timeout=TIMEOUT_MS)
+
+
+def test_dashboard_renders_filters_and_follows_current(page, server, published, tmp_path):
+    from playwright.sync_api import expect
+
+    from ingest.publish import switch_current
+
+    current = Path(os.path.realpath(published / "published" / "current"))
+    public_db = current / "public" / "unified.duckdb"
+    mission_db = current / "mission" / "unified.duckdb"
+
+    started = time.monotonic()
+    page.goto(server)
+
+    # Default audience is public (least privilege): its incident count.
+    _expect_number(page, "incidents", _count(public_db, "SELECT count(*) FROM fct_incidents"))
+    expect(page.locator(".st-key-dataset-info")).to_contain_text(current.name)
+
+    # The map (deck.gl canvas) and a chart (Vega-Lite) render.
+    expect(
+        page.locator(".st-key-map [data-testid='stDeckGlJsonChart'] canvas").first
+    ).to_be_visible()
+    expect(
+        page.locator(".st-key-chart-daily canvas, .st-key-chart-daily svg").first
+    ).to_be_visible()
+
+    # Audience: mission sees more incidents, and the patrols.
+    _choose(page, "audience", "mission")
+    _expect_number(page, "incidents", _count(mission_db, "SELECT count(*) FROM fct_incidents"))
+    _expect_number(page, "patrols", _count(mission_db, "SELECT count(*) FROM fct_patrols"))
+
+    # Filter: one admin1 area, the busiest in incidents.
+    con = duckdb.connect(str(mission_db), read_only=True)
+    admin1, admin1_name = con.execute(
+        "SELECT i.admin1_pcode, any_value(l.admin1_name) FROM fct_incidents i "
+        "JOIN dim_locations l USING (admin1_pcode) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ).fetchone()
+    con.close()
+    in_area = _count(
+        mission_db, f"SELECT count(*) FROM fct_incidents WHERE admin1_pcode = '{admin1}'"
+    )
+    deliveries_in_area = _count(
+        mission_db, f"SELECT count(*) FROM fct_aid_deliveries WHERE admin1_pcode = '{admin1}'"
+    )
+    assert 0 < in_area < _count(mission_db, "SELECT count(*) FROM fct_incidents")
+    _choose(page, "admin1", f"{admin1_name} ({admin1})")
+    _expect_number(page, "incidents", in_area)
+    _expect_number(page, "deliveries", deliveries_in_area)
+
+    # And one agency on top: incidents that agency reported in that area.
+    both = _count(
+        mission_db,
+        "SELECT count(*) FROM fct_incidents "
+        f"WHERE admin1_pcode = '{admin1}' AND list_contains(agency_ids, 'moi')",
+    )
+    assert 0 < both < in_area
+    _choose(page, "agencies", MOI)
+    _expect_number(page, "incidents", both)
+    _expect_number(page, "deliveries", 0)  # moi delivers no aid
+    expect(
+        page.locator(".st-key-map [data-testid='stDeckGlJsonChart'] canvas").first
+    ).to_be_visible()
+    page.wait_for_timeout(1000)  # let deck.gl and Vega paint before the screenshot
+
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.exists() and shot.stat().st_size > 20_000
+
+    # A new version is published while the page is open: copy the current one, drop
+    # every incident of the area in its mission database, switch `current`.
+    new_name = current.name[:-2] + str((int(current.name[-2]) + 1) % 10) + "Z"
+    new = current.parent / new_name
+    assert not new.exists()
+    shutil.copytree(current, new)
+    con = duckdb.connect(str(new / "mission" / "unified.duckdb"))
+    con.execute(f"DELETE FROM fct_incidents WHERE admin1_pcode = '{admin1}'")
+    con.close()
+    manifest = json.loads((new / "manifest.json").read_text())
+    manifest.update(version=new_name, as_of="2030-01-01T00:00:00+00:00")
+    (new / "manifest.json").write_text(json.dumps(manifest))
+    switch_current(published, new_name)
+
+    # The next run (any interaction) resolves `current` again: same session, new data.
+    page.get_by_role("button", name=f"Remove {MOI}").click()
+    expect(page.locator(".st-key-dataset-info")).to_contain_text(new_name, timeout=TIMEOUT_MS)
+    _expect_number(page, "incidents", 0)
+    _expect_number(page, "deliveries", deliveries_in_area)
+
+    # The version picker lists both kept versions with their as_of; the old one can be
+    # pinned and still reads.
+    page.locator(".st-key-version [role='combobox']").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(3)  # "current" + the two kept versions
+    texts = options.all_inner_texts()
+    assert texts[0].startswith("current") and new_name in texts[0]
+    assert texts[1].startswith("as of 2030-01-01 00:00:00 UTC") and new_name in texts[1]
+    assert current.name in texts[2] and "(current)" not in texts[2]
+    options.nth(2).click()
+    _expect_number(page, "incidents", in_area)
+    expect(page.locator(".st-key-dataset-info")).to_contain_text(current.name)
+
+    # Nothing left localhost: no tiles, no CDN, no usage statistics.
+    external = [u for u in page.requests if not u.startswith(LOCAL)]
+    assert external == []
+    assert time.monotonic() - started < 90
