@@ -1,9 +1,11 @@
-"""Generation, ingest of the simulated feeds, and the dbt build: full, then incremental.
+"""The pipeline on a simulated operation, stage by stage: generation, ingest of the
+simulated feeds, full dbt build, incremental build after 10k new events, the gate,
+publishing, and analyst queries on the published dataset. Each stage runs in its own
+process, so its peak memory is its own.
 
-The simulated operation grows by days at a fixed daily density (scale 100), so a
-bigger benchmark is a longer operation, not a denser one: that is how the event
-log of a real mission grows. The incremental build follows one new load of 10k
-events (new ministry reports) on top of the full build.
+The operation grows by days at a fixed daily density (scale 100), so a bigger
+benchmark is a longer operation, not a denser one: that is how the event log of a
+real mission grows.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import Row, peak_rss_mb, timer
+from bench.common import Row
+from bench.stages import in_child
 
 SCALE = 100.0
 # Records the simulator writes per simulated day at SCALE (measured: 256k in 30 days).
@@ -24,16 +29,37 @@ NEW_EVENTS = 10_000
 CREDENTIALS = "demo-client:demo-secret"
 REPO = Path(__file__).resolve().parents[1]
 
+# Three questions analysts ask of the published dataset (docs/analysts/questions).
+QUERIES = {
+    "incidents by province and type": (
+        "SELECT admin1_pcode, incident_type, count(*), sum(fatalities) FROM fct_incidents "
+        "GROUP BY ALL ORDER BY 3 DESC LIMIT 20"
+    ),
+    "deliveries by cluster and district": (
+        "SELECT admin2_pcode, cluster_code, count(*), sum(beneficiaries) "
+        "FROM fct_aid_deliveries GROUP BY ALL ORDER BY 3 DESC LIMIT 20"
+    ),
+    "one district's last 30 days": (
+        "SELECT count(*) FROM fct_incidents WHERE admin2_pcode = (SELECT min(admin2_pcode) "
+        "FROM fct_incidents) AND occurred_at >= (SELECT max(occurred_at) FROM fct_incidents) "
+        "- INTERVAL 30 DAY"
+    ),
+}
 
-def simulate_and_ingest(root: Path, days: int) -> dict[str, float]:
+
+def generate(root: Path, days: int) -> int:
+    from ingest.simulate import simulate
+
+    manifest = simulate(root / "sim", seed=7, days=days, scale=SCALE)
+    return sum(f["records"] for f in manifest["feeds"].values())
+
+
+def ingest(root: Path) -> int:
     from ingest.eventlog import EventLog, connect
     from ingest.feedserver import serve
     from ingest.pipeline import ingest_all
     from ingest.registry import parse_registry
-    from ingest.simulate import simulate
 
-    with timer() as gen:
-        manifest = simulate(root / "sim", seed=7, days=days, scale=SCALE)
     server = serve(root / "sim", "127.0.0.1", 0)
     env = {
         **os.environ,
@@ -42,21 +68,13 @@ def simulate_and_ingest(root: Path, days: int) -> dict[str, float]:
     }
     try:
         feeds = parse_registry((REPO / "feeds.yaml").read_text(), env, root)
-        with timer() as ing:
-            results = ingest_all(feeds, root, env=env)
+        results = ingest_all(feeds, root, env=env)
     finally:
         server.shutdown()
     failed = [f"{r.feed_id}: {r.error}" for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"ingest failed: {failed}")
-    log = EventLog(root)
-    events = connect().sql(f"SELECT count(*) FROM ({log.select_sql()})").fetchall()[0][0]
-    return {
-        "records": sum(f["records"] for f in manifest["feeds"].values()),
-        "generate_s": gen["seconds"],
-        "ingest_s": ing["seconds"],
-        "events": events,
-    }
+    return connect().sql(f"SELECT count(*) FROM ({EventLog(root).select_sql()})").fetchall()[0][0]
 
 
 def append_new_reports(root: Path, n: int) -> None:
@@ -66,15 +84,11 @@ def append_new_reports(root: Path, n: int) -> None:
     from ingest.eventlog import EventLog, connect
     from ingest.registry import parse_registry
 
-    feed = next(
-        f
-        for f in parse_registry((REPO / "feeds.yaml").read_text(), {}, root)
-        if f.id == "moi.incidents"
-    )
+    feeds = parse_registry((REPO / "feeds.yaml").read_text(), {}, root)
+    feed = next(f for f in feeds if f.id == "moi.incidents")
     log = EventLog(root)
-    payloads = (
-        connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}").fetchall()
-    )
+    payloads = connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}")
+    payloads = payloads.fetchall()
     rows = []
     for i in range(n):
         record = {k: v for k, v in json.loads(payloads[i % len(payloads)][0]).items() if v}
@@ -83,40 +97,84 @@ def append_new_reports(root: Path, n: int) -> None:
         rows.append(record)
     table = rows_table(rows, [f"row={i + 1}" for i in range(n)])
     with log.begin(feed.id, datetime.now(UTC)) as load:
-        sql = envelope_sql(feed, table.column_names, "batch", source_sha256="0" * 64,
-                           load_id=load.load_id)  # fmt: skip
+        sql = envelope_sql(
+            feed, table.column_names, "batch", source_sha256="0" * 64, load_id=load.load_id
+        )
         load.add(sql, table, source={"sha256": "0" * 64, "name": "bench"})
         load.commit()
 
 
-def run(events_target: int) -> list[Row]:
-    from ingest.warehouse import build
+def build(root: Path, full_refresh: bool) -> int:
+    from ingest.warehouse import build as dbt_build
 
+    built = dbt_build(root, full_refresh=full_refresh)
+    if not built.ok:
+        raise RuntimeError(f"build failed: {built.failures[:3]}")
+    return built.nodes
+
+
+def gate_and_publish(root: Path) -> tuple[float, float, bool]:
+    from ingest.gate import run_gate
+    from ingest.publish import publish
+
+    start = time.perf_counter()
+    gate = run_gate(root)
+    gate_s = time.perf_counter() - start
+    if not gate.passed:
+        return gate_s, 0.0, False
+    start = time.perf_counter()
+    publish(root, gate)
+    return gate_s, time.perf_counter() - start, True
+
+
+def query_latencies(root: Path) -> dict[str, float]:
+    import duckdb
+
+    database = root / "published" / "current" / "mission" / "unified.duckdb"
+    out = {}
+    for name, sql in QUERIES.items():
+        times = []
+        for _ in range(5):
+            con = duckdb.connect(str(database), read_only=True)
+            start = time.perf_counter()
+            con.sql(sql).fetchall()
+            times.append(time.perf_counter() - start)
+            con.close()
+        out[name] = statistics.median(times)
+    return out
+
+
+def run(events_target: int) -> list[Row]:
     days = max(1, round(events_target / RECORDS_PER_DAY))
     root = Path(tempfile.mkdtemp(prefix="peaceops-bench-wh-"))
     try:
-        sizes = simulate_and_ingest(root, days)
-        label = f"{sizes['events'] / 1e6:.2g}M events"
-        with timer() as full:
-            built = build(root, full_refresh=True)
-        if not built.ok:
-            raise RuntimeError(f"full build failed: {built.failures[:3]}")
-        append_new_reports(root, NEW_EVENTS)
-        with timer() as inc:
-            built = build(root)
-        if not built.ok:
-            raise RuntimeError(f"incremental build failed: {built.failures[:3]}")
-        return [
-            Row("generate", f"{sizes['records'] / 1e6:.2g}M records ({days} days)",
-                sizes["generate_s"], None,
-                {"records_per_s": f"{sizes['records'] / sizes['generate_s']:,.0f}"}),
-            Row("ingest-sim", f"{sizes['records'] / 1e6:.2g}M records, 7 feeds",
-                sizes["ingest_s"], None,
-                {"records_per_s": f"{sizes['records'] / sizes['ingest_s']:,.0f}"}),
-            Row("build-full", label, full["seconds"], None,
-                {"dbt_nodes": built.nodes, "peak_rss_mb": f"{peak_rss_mb():,.0f}"}),
-            Row("build-incr", f"{label} + {NEW_EVENTS // 1000}k new", inc["seconds"],
-                full["seconds"], {"target_ratio": 0.1}),
+        records, gen_s, gen_mb = in_child(generate, root, days)
+        events, ing_s, ing_mb = in_child(ingest, root)
+        label = f"{events / 1e6:.2g}M events"
+        nodes, full_s, full_mb = in_child(build, root, True)
+        in_child(append_new_reports, root, NEW_EVENTS)
+        _, inc_s, inc_mb = in_child(build, root, False)
+        (gate_s, pub_s, passed), _, gate_mb = in_child(gate_and_publish, root)
+        rows = [
+            Row("generate", f"{records / 1e6:.2g}M records ({days} days)", gen_s, None,
+                {"records_per_s": f"{records / gen_s:,.0f}", "peak_mb": f"{gen_mb:,.0f}"}),
+            Row("ingest-sim", f"{records / 1e6:.2g}M records, 7 feeds", ing_s, None,
+                {"records_per_s": f"{records / ing_s:,.0f}", "peak_mb": f"{ing_mb:,.0f}"}),
+            Row("build-full", label, full_s, None,
+                {"dbt_nodes": nodes, "peak_mb": f"{full_mb:,.0f}"}),
+            Row("build-incr", f"{label} + {NEW_EVENTS // 1000}k new", inc_s, full_s,
+                {"target_ratio": 0.1, "peak_mb": f"{inc_mb:,.0f}"}),
+            Row("gate", label, gate_s, full_s,
+                {"passed": passed, "share_of_full_build": f"{gate_s / full_s:.0%}",
+                 "peak_mb": f"{gate_mb:,.0f}"}),
         ]  # fmt: skip
+        if passed:
+            rows.append(Row("publish", label, pub_s, None, {}))
+            latencies, _, _ = in_child(query_latencies, root)
+            rows += [
+                Row("query", f"{name} (median of 5)", seconds, None, {"target_s": 0.2})
+                for name, seconds in latencies.items()
+            ]
+        return rows
     finally:
         shutil.rmtree(root, ignore_errors=True)
