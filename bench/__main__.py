@@ -24,7 +24,9 @@ def growth(builds: list[Row], sizes: list[int]) -> Row:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1M records only")
+    parser.add_argument(
+        "--quick", action="store_true", help="small warehouse run (250k events); ingest stays 1M"
+    )
     parser.add_argument(
         "--rows", type=int, default=1_000_000, help="records for the ingest benchmark"
     )

@@ -209,6 +209,7 @@ def write_audience(warehouse: Path, out: Path, audience: str) -> dict[str, int]:
     con = duckdb.connect(str(out / "unified.duckdb"))
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # stdout is the command's report
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
         for spec in MARTS:
             actual = [

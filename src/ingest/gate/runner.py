@@ -259,6 +259,7 @@ def run_gate(
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # stdout is the command's report
         present = {
             f"{schema}.{name}"
             for schema, name in con.execute(
