@@ -17,16 +17,20 @@ SAMPLE = 1 << 20
 CANDIDATES = ["cp1252", "latin_1", "iso8859_15", "cp850", "mac_roman"]
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_encoding(data: bytes) -> str:
     """The payload's encoding: its BOM, else UTF-8 if it is valid, else a detector's guess."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
+    if _is_utf8(data):
         return "utf-8"
     from charset_normalizer import from_bytes
 
