@@ -84,38 +84,64 @@ class _State:
     pages: int = 0
     rng: random.Random = field(default_factory=random.Random)
     stats: Counter[str] = field(default_factory=Counter)
-    # feed_id -> ((mtime_ns, size), records): re-read only when the file changes
-    cache: dict[str, tuple[tuple[int, int], list[Any]]] = field(default_factory=dict)
+    # feed_id -> ((mtime_ns, size), records): re-indexed only when the file changes
+    cache: dict[str, tuple[tuple[int, int], RecordFile]] = field(default_factory=dict)
+    # one reader indexes a file while concurrent requests for it wait
+    load_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def records(self, feed_id: str) -> list[Any] | None:
+    def records(self, feed_id: str) -> RecordFile | None:
         path = self.sim_dir / "api" / feed_id / "records.jsonl"
         try:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
             return None
         key = (st.st_mtime_ns, st.st_size)
-        with self.lock:
+        with self.load_lock:
             hit = self.cache.get(feed_id)
             if hit and hit[0] == key:
                 return hit[1]
-        records = _read_records(path)
-        with self.lock:
+            records = RecordFile(path)
             self.cache[feed_id] = (key, records)
         return records
 
 
-def _read_records(path: Path) -> list[Any]:
-    out: list[Any] = []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for line in fh:
-            text = line.rstrip("\r\n")
-            if not text.strip():
-                continue
-            try:
-                out.append(json.loads(text))
-            except json.JSONDecodeError:
-                out.append(text)  # served as a JSON string: the client quarantines it
-    return out
+class RecordFile:
+    """The records of a JSON-lines file, one per non-blank line, parsed a page at a time.
+
+    Only the lines' byte offsets are held: a feed of millions of records is served
+    without parsing (or holding) all of them, so the first page comes back at once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.spans: list[tuple[int, int]] = []  # (start, end) of each non-blank line
+        with path.open("rb") as fh:
+            offset = 0
+            for line in fh:
+                if line.strip():
+                    self.spans.append((offset, offset + len(line)))
+                offset += len(line)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def page(self, start: int, stop: int) -> list[Any]:
+        spans = self.spans[start:stop]
+        if not spans:
+            return []
+        with self.path.open("rb") as fh:
+            fh.seek(spans[0][0])
+            block = fh.read(spans[-1][1] - spans[0][0])
+        base = spans[0][0]
+        return [_parse(block[a - base : b - base]) for a, b in spans]
+
+
+def _parse(line: bytes) -> Any:
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # served as a JSON string: the client quarantines it
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -263,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         if slow:
             time.sleep(f.slow_seconds)
 
-        page = records[since : since + limit]
+        page = records.page(since, since + limit)
         end = since + len(page)  # past the end: nothing served, the cursor stays put
         self._json(
             200,
