@@ -8,45 +8,56 @@ import math
 from bench import ingest, warehouse
 from bench.common import Row, print_table, save
 
+SIZES = [1_000_000, 3_000_000, 10_000_000]
 
-def growth(builds: list[Row], sizes: list[int]) -> Row:
+
+def growth(measured: list[Row], sizes: list[int], what: str) -> Row:
     """Least-squares exponent k of time ~ size^k across the sizes (1 means linear)."""
     xs = [math.log(n) for n in sizes]
-    ys = [math.log(r.seconds) for r in builds]
+    ys = [math.log(r.seconds) for r in measured]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     k = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
         (x - mx) ** 2 for x in xs
     )
+    sizes_text = ", ".join(f"{n / 1e6:g}M" for n in sizes)
     return Row(
-        "growth", "full build time vs events", builds[-1].seconds, None, {"exponent": f"{k:.2f}"}
+        "growth", f"{what} at {sizes_text}", measured[-1].seconds, None, {"exponent": f"{k:.2f}"}
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help="small warehouse run (250k events); ingest stays 1M"
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        epilog="Without options: ingest and the warehouse at 1M, 3M and 10M, with growth exponents.",
     )
+    parser.add_argument("--quick", action="store_true", help="1M only (no growth curves)")
     parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="records for the ingest benchmark"
+        "--rows", type=int, nargs="+", default=None, help="CSV sizes for the ingest benchmark"
     )
     parser.add_argument(
         "--events",
         type=int,
         nargs="*",
         default=None,
-        help="event log sizes for the warehouse benchmark (default: 1M; with --quick: 250k)",
+        help="event log sizes for the warehouse benchmark (none: skip it)",
     )
     args = parser.parse_args()
-    sizes = args.events or ([250_000] if args.quick else [1_000_000])
-    rows = ingest.run(args.rows)
+    sizes = [1_000_000] if args.quick else SIZES
+    row_sizes = args.rows or sizes
+    event_sizes = sizes if args.events is None else args.events
+    rows: list[Row] = []
+    ingests = [r for n in row_sizes for r in ingest.run(n)]
+    rows += ingests
+    if len(row_sizes) > 1:
+        rows.append(growth(ingests, row_sizes, "ingest time vs rows"))
     builds = []
-    for n in sizes:
+    for n in event_sizes:
         stage_rows = warehouse.run(n)
         rows += stage_rows
         builds += [r for r in stage_rows if r.bench == "build-full"]
     if len(builds) > 1:
-        rows.append(growth(builds, sizes))
+        rows.append(growth(builds, event_sizes, "full build time vs events"))
     print_table(rows)
     print(f"saved {save(rows, 'latest')}")
 

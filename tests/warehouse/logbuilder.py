@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from ingest.envelope import envelope_sql
@@ -23,6 +24,36 @@ FEED_IDS = (
     "moi.incidents",
     "cpn.incidents",
 )
+
+
+DEMO_CREDENTIALS = "demo-client:demo-secret"
+# When a build run (re)wrote a row: differs between equal builds, so never compared.
+BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
+
+
+def ingest_simulation(root: Path) -> None:
+    """Ingest every feed of the simulation under `root / "sim"` through the real pipeline
+    (the HTTP feed from a local feed server)."""
+    import os
+
+    from ingest.feedserver import serve
+    from ingest.pipeline import ingest_all
+
+    server = serve(root / "sim", "127.0.0.1", 0)
+    saved = {k: os.environ.get(k) for k in ("PEACEOPS_FEEDS_URL", "PEACEOPS_UNMIC_CREDENTIALS")}
+    try:
+        os.environ["PEACEOPS_FEEDS_URL"] = server.url
+        os.environ["PEACEOPS_UNMIC_CREDENTIALS"] = DEMO_CREDENTIALS
+        results = ingest_all(load_registry(REPO / "feeds.yaml", root), root)
+    finally:
+        server.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    failed = [r.error for r in results if not r.ok]
+    assert not failed, failed
 
 
 def utc(text: str) -> datetime:
@@ -72,3 +103,25 @@ def append(
 ) -> str:
     """One committed load of `rows` (decoded records, every value a string) for `feed`."""
     return finish(begin(root, feed, rows, recorded_at))
+
+
+def snapshot(db: Path, tables: Sequence[str], schema: str) -> dict[str, list[tuple]]:
+    """The rows of each table (sorted, bookkeeping columns left out), to compare builds."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for t in tables:
+            cols = [
+                c
+                for (c,) in con.sql(
+                    f"select column_name from information_schema.columns "
+                    f"where table_schema = '{schema}' and table_name = '{t}' order by ordinal_position"
+                ).fetchall()
+                if c not in BOOKKEEPING
+            ]
+            out[t] = sorted(
+                con.sql(f"select {', '.join(cols)} from {schema}.{t}").fetchall(), key=repr
+            )
+        return out
+    finally:
+        con.close()

@@ -10,7 +10,6 @@ same real incident" must stay above PRECISION_FLOOR and RECALL_FLOOR.
 from __future__ import annotations
 
 import filecmp
-import os
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,7 @@ import pytest
 
 from ingest.warehouse import build, warehouse_path
 
-from .logbuilder import FEED_IDS, REPO
+from .logbuilder import FEED_IDS, REPO, ingest_simulation
 
 simulate_mod = pytest.importorskip("ingest.simulate")
 
@@ -30,32 +29,13 @@ GAZETTEER_SEEDS = {
     "admin2.csv": "gazetteer_admin2.csv",
     "places.csv": "gazetteer_places.csv",
 }
-DEMO_CREDENTIALS = "demo-client:demo-secret"
 
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from ingest.feedserver import serve
-    from ingest.pipeline import ingest_all
-    from ingest.registry import load_registry
-
     root = tmp_path_factory.mktemp("simulated")
     manifest = simulate_mod.simulate(root / "sim", seed=7, days=14)
-    server = serve(root / "sim", "127.0.0.1", 0)
-    saved = {k: os.environ.get(k) for k in ("PEACEOPS_FEEDS_URL", "PEACEOPS_UNMIC_CREDENTIALS")}
-    try:
-        os.environ["PEACEOPS_FEEDS_URL"] = server.url
-        os.environ["PEACEOPS_UNMIC_CREDENTIALS"] = DEMO_CREDENTIALS
-        feeds = load_registry(REPO / "feeds.yaml", root)
-        results = ingest_all(feeds, root)
-    finally:
-        server.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    ingest_simulation(root)
     result = build(root, feed_ids=FEED_IDS)
     return {"root": root, "manifest": manifest, "build": result}
 

@@ -19,7 +19,7 @@ import pytest
 
 from ingest.warehouse import build, warehouse_path
 
-from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, utc
+from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, snapshot, utc
 
 SEEDS = REPO / "dbt_project" / "seeds"
 MARTS = (
@@ -35,7 +35,12 @@ MARTS = (
     "coordination_deconfliction",
     "coordination_agency_timeliness",
 )
-FOLDED = ("int_incidents_folded", "int_deliveries_folded", "int_patrols_folded")
+INTERMEDIATE = (
+    "int_incidents_folded",
+    "int_deliveries_folded",
+    "int_patrols_folded",
+    "int_incidents_resolved",
+)
 
 
 def places() -> list[dict[str, str]]:
@@ -232,27 +237,6 @@ def late_patrol(place: dict[str, str]) -> list[dict[str, str | None]]:
     ]
 
 
-def snapshot(db: Path, tables: tuple[str, ...], schema: str) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        out = {}
-        for t in tables:
-            cols = [
-                c
-                for (c,) in con.sql(
-                    f"select column_name from information_schema.columns "
-                    f"where table_schema = '{schema}' and table_name = '{t}' order by ordinal_position"
-                ).fetchall()
-                if c != "folded_at"
-            ]
-            out[t] = sorted(
-                con.sql(f"select {', '.join(cols)} from {schema}.{t}").fetchall(), key=repr
-            )
-        return out
-    finally:
-        con.close()
-
-
 def query(db: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -280,10 +264,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         if late is not None:
             finish(late)
     db = warehouse_path(root)
-    incremental = {**snapshot(db, MARTS, "marts"), **snapshot(db, FOLDED, "intermediate")}
+    incremental = {**snapshot(db, MARTS, "marts"), **snapshot(db, INTERMEDIATE, "intermediate")}
     shutil.copy(db, root / "incremental.duckdb")
     full = build(root, feed_ids=FEED_IDS, full_refresh=True)
-    full_snap = {**snapshot(db, MARTS, "marts"), **snapshot(db, FOLDED, "intermediate")}
+    full_snap = {**snapshot(db, MARTS, "marts"), **snapshot(db, INTERMEDIATE, "intermediate")}
     shutil.copy(db, root / "full.duckdb")
     past = build(root, feed_ids=FEED_IDS, as_of=utc("2026-10-03T00:00:00"))
     shutil.copy(db, root / "past.duckdb")
@@ -304,7 +288,7 @@ def test_every_build_succeeds(built: dict) -> None:
 
 
 def test_full_refresh_equals_incremental_chain(built: dict) -> None:
-    for table in (*MARTS, *FOLDED):
+    for table in (*MARTS, *INTERMEDIATE):
         assert built["incremental"][table] == built["full"][table], table
     assert built["full"]["fct_incidents"], "scenario produced no incidents"
 

@@ -14,12 +14,67 @@
     chained into connected components (A~B and B~C put A, B and C together);
     each component is one unified incident (`incident_id` = hash of its first record key),
     one row per source report here.
+
+    Incremental, exactly: a match joins reports at most `hop` = window + 24 h apart, and
+    whether it is a mutual best match depends on reports within one more hop; a report's
+    component reaches at most 8 hops. So a report's incident depends only on the reports
+    within 9 hops of it in time. An incremental run re-resolves the reports within that
+    reach of the days of changed reports (their days before and after the change), from
+    the reports within twice the reach, and leaves every other row as it was.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='record_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_gone_reports() }}",
+            "{{ save_watermark() }}",
+        ],
+    )
+}}
+-- depends_on: {{ ref('int_events_keyed') }}
+
 
 {%- set window = var('resolution_window_hours') %}
+{%- set hop_hours = window + 24 %}
 {%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
+{%- set reach_days = ((9 * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
 
 with
+
+current_reports as (
+    select * from {{ ref('int_incidents_folded') }}
+    where not is_retracted and not is_excluded
+),
+
+{% if is_incremental() %}
+    changed_days as (
+        -- the days of changed reports as resolved before, and as they are now
+        select cast(resolved.occurred_at as date) as changed_on
+        from {{ this }} as resolved
+        where resolved.record_key in ({{ changed_record_keys() }})
+        union
+        select cast(folded.occurred_at as date) as changed_on
+        from {{ ref('int_incidents_folded') }} as folded
+        where folded.record_key in ({{ changed_record_keys() }})
+    ),
+
+    affected_days as (
+        -- reports whose incident may change
+        select distinct changed_days.changed_on + cast(day_offsets.day_offset as integer) as affected_on
+        from changed_days
+        cross join range(-{{ reach_days }}, {{ reach_days }} + 1) as day_offsets (day_offset)
+    ),
+
+    input_days as (
+        -- everything their incidents depend on
+        select distinct changed_days.changed_on + cast(day_offsets.day_offset as integer) as input_on
+        from changed_days
+        cross join range(-2 * {{ reach_days }}, 2 * {{ reach_days }} + 1) as day_offsets (day_offset)
+    ),
+{% endif %}
 
 reports as (
     select
@@ -34,20 +89,33 @@ reports as (
         {#- cells at least resolution_distance_km wide (up to 60 degrees of latitude): two
             points that close are in the same or neighbouring cells -#}
         floor(latitude / {{ cell_degrees }}) as cell_y,
-        floor(longitude / {{ cell_degrees }}) as cell_x
-    from {{ ref('int_incidents_folded') }}
-    where not is_retracted and not is_excluded
+        floor(longitude / {{ cell_degrees }}) as cell_x,
+        {#- periods one hop long: two reports a hop apart are in the same or neighbouring
+            periods, so the joins below never compare reports far apart in time -#}
+        floor(epoch(occurred_at) / {{ hop_hours * 3600 }}) as period
+    from current_reports
+    {% if is_incremental() %}
+        where cast(occurred_at as date) in (select input_days.input_on from input_days)
+    {% endif %}
+),
+
+periods as (
+    select
+        reports.*,
+        reports.period + neighbours_t.dt as near_period
+    from reports
+    cross join (values (-1), (0), (1)) as neighbours_t (dt)
 ),
 
 neighbourhoods as (
     select
-        reports.*,
-        reports.cell_y + neighbours_y.dy as near_y,
-        reports.cell_x + neighbours_x.dx as near_x
-    from reports
+        periods.*,
+        periods.cell_y + neighbours_y.dy as near_y,
+        periods.cell_x + neighbours_x.dx as near_x
+    from periods
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)
-    where reports.latitude is not null
+    where periods.latitude is not null
 ),
 
 near_pairs as (
@@ -68,9 +136,10 @@ near_pairs as (
             a.incident_type = b.incident_type
             and a.near_y = b.cell_y
             and a.near_x = b.cell_x
+            and a.near_period = b.period
             and a.agency_id < b.agency_id
-            and b.occurred_at between a.occurred_at - to_hours({{ window }} + 24)
-            and a.occurred_at + to_hours({{ window }} + 24)
+            and b.occurred_at between a.occurred_at - to_hours({{ hop_hours }})
+            and a.occurred_at + to_hours({{ hop_hours }})
 ),
 
 area_pairs as (
@@ -85,14 +154,15 @@ area_pairs as (
         a.time_precision = 'day' or b.time_precision = 'day' as has_day_precision,
         cast(null as double) as distance_km,
         true as is_same_admin2
-    from reports as a
+    from periods as a
     inner join reports as b
         on
             a.incident_type = b.incident_type
             and a.admin2_pcode = b.admin2_pcode
+            and a.near_period = b.period
             and a.agency_id < b.agency_id
-            and b.occurred_at between a.occurred_at - to_hours({{ window }} + 24)
-            and a.occurred_at + to_hours({{ window }} + 24)
+            and b.occurred_at between a.occurred_at - to_hours({{ hop_hours }})
+            and a.occurred_at + to_hours({{ hop_hours }})
     where a.latitude is null or b.latitude is null
 ),
 
@@ -175,5 +245,11 @@ components as (
 select
     substr(md5(components.component_key), 1, 16) as incident_id,
     components.record_key,
-    components.component_key
+    components.component_key,
+    reports.occurred_at,
+    {{ run_started() }} as resolved_at
 from components
+inner join reports on components.record_key = reports.record_key
+{% if is_incremental() %}
+    where cast(reports.occurred_at as date) in (select affected_days.affected_on from affected_days)
+{% endif %}

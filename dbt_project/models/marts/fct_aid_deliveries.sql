@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed(['delivery_id']) }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+
+-- depends_on: {{ ref('int_events_keyed') }}
 -- One row per current aid delivery (folded: corrections applied, cancellations removed),
 -- normalised to IASC clusters and standard units, with lineage and releasability.
 
@@ -6,6 +17,10 @@ with
 deliveries as (
     select * from {{ ref('int_deliveries_folded') }}
     where not is_retracted and not is_excluded
+    {% if is_incremental() %}
+        -- only the records changed since the last build (their old rows: see the pre-hook)
+        and record_key in ({{ changed_record_keys() }})
+    {% endif %}
 )
 
 select

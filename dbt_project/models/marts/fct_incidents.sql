@@ -1,7 +1,31 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='incident_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_incidents() }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+
+-- depends_on: {{ ref('int_events_keyed') }}
 -- One row per unified incident: the reports of all agencies about one real incident
 -- (int_incidents_resolved), with lineage to every event and the strictest releasability.
 
 with
+
+{% if is_incremental() %}
+    changed_incidents as (
+        -- the incidents, as resolved now, of reports re-resolved or changed since the last
+        -- build (the incidents they belonged to before: see the pre-hook)
+        select distinct resolved.incident_id
+        from {{ ref('int_incidents_resolved') }} as resolved
+        where
+            resolved.resolved_at > {{ watermark() }}
+            or resolved.record_key in ({{ changed_record_keys() }})
+    ),
+{% endif %}
 
 sources as (
     select
@@ -17,6 +41,9 @@ sources as (
         on resolved.record_key = folded.record_key
     inner join {{ ref('agencies') }} as agencies
         on folded.agency_id = agencies.agency_id
+    {% if is_incremental() %}
+        where resolved.incident_id in (select changed_incidents.incident_id from changed_incidents)
+    {% endif %}
 ),
 
 reports as (
@@ -34,15 +61,18 @@ unified as (
         -- the most precise time; among equals the earliest
         min(occurred_at) filter (where time_rank = best_time_rank) as occurred_at,
         min(time_rank) as time_rank,
-        -- the type and sub-type of the most reliable source
-        arg_max(incident_type, reporting_reliability) as incident_type,
-        arg_max(incident_sub_type, reporting_reliability) as incident_sub_type,
+        -- the type and sub-type of the most reliable source (ties broken by record key)
+        arg_max(incident_type, (reporting_reliability, record_key)) as incident_type,
+        arg_max(incident_sub_type, (reporting_reliability, record_key)) as incident_sub_type,
         -- fatalities: the most conservative (lowest) count reported
         min(fatalities) as fatalities,
         -- the place of the most precise location; points averaged among equals
         min(location_rank) as location_rank,
-        avg(latitude) filter (where location_rank = best_location_rank) as latitude,
-        avg(longitude) filter (where location_rank = best_location_rank) as longitude,
+        -- (averaged in a fixed order: a float sum depends on its order)
+        list_avg(list(latitude order by latitude) filter (where location_rank = best_location_rank))
+            as latitude,
+        list_avg(list(longitude order by longitude) filter (where location_rank = best_location_rank))
+            as longitude,
         arg_min(admin2_pcode, location_rank) as admin2_pcode,
         arg_min(admin1_pcode, location_rank) as admin1_pcode,
         count(*) as source_count,

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed(['patrol_id']) }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+
+-- depends_on: {{ ref('int_events_keyed') }}
 -- One row per current patrol (folded: corrections applied, cancellations removed), with
 -- its MGRS start point converted to WGS84, lineage and releasability.
 
@@ -6,6 +17,10 @@ with
 patrols as (
     select * from {{ ref('int_patrols_folded') }}
     where not is_retracted and not is_excluded
+    {% if is_incremental() %}
+        -- only the records changed since the last build (their old rows: see the pre-hook)
+        and record_key in ({{ changed_record_keys() }})
+    {% endif %}
 )
 
 select
