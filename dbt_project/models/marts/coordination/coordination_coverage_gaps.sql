@@ -15,17 +15,26 @@ deliveries as (
     select * from {{ ref('fct_aid_deliveries') }}
 ),
 
-uncovered as (
-    select incidents.*
+next_deliveries as (
+    -- each incident with the first delivery in its area on or after its day (an as-of
+    -- join: linear in incidents and deliveries, where comparing every pair in an area
+    -- grew with the square of the operation's length)
+    select
+        incidents.*,
+        deliveries.delivered_on as next_delivered_on
     from incidents
-    where not exists (
-            select 1 from deliveries
-            where
-                deliveries.admin2_pcode = incidents.admin2_pcode
-                and deliveries.delivered_on >= incidents.occurred_on
-                and deliveries.delivered_on
-                <= incidents.occurred_on + to_days({{ var('coverage_gap_days') }})
-        )
+    asof left join deliveries
+        on
+            incidents.admin2_pcode = deliveries.admin2_pcode
+            and incidents.occurred_on <= deliveries.delivered_on
+),
+
+uncovered as (
+    select * exclude (next_delivered_on)
+    from next_deliveries
+    where
+        next_delivered_on is null
+        or next_delivered_on > occurred_on + to_days({{ var('coverage_gap_days') }})
 ),
 
 areas as (
