@@ -108,8 +108,10 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default, not the page's timeout: too short on a loaded machine
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -128,10 +130,33 @@ def _metric(page, key: str):
 
 
 def _choose(page, widget_key: str, option: str) -> None:
-    """Pick `option` in the selectbox/multiselect whose Streamlit key is `widget_key`."""
-    page.locator(f".st-key-{widget_key} [role='combobox']").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` in the selectbox/multiselect whose Streamlit key is `widget_key`.
+
+    A rerun still drawing the page after the previous choice can close the list just
+    opened (seen on a loaded machine), so the list is opened again until the option shows.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator(f".st-key-{widget_key} [role='combobox']")
+    target = page.get_by_role("option", name=option, exact=True)
+    for _ in range(6):
+        _wait_until_idle(page)
+        box.click()
+        try:
+            target.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"option {option!r} never appeared in {widget_key!r}")
     page.keyboard.press("Escape")
+
+
+def _wait_until_idle(page) -> None:
+    """Until Streamlit's "running" indicator is gone (the script rerun has finished)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
 def _expect_number(page, key: str, value: int) -> None:

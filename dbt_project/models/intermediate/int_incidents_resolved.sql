@@ -216,30 +216,59 @@ edges as (
     from pairs
 ),
 
-components as (
+matched as (
+    -- the reports with at least one match, numbered in record key order (so the smallest
+    -- number of a component is its smallest record key); the others are alone
+    select
+        from_key as record_key,
+        row_number() over (order by from_key) as node
+    from (select distinct edges.from_key from edges) as keys
+),
+
+node_edges as (
+    select
+        from_node.node as from_node,
+        to_node.node as to_node
+    from edges
+    inner join matched as from_node on edges.from_key = from_node.record_key
+    inner join matched as to_node on edges.to_key = to_node.record_key
+),
+
+reached as (
     {#- reach through matches, at most 8 hops (mutual best matches keep the degree at most
-        the number of other agencies, so components stay small) -#}
-    with recursive reach (record_key, member_key, hops) as (
+        the number of other agencies, so components stay small); on integers, and only
+        over matched reports: the recursion is held in memory -#}
+    with recursive reach (node, member, hops) as (
         select
-            record_key,
-            record_key as member_key,
+            node,
+            node as member,
             0 as hops
-        from reports
+        from matched
         union
         select
-            reach.record_key,
-            edges.to_key as member_key,
+            reach.node,
+            node_edges.to_node as member,
             reach.hops + 1 as hops
         from reach
-        inner join edges on reach.member_key = edges.from_key
+        inner join node_edges on reach.member = node_edges.from_node
         where reach.hops < 8
     )
 
     select
-        record_key,
-        min(member_key) as component_key
+        node,
+        min(member) as component_node
     from reach
-    group by record_key
+    group by node
+),
+
+components as (
+    select
+        reports.record_key,
+        coalesce(component.record_key, reports.record_key) as component_key
+    from reports
+    left join matched on reports.record_key = matched.record_key
+    left join reached on matched.node = reached.node
+    left join matched as component on reached.component_node = component.node
 )
 
 select

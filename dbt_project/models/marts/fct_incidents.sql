@@ -73,8 +73,9 @@ unified as (
             as latitude,
         list_avg(list(longitude order by longitude) filter (where location_rank = best_location_rank))
             as longitude,
-        arg_min(admin2_pcode, location_rank) as admin2_pcode,
-        arg_min(admin1_pcode, location_rank) as admin1_pcode,
+        -- the area of the most precise location (among equals the first record key)
+        arg_min(admin2_pcode, (location_rank, record_key)) as admin2_pcode,
+        arg_min(admin1_pcode, (location_rank, record_key)) as admin1_pcode,
         count(*) as source_count,
         count(distinct agency_id) as agency_count,
         list(distinct agency_id order by agency_id) as agency_ids,
