@@ -26,15 +26,11 @@
 
 {%- set cell_degrees = var('deconfliction_km') / 111.32 / 0.5 %}
 
-{#- a delivery within the hours and the distance of a patrol (both sides are filtered
-    before the join, so each side of an incremental run is small) -#}
+{#- a delivery within the hours and the distance of a patrol -#}
 {%- set is_near %}
-    patrol_cells.cell_y = deliveries.cell_y
-    and patrol_cells.cell_x = deliveries.cell_x
-    and patrol_cells.day_number = deliveries.day_number
-    and deliveries.delivered_until >= patrol_cells.started_at - to_hours({{ var('deconfliction_hours') }})
-    and deliveries.delivered_at <= patrol_cells.ended_at + to_hours({{ var('deconfliction_hours') }})
-    and {{ haversine_km('patrol_cells.latitude', 'patrol_cells.longitude', 'deliveries.latitude', 'deliveries.longitude') }}
+    deliveries.delivered_until >= patrols.started_at - to_hours({{ var('deconfliction_hours') }})
+    and deliveries.delivered_at <= patrols.ended_at + to_hours({{ var('deconfliction_hours') }})
+    and {{ haversine_km('patrols.latitude', 'patrols.longitude', 'deliveries.latitude', 'deliveries.longitude') }}
     <= {{ var('deconfliction_km') }}
 {%- endset %}
 
@@ -43,6 +39,8 @@ with
 patrols as (
     select
         *,
+        floor(latitude / {{ cell_degrees }}) as cell_y,
+        floor(longitude / {{ cell_degrees }}) as cell_x,
         {% if is_incremental() -%}
             patrol_id in ({{ changed_record_keys() }})
         {%- else -%}
@@ -50,28 +48,6 @@ patrols as (
         {%- endif %} as is_changed
     from {{ ref('fct_patrols') }}
     where latitude is not null
-),
-
-patrol_cells as (
-    -- the cells and days a delivery near the patrol can be in: its delivered_at is at most
-    -- the hours (plus a day, for a day-precision delivery) before the start or the hours
-    -- after the end
-    select
-        patrols.patrol_id,
-        patrols.started_at,
-        patrols.ended_at,
-        patrols.latitude,
-        patrols.longitude,
-        patrols.is_changed,
-        floor(patrols.latitude / {{ cell_degrees }}) + neighbours_y.dy as cell_y,
-        floor(patrols.longitude / {{ cell_degrees }}) + neighbours_x.dx as cell_x,
-        unnest(range(
-            cast(floor(epoch(patrols.started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint),
-            cast(floor(epoch(patrols.ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
-        )) as day_number
-    from patrols
-    cross join (values (-1), (0), (1)) as neighbours_y (dy)
-    cross join (values (-1), (0), (1)) as neighbours_x (dx)
 ),
 
 deliveries as (
@@ -92,22 +68,61 @@ deliveries as (
     where latitude is not null
 ),
 
-near as (
-    -- a full build pairs every patrol; an incremental one the changed patrols with every
-    -- delivery, and the other patrols with the changed deliveries
+changed_patrol_cells as (
+    -- for each changed patrol (every patrol in a full build), the cells and days a
+    -- delivery near it can be in: its delivered_at is at most the hours (plus a day, for
+    -- a day-precision delivery) before the start or the hours after the end
     select
-        patrol_cells.patrol_id,
+        patrols.patrol_id,
+        patrols.started_at,
+        patrols.ended_at,
+        patrols.latitude,
+        patrols.longitude,
+        patrols.cell_y + neighbours_y.dy as near_y,
+        patrols.cell_x + neighbours_x.dx as near_x,
+        unnest(range(
+            cast(floor(epoch(patrols.started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint),
+            cast(floor(epoch(patrols.ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
+        )) as day_number
+    from patrols
+    cross join (values (-1), (0), (1)) as neighbours_y (dy)
+    cross join (values (-1), (0), (1)) as neighbours_x (dx)
+    where patrols.is_changed
+),
+
+changed_delivery_cells as (
+    -- for each changed delivery (none in a full build), the cells a patrol near it can be in
+    select
+        deliveries.delivery_id,
+        deliveries.cell_y + neighbours_y.dy as near_y,
+        deliveries.cell_x + neighbours_x.dx as near_x
+    from deliveries
+    cross join (values (-1), (0), (1)) as neighbours_y (dy)
+    cross join (values (-1), (0), (1)) as neighbours_x (dx)
+    where deliveries.is_changed
+),
+
+near as (
+    -- the changed patrols with every delivery, and the other patrols with the changed
+    -- deliveries: each side of an incremental run is only as large as the change
+    select
+        patrols.patrol_id,
         deliveries.delivery_id
-    from patrol_cells
-    inner join deliveries on {{ is_near }}
-    where patrol_cells.is_changed
+    from changed_patrol_cells as patrols
+    inner join deliveries
+        on
+            patrols.near_y = deliveries.cell_y
+            and patrols.near_x = deliveries.cell_x
+            and patrols.day_number = deliveries.day_number
+    where {{ is_near }}
     union all
     select
-        patrol_cells.patrol_id,
+        patrols.patrol_id,
         deliveries.delivery_id
-    from patrol_cells
-    inner join deliveries on {{ is_near }}
-    where not patrol_cells.is_changed and deliveries.is_changed
+    from changed_delivery_cells as cells
+    inner join deliveries on cells.delivery_id = deliveries.delivery_id
+    inner join patrols on cells.near_y = patrols.cell_y and cells.near_x = patrols.cell_x
+    where not patrols.is_changed and {{ is_near }}
 ),
 
 pairs as (
