@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import statistics
 import tempfile
@@ -27,7 +26,6 @@ SCALE = 100.0
 # Records the simulator writes per simulated day at SCALE (measured: 256k in 30 days).
 RECORDS_PER_DAY = 8_545
 NEW_EVENTS = 10_000
-CREDENTIALS = "demo-client:demo-secret"
 REPO = Path(__file__).resolve().parents[1]
 
 # Three questions analysts ask of the published dataset (docs/analysts/questions).
@@ -58,22 +56,10 @@ def generate(root: Path, days: int) -> int:
 
 
 def ingest(root: Path) -> int:
+    from ingest.demo import ingest_simulation
     from ingest.eventlog import EventLog, connect
-    from ingest.feedserver import serve
-    from ingest.pipeline import ingest_all
-    from ingest.registry import parse_registry
 
-    server = serve(root / "sim", "127.0.0.1", 0)
-    env = {
-        **os.environ,
-        "PEACEOPS_FEEDS_URL": server.url,
-        "PEACEOPS_UNMIC_CREDENTIALS": CREDENTIALS,
-    }
-    try:
-        feeds = parse_registry((REPO / "feeds.yaml").read_text(), env, root)
-        results = ingest_all(feeds, root, env=env)
-    finally:
-        server.shutdown()
+    results = ingest_simulation(root, REPO / "feeds.yaml")
     failed = [f"{r.feed_id}: {r.error}" for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"ingest failed: {failed}")

@@ -10,10 +10,35 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.pipeline import FeedResult
 
 # The simulated UNMIC API's own demo credentials (not a secret: the demo server
 # generates data and accepts exactly these).
 DEMO_CREDENTIALS = "demo-client:demo-secret"
+
+
+def ingest_simulation(
+    root: Path, feeds_file: Path, credentials: str = DEMO_CREDENTIALS
+) -> list[FeedResult]:
+    """Ingest every feed of the simulation under `root / "sim"` through the real
+    pipeline, the UN mission's API served from it on 127.0.0.1 for the time it takes."""
+    from ingest.feedserver import serve
+    from ingest.pipeline import ingest_all
+    from ingest.registry import parse_registry
+
+    server = serve(root / "sim", "127.0.0.1", 0)
+    env = {
+        **os.environ,
+        "PEACEOPS_FEEDS_URL": server.url,
+        "PEACEOPS_UNMIC_CREDENTIALS": credentials,
+    }
+    try:
+        return ingest_all(parse_registry(feeds_file.read_text(), env, root), root, env=env)
+    finally:
+        server.shutdown()
 
 
 def parse_args() -> argparse.Namespace:

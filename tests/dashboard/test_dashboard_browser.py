@@ -87,12 +87,8 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
+            if _answers(f"{url}/_stcore/health"):
+                break
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not answer in 60 s:\n{log.read_text()}")
             time.sleep(0.3)
@@ -104,6 +100,15 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _answers(url: str) -> bool:
+    """Whether `url` answers 200; False while the server is not listening yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,33 +9,18 @@ import pytest
 from ingest.gate.summary import format_summary
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CREDENTIALS = "demo-client:demo-secret"
 
 
 @pytest.mark.slow
 def test_real_build_passes_the_gate_and_publishes(tmp_path: Path) -> None:
-    from ingest.feedserver import serve
+    from ingest.demo import ingest_simulation
     from ingest.gate import run_gate
-    from ingest.pipeline import ingest_all
     from ingest.publish import current_version, publish
-    from ingest.registry import load_registry
     from ingest.simulate import simulate
     from ingest.warehouse import build
 
     simulate(tmp_path / "sim", seed=7, days=14)
-    server = serve(tmp_path / "sim", "127.0.0.1", 0)
-    saved = {k: os.environ.get(k) for k in ("PEACEOPS_FEEDS_URL", "PEACEOPS_UNMIC_CREDENTIALS")}
-    try:
-        os.environ["PEACEOPS_FEEDS_URL"] = server.url
-        os.environ["PEACEOPS_UNMIC_CREDENTIALS"] = DEMO_CREDENTIALS
-        results = ingest_all(load_registry(REPO / "feeds.yaml", tmp_path), tmp_path)
-    finally:
-        server.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    results = ingest_simulation(tmp_path, REPO / "feeds.yaml")
     assert all(r.ok for r in results)
     built = build(tmp_path)
     assert built.ok, built.failures[:3]

@@ -26,33 +26,15 @@ FEED_IDS = (
 )
 
 
-DEMO_CREDENTIALS = "demo-client:demo-secret"
 # When a build run (re)wrote a row: differs between equal builds, so never compared.
 BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
 
 
 def ingest_simulation(root: Path) -> None:
-    """Ingest every feed of the simulation under `root / "sim"` through the real pipeline
-    (the HTTP feed from a local feed server)."""
-    import os
+    """Ingest every feed of the simulation under `root / "sim"` (the demo's path)."""
+    from ingest.demo import ingest_simulation as ingest_simulated
 
-    from ingest.feedserver import serve
-    from ingest.pipeline import ingest_all
-
-    server = serve(root / "sim", "127.0.0.1", 0)
-    saved = {k: os.environ.get(k) for k in ("PEACEOPS_FEEDS_URL", "PEACEOPS_UNMIC_CREDENTIALS")}
-    try:
-        os.environ["PEACEOPS_FEEDS_URL"] = server.url
-        os.environ["PEACEOPS_UNMIC_CREDENTIALS"] = DEMO_CREDENTIALS
-        results = ingest_all(load_registry(REPO / "feeds.yaml", root), root)
-    finally:
-        server.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    failed = [r.error for r in results if not r.ok]
+    failed = [r.error for r in ingest_simulated(root, REPO / "feeds.yaml") if not r.ok]
     assert not failed, failed
 
 
@@ -123,5 +105,14 @@ def snapshot(db: Path, tables: Sequence[str], schema: str) -> dict[str, list[tup
                 con.sql(f"select {', '.join(cols)} from {schema}.{t}").fetchall(), key=repr
             )
         return out
+    finally:
+        con.close()
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` on a warehouse file, opened read-only."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
     finally:
         con.close()

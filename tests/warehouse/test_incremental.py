@@ -18,7 +18,7 @@ from ingest.eventlog import EventLog, connect
 from ingest.simulate import simulate
 from ingest.warehouse import build, warehouse_path
 
-from .logbuilder import FEED_IDS, append, feeds, ingest_simulation, snapshot
+from .logbuilder import FEED_IDS, append, feeds, ingest_simulation, query, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +26,6 @@ DAYS = 50
 SCALE = 5.0  # dense enough that matches chain across days
 START = date(2026, 6, 1)
 SCHEMAS = ("staging", "intermediate", "marts")
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def tables(db: Path) -> dict[str, list[str]]:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import csv
 import shutil
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.warehouse import build, warehouse_path
 
-from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, snapshot, utc
+from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, query, snapshot, utc
 
 SEEDS = REPO / "dbt_project" / "seeds"
 MARTS = (
@@ -235,14 +233,6 @@ def late_patrol(place: dict[str, str]) -> list[dict[str, str | None]]:
             "type_patrouille": "reconnaissance",
         },
     ]
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
