@@ -135,10 +135,21 @@ def sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session in UTC, so naive times mean UTC everywhere."""
-    con = duckdb.connect()
+MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def connect(
+    database: str | Path = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB session (in memory unless `database` names a file) in UTC, so naive times
+    mean UTC everywhere, within the hub's memory limit: DuckDB's own default is 80% of
+    the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
+    same setting)."""
+    con = duckdb.connect(str(database), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    con.execute(f"SET memory_limit = '{limit}'")
     # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
     con.execute("SET enable_progress_bar = false")
     return con

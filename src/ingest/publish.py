@@ -50,6 +50,7 @@ from typing import Any
 
 import duckdb
 
+from ingest.eventlog import connect
 from ingest.gate.marts import MARTS, SCHEMA, MartSpec
 from ingest.gate.result import GateResult
 
@@ -206,10 +207,8 @@ def write_audience(warehouse: Path, out: Path, audience: str) -> dict[str, int]:
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(out / "unified.duckdb"))
+    con = connect(out / "unified.duckdb")
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")  # stdout is the command's report
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
         for spec in MARTS:
             actual = [

@@ -57,6 +57,8 @@ def test_batches_keep_uniqueness_exact(tmp_path: Path) -> None:
     assert result.stats["fct_incidents"].batches == 6
     unique = [f for f in result.failures if f.expectation == "expect_column_values_to_be_unique"]
     assert [(f.suite, f.unexpected_count) for f in unique] == [("fct_incidents", 2)]
+    # the parts were written once and are gone
+    assert not list((tmp_path / "gate" / "scratch").iterdir())
 
 
 def test_codes_and_releasability_within_vocabulary(tmp_path: Path) -> None:
