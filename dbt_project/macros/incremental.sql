@@ -8,34 +8,46 @@
     its next run catches up on everything it missed.
 -#}
 
+{#- `previous_through` is the watermark the model's last run started from: the changes
+    since it are the ones that run wrote (see get_where_subquery). -#}
 {% macro create_watermarks() -%}
     create table if not exists {{ target.schema }}.dbt_watermarks (
         model_name varchar primary key,
         built_through timestamptz not null
-    )
+    );
+    alter table {{ target.schema }}.dbt_watermarks
+    add column if not exists previous_through timestamptz
 {%- endmacro %}
 
-{% macro watermark() -%}
+{% macro watermark(model_name=none, mark='built_through') -%}
     (
-        select coalesce(max(watermarks.built_through), cast('-infinity' as timestamptz))
+        select coalesce(max(watermarks.{{ mark }}), cast('-infinity' as timestamptz))
         from {{ target.schema }}.dbt_watermarks as watermarks
-        where watermarks.model_name = '{{ this.identifier }}'
+        where watermarks.model_name = '{{ model_name or this.identifier }}'
     )
 {%- endmacro %}
 
 {% macro save_watermark() -%}
     insert or replace into {{ target.schema }}.dbt_watermarks
-    values ('{{ this.identifier }}', {{ run_started() }})
+    (model_name, built_through, previous_through)
+    values (
+        '{{ this.identifier }}',
+        {{ run_started() }},
+        {% if is_incremental() %}{{ watermark() }}{% else %}cast('-infinity' as timestamptz){% endif %}
+    )
 {%- endmacro %}
 
 {#- Keys of the records changed since the watermark: each new event's record key, and the
-    key `<feed_id>:<record id>` its record had before a missing link re-keyed it. -#}
-{% macro changed_record_keys() -%}
-    select changed.record_key from {{ ref('int_events_keyed') }} as changed
-    where changed.keyed_at > {{ watermark() }}
+    key `<feed_id>:<record id>` its record had before a missing link re-keyed it. A test
+    names the model and the keyed events' relation (ref() is for models). -#}
+{% macro changed_record_keys(model_name=none, mark='built_through', keyed=none) -%}
+    {%- set keyed = keyed or ref('int_events_keyed') -%}
+    {%- set since = watermark(model_name, mark) -%}
+    select changed.record_key from {{ keyed }} as changed
+    where changed.keyed_at > {{ since }}
     union
-    select changed.feed_id || ':' || changed.record_id from {{ ref('int_events_keyed') }} as changed
-    where changed.keyed_at > {{ watermark() }}
+    select changed.feed_id || ':' || changed.record_id from {{ keyed }} as changed
+    where changed.keyed_at > {{ since }}
 {%- endmacro %}
 
 {#- Pre-hook: in an incremental run, remove the rows whose key columns name a changed record;
@@ -86,6 +98,27 @@
                 )
                 or sources.record_key in ({{ changed_record_keys() }})
         )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ISO weeks (their Mondays) of every event of the `entity` records changed since the
+    watermark: a changed record's state before the change was one of its events, so these
+    are the weeks it was in before and is in now. -#}
+{% macro changed_weeks(entity) -%}
+    select distinct cast(date_trunc('week', cast(changed.occurred_at as date)) as date)
+    from {{ ref('int_events_keyed') }} as changed
+    where
+        changed.event_type like '{{ entity }}.%'
+        and changed.record_key in ({{ changed_record_keys() }})
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental run, remove the rows of the weeks `changed_weeks` names; the
+    model then appends those weeks as they are now. -#}
+{% macro delete_changed_weeks(entity) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where week_start in ({{ changed_weeks(entity) }})
     {%- else -%}
         select 1
     {%- endif -%}

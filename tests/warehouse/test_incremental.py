@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from ingest.eventlog import EventLog, connect
 from ingest.simulate import simulate
-from ingest.warehouse import build, warehouse_path
+from ingest.warehouse import build, run_dbt, warehouse_path
 
 from .logbuilder import FEED_IDS, append, feeds, ingest_simulation, query, snapshot
 
@@ -47,50 +48,83 @@ def snapshot_all(db: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def early_moi_records(root: Path, days: int) -> list[dict[str, str]]:
-    """Current ministry records in the marts (decoded, as logged) about the operation's
-    first `days` days."""
+@dataclass(frozen=True)
+class Changed:
+    """How a feed names a record, its date, what it amends and a withdrawal; and how far
+    the test's corrections move a record."""
+
+    feed_id: str
+    entity: str
+    ids: tuple[str, ...]
+    amends: str
+    date: str
+    withdrawal: tuple[str, str]
+    shift_days: int
+
+
+MOI = Changed(
+    "moi.incidents", "incidents", ("Incident No", "Incident Number"), "Amends", "Date",
+    ("Status", "WITHDRAWN"), shift_days=1,
+)  # fmt: skip
+# a week later: the delivery moves to another ISO week (duplication is per week)
+OCHA = Changed(
+    "ocha.deliveries", "deliveries", ("#activity+id",), "#activity+id+replaces", "#date",
+    ("#status", "cancelled"), shift_days=7,
+)  # fmt: skip
+
+
+def early_records(root: Path, feed: Changed, days: int) -> list[dict[str, str]]:
+    """Current records of a feed (decoded, as logged) about the operation's first `days`
+    days, in record id order, each with its id under `feed.ids[0]`."""
     current = {
         r
         for (r,) in query(
             warehouse_path(root),
-            "select record_id from marts.fct_incidents, unnest(source_record_keys) as k(key) "
-            "join intermediate.int_incidents_folded as f on f.record_key = k.key "
-            "where f.feed_id = 'moi.incidents'",
+            f"select record_id from intermediate.int_{feed.entity}_folded "
+            f"where feed_id = '{feed.feed_id}' and not is_retracted and not is_excluded",
         )
     }
-    sql = EventLog(root).select_sql("moi.incidents")
+    sql = EventLog(root).select_sql(feed.feed_id)
     records = [json.loads(p) for (p,) in connect().sql(f"select payload from ({sql})").fetchall()]
     last = START + timedelta(days=days - 1)
-    early = [
-        {k: v for k, v in r.items() if v}
-        for r in records
-        if (r.get("Incident No") or r.get("Incident Number")) in current
-        and datetime.strptime(r["Date"], "%d/%m/%Y").date() <= last
-    ]
-    return sorted(early, key=lambda r: r.get("Incident No") or r.get("Incident Number"))
+    early = []
+    for record in records:
+        record = {k: v for k, v in record.items() if v}
+        record_id = next((record.pop(k) for k in feed.ids if k in record), None)
+        day = datetime.strptime(record[feed.date], "%d/%m/%Y").date()
+        if record_id in current and day <= last:
+            early.append({feed.ids[0]: record_id, **record})
+    return sorted(early, key=lambda r: r[feed.ids[0]])
 
 
-def changes(records: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
-    """10 corrections moving a report a day later, 5 withdrawals, 15 new reports."""
+def changes(
+    feed: Changed, records: list[dict[str, str]]
+) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
+    """10 corrections moving a record `feed.shift_days` later, 5 withdrawals, 15 new
+    records."""
     rows: list[dict[str, str]] = []
     ids: dict[str, list[str]] = {"corrected": [], "withdrawn": [], "new": []}
+    id_field = feed.ids[0]
     for i, record in enumerate(records[:30]):
-        old_id = record.pop("Incident No", None) or record.pop("Incident Number")
+        old_id = record[id_field]
         row = dict(record)
         if i < 10:
-            day = datetime.strptime(row["Date"], "%d/%m/%Y") + timedelta(days=1)
+            day = datetime.strptime(row[feed.date], "%d/%m/%Y") + timedelta(days=feed.shift_days)
             row |= {
-                "Incident No": f"{old_id}-C",
-                "Amends": old_id,
-                "Date": day.strftime("%d/%m/%Y"),
+                id_field: f"{old_id}-C",
+                feed.amends: old_id,
+                feed.date: day.strftime("%d/%m/%Y"),
             }
             ids["corrected"].append(old_id)
         elif i < 15:
-            row |= {"Incident No": f"{old_id}-W", "Amends": old_id, "Status": "WITHDRAWN"}
+            row |= {
+                id_field: f"{old_id}-W",
+                feed.amends: old_id,
+                feed.withdrawal[0]: feed.withdrawal[1],
+            }
             ids["withdrawn"].append(old_id)
         else:
-            row["Incident No"] = f"{old_id}-N"
+            row[id_field] = f"{old_id}-N"
             ids["new"].append(f"{old_id}-N")
         rows.append(row)
     return rows, ids
@@ -102,8 +136,10 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
     simulate(root / "sim", seed=11, days=DAYS, scale=SCALE, start=START.isoformat())
     ingest_simulation(root)
     first = build(root, feed_ids=FEED_IDS, test=False)
-    rows, ids = changes(early_moi_records(root, days=3))
-    append(root, feeds(root)["moi.incidents"], rows, datetime.now(UTC))
+    ids = {}
+    for feed in (MOI, OCHA):
+        rows, ids[feed.feed_id] = changes(feed, early_records(root, feed, days=3))
+        append(root, feeds(root)[feed.feed_id], rows, datetime.now(UTC))
     # folding only: the marts and resolution catch up on these changes in the next run
     partial = build(root, feed_ids=FEED_IDS, test=False, select="+int_incidents_folded")
     catch_up = build(root, feed_ids=FEED_IDS)
@@ -133,7 +169,7 @@ def test_incremental_chain_equals_full_refresh(chain: dict) -> None:
 
 
 def test_changes_reached_the_marts(chain: dict) -> None:
-    ids = chain["ids"]
+    ids = chain["ids"][MOI.feed_id]
     keys = query(chain["db"], "select unnest(source_record_keys) from marts.fct_incidents")
     held = {k for (k,) in keys}
     assert not {f"moi.incidents:{i}" for i in ids["withdrawn"]} & held
@@ -144,6 +180,26 @@ def test_changes_reached_the_marts(chain: dict) -> None:
         f"where record_key in {tuple(f'moi.incidents:{i}' for i in ids['corrected'])}",
     )
     assert sorted(r for (r,) in moved) == sorted(f"{i}-C" for i in ids["corrected"])
+
+
+def test_delivery_changes_reached_the_marts(chain: dict) -> None:
+    ids = chain["ids"][OCHA.feed_id]
+    held = dict(
+        query(
+            chain["db"],
+            "select record_id, delivered_on from marts.fct_aid_deliveries "
+            f"where feed_id = '{OCHA.feed_id}'",
+        )
+    )
+    assert not set(ids["withdrawn"]) & held.keys()
+    assert {f"{i}-C" for i in ids["corrected"]} | set(ids["new"]) <= held.keys()
+    # the moved deliveries count in the weeks they moved to
+    grouped = query(
+        chain["db"],
+        "select unnest(delivery_ids) from marts.coordination_duplication",
+    )
+    moved = {f"{OCHA.feed_id}:{i}" for i in ids["corrected"]}
+    assert moved & {d for (d,) in grouped}
 
 
 def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> None:
@@ -159,3 +215,33 @@ def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> Non
     # 9 hops (9 x 48 h) away, so about 20 days are re-resolved out of 50
     assert 0 < rerun < total / 2, (rerun, total)
     assert latest_day < START + timedelta(days=30)
+
+
+def test_scoped_unique_test_finds_a_duplicate_among_the_last_runs_pairs(
+    chain: dict, tmp_path: Path
+) -> None:
+    """In an incremental run the unique test on deconfliction ids looks only at the pairs
+    of the patrols and deliveries the last run re-paired (macros/test_scope.sql): a
+    duplicate of one of those pairs must still fail it."""
+    db = warehouse_path(tmp_path)
+    db.parent.mkdir()
+    shutil.copy(chain["db"], db)
+    changed = [f"{OCHA.feed_id}:{i}" for i in chain["ids"][OCHA.feed_id]["corrected"]]
+    con = duckdb.connect(str(db))
+    try:
+        repaired = con.execute(
+            "select deconfliction_id from marts.coordination_deconfliction "
+            "where delivery_id in (select unnest(?)) order by 1 limit 1",
+            [changed],
+        ).fetchall()
+        assert repaired, "no moved delivery has a patrol near it: the check would be empty"
+        con.execute(
+            "insert into marts.coordination_deconfliction "
+            "select * from marts.coordination_deconfliction where deconfliction_id = ?",
+            [repaired[0][0]],
+        )
+    finally:
+        con.close()
+    tested = run_dbt(["test", "--select", "coordination_deconfliction"], tmp_path)
+    assert not tested.ok
+    assert any("unique_coordination_deconfliction_deconfliction_id" in f for f in tested.failures)

@@ -39,16 +39,6 @@ new_events as (
 ),
 
 {% if is_incremental() %}
-    known as (
-        select
-            feed_id,
-            record_id,
-            any_value(record_key) as record_key,
-            max(chain_depth) as chain_depth
-        from {{ this }}
-        group by feed_id, record_id
-    ),
-
     rekeyed as (
         -- events keyed to a record that only now arrives, superseding an older one
         select staged.*
@@ -114,6 +104,21 @@ walk as (
     from steps
     group by feed_id, record_id
 ),
+
+{% if is_incremental() %}
+    known as (
+        -- the keys of the batch's roots that are already keyed (only those: not every record)
+        select
+            existing.feed_id,
+            existing.record_id,
+            any_value(existing.record_key) as record_key,
+            max(existing.chain_depth) as chain_depth
+        from {{ this }} as existing
+        inner join (select distinct feed_id, root_id from walk) as roots
+            on existing.feed_id = roots.feed_id and existing.record_id = roots.root_id
+        group by existing.feed_id, existing.record_id
+    ),
+{% endif %}
 
 rooted as (
     select

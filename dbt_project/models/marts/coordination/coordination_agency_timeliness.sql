@@ -6,20 +6,78 @@
         retracted) that normalised without any issue;
       - corrections and retractions received that week;
       - quarantine rate: records quarantined at ingest / records read, in the week's loads.
+
+    Incremental: a run recomputes only the agency-weeks it touches: weeks of events keyed
+    since the last build, weeks in which a changed record was first recorded (its first
+    event's week, before or after the change: both are weeks of its events), and weeks
+    whose load counts differ from the built rows (loads are few, so compared in full).
+    Events are never removed, so a week's row never disappears: delete+insert on the id.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='timeliness_id',
+        on_schema_change='fail',
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+-- depends_on: {{ ref('int_events_keyed') }}
 
 with
 
-events as (
+load_stats as (
     select
         agency_id,
         cast(date_trunc('week', recorded_at) as date) as week_start,
-        event_id,
-        releasability,
-        is_retraction,
-        supersedes is not null and not is_retraction as is_correction,
-        epoch(recorded_at - occurred_at) / 3600.0 as lag_hours
-    from {{ ref('int_events_keyed') }}
+        cast(sum(records_read) as bigint) as records_read,
+        cast(sum(records_quarantined) as bigint) as records_quarantined
+    from {{ ref('stg_eventlog__loads') }}
+    where load_kind = 'load'
+    group by agency_id, week_start
+),
+
+{% if is_incremental() %}
+    touched_weeks as (
+        select
+            agency_id,
+            cast(date_trunc('week', recorded_at) as date) as week_start
+        from {{ ref('int_events_keyed') }}
+        where
+            keyed_at > {{ watermark() }}
+            or record_key in ({{ changed_record_keys() }})
+        union
+        select
+            load_stats.agency_id,
+            load_stats.week_start
+        from load_stats
+        where not exists (
+            select 1 from {{ this }} as built
+            where
+                built.agency_id = load_stats.agency_id
+                and built.week_start = load_stats.week_start
+                and built.records_read = load_stats.records_read
+                and built.records_quarantined = load_stats.records_quarantined
+        )
+    ),
+{% endif %}
+
+events as (
+    select
+        keyed.agency_id,
+        cast(date_trunc('week', keyed.recorded_at) as date) as week_start,
+        keyed.event_id,
+        keyed.releasability,
+        keyed.is_retraction,
+        keyed.supersedes is not null and not keyed.is_retraction as is_correction,
+        epoch(keyed.recorded_at - keyed.occurred_at) / 3600.0 as lag_hours
+    from {{ ref('int_events_keyed') }} as keyed
+    {% if is_incremental() %}
+        inner join touched_weeks
+            on
+                keyed.agency_id = touched_weeks.agency_id
+                and cast(date_trunc('week', keyed.recorded_at) as date) = touched_weeks.week_start
+    {% endif %}
 ),
 
 event_stats as (
@@ -41,11 +99,18 @@ event_stats as (
 records as (
     {% for entity in ['incidents', 'deliveries', 'patrols'] %}
         select
-            agency_id,
-            cast(date_trunc('week', first_recorded_at) as date) as week_start,
-            len(issues) = 0 as is_complete
-        from {{ ref('int_' ~ entity ~ '_folded') }}
-        where not is_retracted
+            folded.agency_id,
+            cast(date_trunc('week', folded.first_recorded_at) as date) as week_start,
+            len(folded.issues) = 0 as is_complete
+        from {{ ref('int_' ~ entity ~ '_folded') }} as folded
+        {% if is_incremental() %}
+            inner join touched_weeks
+                on
+                    folded.agency_id = touched_weeks.agency_id
+                    and cast(date_trunc('week', folded.first_recorded_at) as date)
+                    = touched_weeks.week_start
+        {% endif %}
+        where not folded.is_retracted
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -57,17 +122,6 @@ record_stats as (
         count(*) as record_count,
         count(*) filter (where is_complete) as complete_record_count
     from records
-    group by agency_id, week_start
-),
-
-load_stats as (
-    select
-        agency_id,
-        cast(date_trunc('week', recorded_at) as date) as week_start,
-        cast(sum(records_read) as bigint) as records_read,
-        cast(sum(records_quarantined) as bigint) as records_quarantined
-    from {{ ref('stg_eventlog__loads') }}
-    where load_kind = 'load'
     group by agency_id, week_start
 )
 

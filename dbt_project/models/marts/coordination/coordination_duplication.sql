@@ -1,7 +1,20 @@
 {#-
     Duplication of effort: two or more organisations delivering the same IASC cluster in
     the same admin2 area in the same ISO week (weeks start on Monday).
+
+    Incremental: a run recomputes the weeks in which changed deliveries were or now are
+    (macro changed_weeks), after its pre-hook removed those weeks' rows.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_weeks('delivery') }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+-- depends_on: {{ ref('int_events_keyed') }}
 
 with
 
@@ -11,6 +24,9 @@ deliveries as (
         cast(date_trunc('week', delivered_on) as date) as week_start,
         coalesce(organisation_name, agency_id) as organisation
     from {{ ref('fct_aid_deliveries') }}
+    {% if is_incremental() %}
+        where cast(date_trunc('week', delivered_on) as date) in ({{ changed_weeks('delivery') }})
+    {% endif %}
 ),
 
 grouped as (

@@ -1,0 +1,35 @@
+{#-
+    Data tests of the largest incremental models look only at what the model's last run
+    could have broken, unless the build is a full refresh. A test's `where` config names
+    those rows with placeholders (dbt renders a test's `where` when it parses the project,
+    so it cannot ask whether a run is incremental; this macro can):
+      __changed_since_last_run__  keys of the records changed since the watermark the
+                                  model's last run started from (macro
+                                  changed_record_keys), i.e. the rows that run wrote;
+      __this__                    the tested relation.
+    A `unique` test on `key in (<keys the last run wrote>)` is exact: rows written before
+    were unique among themselves, so any duplicate has a row the last run wrote, and the
+    other row has the same key.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if not where -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set is_scoped = '__changed_since_last_run__' in where or '__this__' in where -%}
+    {%- if is_scoped and flags.FULL_REFRESH -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- if is_scoped -%}
+        {%- set keyed = api.Relation.create(
+            database=relation.database, schema='intermediate', identifier='int_events_keyed'
+        ) -%}
+        {%- set changed = changed_record_keys(relation.identifier, 'previous_through', keyed) -%}
+        {%- set where = where.replace('__changed_since_last_run__', changed)
+                             .replace('__this__', relation | string) -%}
+    {%- endif -%}
+    {%- set filtered -%}
+        (select * from {{ relation }} where {{ where }}) dbt_subquery
+    {%- endset -%}
+    {{ return(filtered) }}
+{%- endmacro %}
