@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from ingest.registry import Feed, TimeField
 
 POS = "_pos"
+# A batch of several payloads names each record's payload (its sha256) in this column.
+SOURCE = "_source"
 
 EN_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 FR_MONTHS = ["JAN", "FEV", "MAR", "AVR", "MAI", "JUN", "JUL", "AOU", "SEP", "OCT", "NOV", "DEC"]
@@ -88,16 +90,19 @@ def envelope_sql(
     columns: Sequence[str],
     relation: str,
     *,
-    source_sha256: str,
+    source_sha256: str | None,
     load_id: str,
 ) -> str:
     """One SELECT over `relation` (the decoded batch) giving the envelope.
+
+    `source_sha256` is the payload the batch came from; None when the batch holds
+    several payloads and names each record's in its `_source` column.
 
     `recorded_at` is left to the caller's `$recorded_at` parameter so the same
     SQL serves a replay with a simulated clock.
     """
     m = feed.mapping
-    payload_cols = sorted(c for c in columns if c != POS)
+    payload_cols = sorted(c for c in columns if c not in (POS, SOURCE))
     payload = (
         "to_json(struct_pack(" + ", ".join(f"{ident(c)} := {ident(c)}" for c in payload_cols) + "))"
         if payload_cols
@@ -137,6 +142,7 @@ def envelope_sql(
     time_text = _time_text(m.occurred_at, columns)
     types = m.event_types
     pos = ident(POS) if POS in columns else "CAST(NULL AS VARCHAR)"
+    source = literal(source_sha256) if source_sha256 is not None else ident(SOURCE)
     return f"""
     SELECT
         substr(sha256({literal(feed.id)} || chr(31) || record_id || chr(31) || md5(content)), 1, 32)
@@ -153,7 +159,7 @@ def envelope_sql(
         releasability,
         CAST({feed.schema_version} AS INTEGER) AS schema_version,
         payload,
-        {literal(source_sha256)} || '#' || coalesce(pos, '') AS source_ref,
+        source || '#' || coalesce(pos, '') AS source_ref,
         {literal(load_id)} AS load_id,
         CASE WHEN record_id IS NULL THEN 'missing_record_id'
              WHEN occurred_at IS NULL THEN 'unreadable_time' END AS quarantine_reason,
@@ -171,7 +177,8 @@ def envelope_sql(
             {releasability} AS releasability,
             {payload} AS payload,
             {content} AS content,
-            {pos} AS pos
+            {pos} AS pos,
+            {source} AS source
         FROM {relation}
     )
     """

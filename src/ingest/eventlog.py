@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import secrets
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.envelope import SOURCE
 from ingest.paths import eventlog_dir, quarantine_dir, state_dir
 
 COMMITS = "_commits"
@@ -368,7 +370,7 @@ class Load:
         envelope_sql: str,
         batch: Any,
         *,
-        source: dict[str, Any],
+        source: dict[str, Any] | list[dict[str, Any]],
         rejects: pa.Table | None = None,
     ) -> Counts:
         """Append the events that `envelope_sql` computes over `batch` (an Arrow table).
@@ -376,7 +378,10 @@ class Load:
         The batch is bound as the relation `batch`; the SQL must yield the envelope
         plus `quarantine_reason` and `quarantine_message` (see ingest.envelope).
         `rejects` are records the decoder could not read (QUARANTINE_SCHEMA); they
-        count as read and quarantined.
+        count as read and quarantined. `source` describes the payload the batch came
+        from (its `sha256`, ...), or is a list of them when the batch holds several
+        payloads and names each record's in its `_source` column; the commit record
+        keeps each payload's counts.
         """
         con = self.con
         params = {"recorded_at": self.recorded_at}
@@ -385,9 +390,15 @@ class Load:
         name = f"{self.load_id}-{len(self.files)}.parquet"
         target = self.feed_dir / name
         cols = ", ".join(EVENT_COLUMNS)
+        sources = [source] if isinstance(source, dict) else source
         con.register("batch", batch)
         try:
             counts.read = con.sql("SELECT count(*) FROM batch").fetchall()[0][0]
+            read_by_source = (
+                dict(con.sql(f"SELECT {SOURCE}, count(*) FROM batch GROUP BY ALL").fetchall())
+                if len(sources) > 1
+                else {}
+            )
             # The quarantine filter is pushed below the envelope's hashing: cheap.
             bad = con.sql(
                 f"SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
@@ -425,14 +436,43 @@ class Load:
             self.quarantine.append(rejects.cast(QUARANTINE_SCHEMA))
         counts.appended = written
         counts.duplicates = counts.read - counts.quarantined - written
+        if len(sources) > 1:
+            per_source = self._counts_by_source(
+                read_by_source, target if written else None, bad, rejects
+            )
+            self.sources += [{**s, **asdict(per_source[s["sha256"]])} for s in sources]
+        else:
+            self.sources.append({**sources[0], **asdict(counts)})
         if written:
             con.execute(f"INSERT INTO committed_ids SELECT event_id FROM read_parquet('{target}')")
             self.files.append(f"feed_id={self.feed_id}/{name}")
         else:
             target.unlink()
         self.counts.add(counts)
-        self.sources.append({**source, **asdict(counts)})
         return counts
+
+    def _counts_by_source(
+        self, read: dict[str, int], written: Path | None, bad: pa.Table, rejects: pa.Table | None
+    ) -> dict[str, Counts]:
+        """Each payload's counts in a batch of several: source refs are `<sha256>#<pos>`."""
+        by_source: dict[str, Counts] = defaultdict(Counts)
+        for sha, n in read.items():
+            by_source[sha].read = n
+        if written is not None:
+            for sha, n in self.con.sql(
+                f"SELECT split_part(source_ref, '#', 1), count(*) "
+                f"FROM read_parquet('{written}') GROUP BY ALL"
+            ).fetchall():
+                by_source[sha].appended = n
+        for ref in bad.column("source_ref").to_pylist():
+            by_source[ref.split("#", 1)[0]].quarantined += 1
+        for ref in [] if rejects is None else rejects.column("source_ref").to_pylist():
+            counts = by_source[ref.split("#", 1)[0]]
+            counts.read += 1  # a record the decoder could not read: read and quarantined
+            counts.quarantined += 1
+        for counts in by_source.values():
+            counts.duplicates = counts.read - counts.quarantined - counts.appended
+        return by_source
 
     def _repeats(self, target: Path) -> int:
         return self.con.sql(

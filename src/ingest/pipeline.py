@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingest.decode import Decoded, DecodeError, Reject, decode
-from ingest.envelope import envelope_sql
+from ingest.envelope import SOURCE, envelope_sql
 from ingest.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
 from ingest.landing import land
 from ingest.paths import state_dir
@@ -65,8 +65,20 @@ def rejects_table(decoded: Decoded, sha: str, load: Load) -> pa.Table:
     )
 
 
-def add_payload(load: Load, feed: Feed, name: str, data: bytes, fmt: str) -> Counts:
-    """Land one payload and append its records to the open load."""
+@dataclass
+class Payload:
+    """One pulled payload, landed and decoded, waiting to join a batch."""
+
+    source: dict
+    decoded: Decoded
+
+    @property
+    def sha256(self) -> str:
+        return self.source["sha256"]
+
+
+def prepare(load: Load, feed: Feed, name: str, data: bytes, fmt: str) -> Payload:
+    """Land one payload and decode it."""
     sha, _ = land(load.log.root, feed.id, data)
     source = {"sha256": sha, "name": name, "bytes": len(data)}
     try:
@@ -80,10 +92,66 @@ def add_payload(load: Load, feed: Feed, name: str, data: bytes, fmt: str) -> Cou
             rejects=[Reject("file", raw, "undecodable_file", str(err))],
             encoding=None,
         )
+    return Payload(source, decoded)
+
+
+def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
+    """Append the records of payloads with the same columns to the open load, in one
+    batch: each batch has a fixed cost (a Parquet file, the duplicate check), which
+    small daily files would otherwise pay one by one."""
+    rejects = pa.concat_tables([rejects_table(p.decoded, p.sha256, load) for p in payloads])
+    if len(payloads) == 1:
+        (one,) = payloads
+        records, source_sha256, source = one.decoded.records, one.sha256, one.source
+    else:
+        records = pa.concat_tables(
+            [
+                p.decoded.records.append_column(
+                    SOURCE, pa.array([p.sha256] * p.decoded.records.num_rows, pa.string())
+                )
+                for p in payloads
+            ]
+        )
+        source_sha256, source = None, [p.source for p in payloads]
     sql = envelope_sql(
-        feed, decoded.records.column_names, "batch", source_sha256=sha, load_id=load.load_id
+        feed, records.column_names, "batch", source_sha256=source_sha256, load_id=load.load_id
     )
-    return load.add(sql, decoded.records, source=source, rejects=rejects_table(decoded, sha, load))
+    return load.add(sql, records, source=source, rejects=rejects)
+
+
+def add_payload(load: Load, feed: Feed, name: str, data: bytes, fmt: str) -> Counts:
+    """Land one payload and append its records to the open load."""
+    return add_payloads(load, feed, [prepare(load, feed, name, data, fmt)])
+
+
+class Batcher:
+    """Gathers payloads into batches of up to BATCH_ROWS records. A batch holds payloads
+    with the same columns only (each record's stored payload names its file's columns)
+    and distinct bytes (a payload's counts are kept by its sha256)."""
+
+    BATCH_ROWS = 100_000
+
+    def __init__(self, load: Load, feed: Feed, progress: Progress | None):
+        self.load, self.feed, self.progress = load, feed, progress
+        self.pending: list[Payload] = []
+
+    def add(self, payload: Payload) -> None:
+        if self.pending and (
+            payload.decoded.records.column_names != self.pending[0].decoded.records.column_names
+            or payload.sha256 in {p.sha256 for p in self.pending}
+        ):
+            self.flush()
+        self.pending.append(payload)
+        if sum(p.decoded.records.num_rows for p in self.pending) >= self.BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        add_payloads(self.load, self.feed, self.pending)
+        self.pending = []
+        if self.progress:
+            self.progress(self.feed.id, self.load.counts)
 
 
 def ingest_feed(
@@ -106,14 +174,14 @@ def ingest_feed(
             result.load_id = load.load_id
             seen = eventlog.committed_sources(feed.id)
             cursor = eventlog.last_cursor(feed.id)
+            batcher = Batcher(load, feed, progress)
             for pulled in pull(feed, cursor, env):
                 cursor = pulled.cursor if pulled.cursor is not None else cursor
                 if feed.kind == "file_drop" and hashlib.sha256(pulled.data).hexdigest() in seen:
                     continue
-                add_payload(load, feed, pulled.name, pulled.data, pulled.fmt)
+                batcher.add(prepare(load, feed, pulled.name, pulled.data, pulled.fmt))
                 result.sources += 1
-                if progress:
-                    progress(feed.id, load.counts)
+            batcher.flush()
             result.counts = load.counts
             commit = load.commit(cursor)
             if commit is None:
