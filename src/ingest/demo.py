@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ingest.pipeline import FeedResult
 
 # The simulated UNMIC API's own demo credentials (not a secret: the demo server
@@ -21,10 +23,14 @@ DEMO_CREDENTIALS = "demo-client:demo-secret"
 
 
 def ingest_simulation(
-    root: Path, feeds_file: Path, credentials: str = DEMO_CREDENTIALS
+    root: Path,
+    feeds_file: Path,
+    credentials: str = DEMO_CREDENTIALS,
+    now: datetime | None = None,
 ) -> list[FeedResult]:
     """Ingest every feed of the simulation under `root / "sim"` through the real
-    pipeline, the UN mission's API served from it on 127.0.0.1 for the time it takes."""
+    pipeline, the UN mission's API served from it on 127.0.0.1 for the time it takes.
+    `now` is when the hub records the loads (default: now)."""
     from ingest.feedserver import serve
     from ingest.pipeline import ingest_all
     from ingest.registry import parse_registry
@@ -36,7 +42,8 @@ def ingest_simulation(
         "PEACEOPS_UNMIC_CREDENTIALS": credentials,
     }
     try:
-        return ingest_all(parse_registry(feeds_file.read_text(), env, root), root, env=env)
+        feeds = parse_registry(feeds_file.read_text(), env, root)
+        return ingest_all(feeds, root, env=env, now=now)
     finally:
         server.shutdown()
 

@@ -30,11 +30,13 @@ FEED_IDS = (
 BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
 
 
-def ingest_simulation(root: Path) -> None:
-    """Ingest every feed of the simulation under `root / "sim"` (the demo's path)."""
+def ingest_simulation(root: Path, now: datetime | None = None) -> None:
+    """Ingest every feed of the simulation under `root / "sim"` (the demo's path),
+    recorded at `now` (default: now)."""
     from ingest.demo import ingest_simulation as ingest_simulated
 
-    failed = [r.error for r in ingest_simulated(root, REPO / "feeds.yaml") if not r.ok]
+    results = ingest_simulated(root, REPO / "feeds.yaml", now=now)
+    failed = [r.error for r in results if not r.ok]
     assert not failed, failed
 
 
