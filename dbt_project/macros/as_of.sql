@@ -18,9 +18,30 @@
     from {{ relation }}
     where recorded_at <= {{ as_of() }}
     {%- if is_incremental() %}
-        and load_id not in (
-            select distinct existing.load_id from {{ this }} as existing
-            where existing.load_id is not null
-        )
+        and load_id in {{ unheld_load_ids([relation]) }}
     {%- endif %}
+{%- endmacro %}
+
+{#- The ids of the loads in `relations` that `this` does not hold yet, as a constant SQL
+    list, read when the model runs. Against a constant list DuckDB skips the Parquet files
+    and row groups of every other load; a NOT IN subquery would read every column of every
+    event before dropping them. -#}
+{% macro unheld_load_ids(relations) -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select loaded.load_id from (
+                {% for relation in relations %}
+                    select load_id from {{ relation }}
+                    {% if not loop.last %}union{% endif %}
+                {% endfor %}
+            ) as loaded
+            where loaded.load_id is not null
+            except
+            select held.load_id from {{ this }} as held
+        {%- endset -%}
+        {%- set ids = run_query(query).columns[0].values() -%}
+    {%- else -%}
+        {%- set ids = [] -%}
+    {%- endif -%}
+    ({% for id in ids %}'{{ id | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% else %}null{% endfor %})
 {%- endmacro %}

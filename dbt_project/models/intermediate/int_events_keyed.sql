@@ -17,33 +17,30 @@
     are re-keyed in the same run, so incremental and full builds agree.
 -#}
 
+{%- set staged = [] %}
+{%- for model in feed_models('all') %}{% do staged.append(ref(model)) %}{% endfor %}
+{%- set unheld = unheld_load_ids(staged) if is_incremental() else none %}
+
 with
 
-staged as (
+new_events as (
     {% for model in feed_models('all') %}
         select {{ envelope_columns() | join(', ') }}
         from {{ ref(model) }}
+        {% if is_incremental() %}
+            -- loads not keyed yet (not "newer than the newest keyed": see macro events_as_of)
+            where load_id in {{ unheld }}
+        {% endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
-new_events as (
-    select staged.* from staged
-    {% if is_incremental() %}
-        -- loads not keyed yet (not "newer than the newest keyed": see macro events_as_of)
-        where staged.load_id not in (
-            select distinct existing.load_id from {{ this }} as existing
-            where existing.load_id is not null
-        )
-    {% endif %}
-),
-
 {% if is_incremental() %}
     rekeyed as (
-        -- events keyed to a record that only now arrives, superseding an older one
-        select staged.*
-        from staged
-        inner join {{ this }} as existing on staged.event_id = existing.event_id
+        -- events keyed to a record that only now arrives, superseding an older one (as
+        -- keyed before: an event's envelope never changes)
+        select {{ envelope_columns() | join(', ') }}
+        from {{ this }} as existing
         where
             (existing.feed_id, existing.record_key) in (
                 select (arrived.feed_id, arrived.feed_id || ':' || arrived.record_id)
