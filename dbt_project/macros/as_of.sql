@@ -43,5 +43,5 @@
     {%- else -%}
         {%- set ids = [] -%}
     {%- endif -%}
-    ({% for id in ids %}'{{ id | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% else %}null{% endfor %})
+    {{ sql_list(ids) }}
 {%- endmacro %}

@@ -38,26 +38,46 @@
 {%- endmacro %}
 
 {#- Keys of the records changed since the watermark: each new event's record key, and the
-    key `<feed_id>:<record id>` its record had before a missing link re-keyed it. A test
-    names the model and the keyed events' relation (ref() is for models). -#}
-{% macro changed_record_keys(model_name=none, mark='built_through', keyed=none) -%}
+    key `<feed_id>:<record id>` its record had before a missing link re-keyed it; only
+    records of one `entity` (event types `<entity>.*`) if given. A test names the model and
+    the keyed events' relation (ref() is for models). -#}
+{% macro changed_record_keys(model_name=none, mark='built_through', keyed=none, entity=none) -%}
     {%- set keyed = keyed or ref('int_events_keyed') -%}
     {%- set since = watermark(model_name, mark) -%}
+    {%- set of_entity = "and changed.event_type like '" ~ entity ~ ".%'" if entity else '' -%}
     select changed.record_key from {{ keyed }} as changed
-    where changed.keyed_at > {{ since }}
+    where changed.keyed_at > {{ since }} {{ of_entity }}
     union
     select changed.feed_id || ':' || changed.record_id from {{ keyed }} as changed
-    where changed.keyed_at > {{ since }}
+    where changed.keyed_at > {{ since }} {{ of_entity }}
 {%- endmacro %}
 
-{#- Pre-hook: in an incremental run, remove the rows whose key columns name a changed record;
-    the model then appends the current rows of those records. -#}
-{% macro delete_changed(key_columns) -%}
+{#- The same keys as a constant SQL list, read when the model or test runs. A filter on a
+    large table against a constant list costs nothing when it is empty (DuckDB drops the
+    scan) and skips a hash probe per row otherwise. -#}
+{% macro changed_keys_list(entity, model_name=none, mark='built_through', keyed=none) -%}
+    {%- if execute -%}
+        {%- set keys = run_query(changed_record_keys(model_name, mark, keyed, entity)).columns[0].values() -%}
+    {%- else -%}
+        {%- set keys = [] -%}
+    {%- endif -%}
+    {{ sql_list(keys) }}
+{%- endmacro %}
+
+{#- Values as a SQL list of string literals; `(null)` when there are none (matches nothing). -#}
+{% macro sql_list(values) -%}
+    ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% else %}null{% endfor %})
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental run, remove the rows whose key columns name a changed record
+    (`keys`: key column -> the entity it names); the model then appends the current rows
+    of those records. -#}
+{% macro delete_changed(keys) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where
-        {%- for column in key_columns %}
-            {{ column }} in ({{ changed_record_keys() }}){% if not loop.last %} or{% endif %}
+        {%- for column, entity in keys.items() %}
+            {{ column }} in {{ changed_keys_list(entity) }}{% if not loop.last %} or{% endif %}
         {%- endfor %}
     {%- else -%}
         select 1

@@ -109,7 +109,6 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)
     nodes: int = 0
     seconds: float = 0.0
-    steps: list[str] = field(default_factory=list)
 
 
 NodeCallback = Callable[[NodeResult], None]
@@ -266,29 +265,21 @@ def build(
     vars_ = json.dumps({"as_of": as_of_text})
     result = BuildResult(ok=True, as_of=as_of_text)
     refresh = ["--full-refresh"] if (full_refresh or as_of is not None) else []
-    main = [
-        "build" if test else "run",
-        "--vars",
-        vars_,
-        "--exclude",
-        "resource_type:seed",
-        *refresh,
-    ]
+    # One dbt invocation (each costs seconds of start-up): seeds (always reloaded, see
+    # dbt_project.yml), models and, unless `test` is off, their tests.
+    args = ["build", "--vars", vars_, *refresh]
+    if not test:
+        args += ["--exclude-resource-type", "test", "unit_test"]
     if select:
-        main += ["--select", select]
-    for args in (["seed", *refresh], main):
-        if on_step:
-            shown = [a for a in args if a != vars_]
-            if "--vars" in shown:
-                shown[shown.index("--vars")] = f"(as_of {as_of_text})"
-            on_step(" ".join(shown))
-        run = run_dbt(args, root, on_node)
-        result.steps.append(args[0])
-        result.nodes += run.nodes
-        result.failures += run.failures
-        result.invocation_id = run.invocation_id or result.invocation_id
-        if not run.ok:
-            result.ok = False
-            break
+        args += ["--select", f"{select} resource_type:seed"]
+    if on_step:
+        shown = [a for a in args if a != vars_]
+        shown[shown.index("--vars")] = f"(as_of {as_of_text})"
+        on_step(" ".join(shown))
+    run = run_dbt(args, root, on_node)
+    result.nodes = run.nodes
+    result.failures = run.failures
+    result.invocation_id = run.invocation_id
+    result.ok = run.ok
     result.seconds = time.perf_counter() - started
     return result

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed(['delivery_id']) }}",
+        pre_hook="{{ delete_changed({'delivery_id': 'delivery'}) }}",
         post_hook="{{ save_watermark() }}",
     )
 }}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed(['patrol_id']) }}",
+        pre_hook="{{ delete_changed({'patrol_id': 'patrol'}) }}",
         post_hook="{{ save_watermark() }}",
     )
 }}

@@ -18,7 +18,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed(['patrol_id', 'delivery_id']) }}",
+        pre_hook="{{ delete_changed({'patrol_id': 'patrol', 'delivery_id': 'delivery'}) }}",
         post_hook="{{ save_watermark() }}",
     )
 }}
