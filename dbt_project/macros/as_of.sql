@@ -18,15 +18,15 @@
     from {{ relation }}
     where recorded_at <= {{ as_of() }}
     {%- if is_incremental() %}
-        and load_id in {{ unheld_load_ids([relation]) }}
+        and {{ unheld_loads('load_id', [relation]) }}
     {%- endif %}
 {%- endmacro %}
 
-{#- The ids of the loads in `relations` that `this` does not hold yet, as a constant SQL
-    list, read when the model runs. Against a constant list DuckDB skips the Parquet files
-    and row groups of every other load; a NOT IN subquery would read every column of every
-    event before dropping them. -#}
-{% macro unheld_load_ids(relations) -%}
+{#- `column` names a load of `relations` that `this` does not hold yet: a predicate against
+    the load ids as constants, read when the model runs. Against constants DuckDB skips
+    the Parquet files and row groups of every other load; a NOT IN subquery would read
+    every column of every event before dropping them. -#}
+{% macro unheld_loads(column, relations) -%}
     {%- if execute -%}
         {%- set query -%}
             select loaded.load_id from (
@@ -43,5 +43,5 @@
     {%- else -%}
         {%- set ids = [] -%}
     {%- endif -%}
-    {{ sql_list(ids) }}
+    {{ in_list(column, ids) }}
 {%- endmacro %}

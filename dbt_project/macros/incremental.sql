@@ -52,21 +52,26 @@
     where changed.keyed_at > {{ since }} {{ of_entity }}
 {%- endmacro %}
 
-{#- The same keys as a constant SQL list, read when the model or test runs. A filter on a
-    large table against a constant list costs nothing when it is empty (DuckDB drops the
-    scan) and skips a hash probe per row otherwise. -#}
-{% macro changed_keys_list(entity, model_name=none, mark='built_through', keyed=none) -%}
+{#- `column` names an `entity` record changed since the watermark: a predicate against the
+    keys as constants, read when the model or test runs. Against constants DuckDB skips a
+    large table's row groups by their min/max, and drops the scan when there are none
+    (`false`); a subquery would be probed row by row, and even `in (null)` is scanned. -#}
+{% macro is_changed(column, entity, model_name=none, mark='built_through', keyed=none) -%}
     {%- if execute -%}
         {%- set keys = run_query(changed_record_keys(model_name, mark, keyed, entity)).columns[0].values() -%}
     {%- else -%}
         {%- set keys = [] -%}
     {%- endif -%}
-    {{ sql_list(keys) }}
+    {{ in_list(column, keys) }}
 {%- endmacro %}
 
-{#- Values as a SQL list of string literals; `(null)` when there are none (matches nothing). -#}
-{% macro sql_list(values) -%}
-    ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% else %}null{% endfor %})
+{#- `column in ('value', ...)`, or `false` when there are no values. -#}
+{% macro in_list(column, values) -%}
+    {%- if values | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Pre-hook: in an incremental run, remove the rows whose key columns name a changed record
@@ -77,7 +82,7 @@
         delete from {{ this }}
         where
         {%- for column, entity in keys.items() %}
-            {{ column }} in {{ changed_keys_list(entity) }}{% if not loop.last %} or{% endif %}
+            {{ is_changed(column, entity) }}{% if not loop.last %} or{% endif %}
         {%- endfor %}
     {%- else -%}
         select 1

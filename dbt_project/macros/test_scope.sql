@@ -3,10 +3,9 @@
     could have broken, unless the build is a full refresh. A test's `where` config names
     those rows with placeholders (dbt renders a test's `where` when it parses the project,
     so it cannot ask whether a run is incremental; this macro can):
-      __changed_<entity>_keys__  the keys of the `entity` records (patrol, delivery)
-                                 changed since the watermark the model's last run started
-                                 from (macro changed_keys_list), i.e. the rows that run
-                                 wrote, as a constant list;
+      __patrol_id_changed__,     the row's patrol (delivery) changed since the watermark
+      __delivery_id_changed__    the model's last run started from (macro is_changed),
+                                 i.e. the row is one that run wrote;
       __this__                   the tested relation.
     A `unique` test on `key in (<keys the last run wrote>)` is exact: rows written before
     were unique among themselves, so any duplicate has a row the last run wrote, and the
@@ -17,7 +16,7 @@
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set is_scoped = '__changed_' in where or '__this__' in where -%}
+    {%- set is_scoped = '_changed__' in where or '__this__' in where -%}
     {%- if is_scoped and flags.FULL_REFRESH -%}
         {{ return(relation) }}
     {%- endif -%}
@@ -26,13 +25,13 @@
             database=relation.database, schema='intermediate', identifier='int_events_keyed'
         ) -%}
         {#- (a loop would scope `where` to itself: Jinja) -#}
-        {%- if '__changed_patrol_keys__' in where -%}
-            {%- set where = where.replace('__changed_patrol_keys__', changed_keys_list(
-                'patrol', relation.identifier, 'previous_through', keyed)) -%}
+        {%- if '__patrol_id_changed__' in where -%}
+            {%- set where = where.replace('__patrol_id_changed__', is_changed(
+                'patrol_id', 'patrol', relation.identifier, 'previous_through', keyed)) -%}
         {%- endif -%}
-        {%- if '__changed_delivery_keys__' in where -%}
-            {%- set where = where.replace('__changed_delivery_keys__', changed_keys_list(
-                'delivery', relation.identifier, 'previous_through', keyed)) -%}
+        {%- if '__delivery_id_changed__' in where -%}
+            {%- set where = where.replace('__delivery_id_changed__', is_changed(
+                'delivery_id', 'delivery', relation.identifier, 'previous_through', keyed)) -%}
         {%- endif -%}
         {%- set where = where.replace('__this__', relation | string) -%}
     {%- endif -%}

@@ -19,7 +19,7 @@
 
 {%- set staged = [] %}
 {%- for model in feed_models('all') %}{% do staged.append(ref(model)) %}{% endfor %}
-{%- set unheld = unheld_load_ids(staged) if is_incremental() else none %}
+{%- set is_unheld = unheld_loads('load_id', staged) if is_incremental() else none %}
 
 with
 
@@ -29,7 +29,7 @@ new_events as (
         from {{ ref(model) }}
         {% if is_incremental() %}
             -- loads not keyed yet (not "newer than the newest keyed": see macro events_as_of)
-            where load_id in {{ unheld }}
+            where {{ is_unheld }}
         {% endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
