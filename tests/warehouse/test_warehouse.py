@@ -11,11 +11,12 @@ enforced contracts and releasability.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import pytest
 
-from ingest.warehouse import build, warehouse_path
+from ingest.warehouse import build, dbt_target_path, warehouse_path
 
 from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, query, snapshot, utc
 
@@ -275,6 +276,17 @@ def test_every_build_succeeds(built: dict) -> None:
     for result in built["results"]:
         assert result.ok, result.failures
         assert result.invocation_id
+
+
+def test_full_refreshes_run_the_dbt_unit_tests(built: dict) -> None:
+    # the last build (as of a past moment) is a full refresh: it ran every unit test
+    results = json.loads((dbt_target_path(built["root"]) / "run_results.json").read_text())
+    unit = {
+        r["unique_id"]: r["status"]
+        for r in results["results"]
+        if r["unique_id"].startswith("unit_test.")
+    }
+    assert len(unit) == 4 and set(unit.values()) == {"pass"}, unit
 
 
 def test_full_refresh_equals_incremental_chain(built: dict) -> None:
