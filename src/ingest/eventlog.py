@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest.envelope import SOURCE
@@ -131,6 +132,12 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _count_by_source(refs: pa.ChunkedArray) -> dict[str, int]:
+    """How many source refs (`<sha256>#<pos>`) name each payload."""
+    shas = pc.list_element(pc.split_pattern(refs, "#", max_splits=1), 0)
+    return {v["values"]: v["counts"] for v in pc.value_counts(shas).to_pylist()}
 
 
 def sql_list(paths: list[Path]) -> str:
@@ -454,22 +461,21 @@ class Load:
     def _counts_by_source(
         self, read: dict[str, int], written: Path | None, bad: pa.Table, rejects: pa.Table | None
     ) -> dict[str, Counts]:
-        """Each payload's counts in a batch of several: source refs are `<sha256>#<pos>`."""
+        """Each payload's counts in a batch of several, by the sha256 in source refs."""
         by_source: dict[str, Counts] = defaultdict(Counts)
         for sha, n in read.items():
             by_source[sha].read = n
         if written is not None:
-            for sha, n in self.con.sql(
-                f"SELECT split_part(source_ref, '#', 1), count(*) "
-                f"FROM read_parquet('{written}') GROUP BY ALL"
-            ).fetchall():
+            refs = pq.read_table(written, columns=["source_ref"]).column("source_ref")
+            for sha, n in _count_by_source(refs).items():
                 by_source[sha].appended = n
-        for ref in bad.column("source_ref").to_pylist():
-            by_source[ref.split("#", 1)[0]].quarantined += 1
-        for ref in [] if rejects is None else rejects.column("source_ref").to_pylist():
-            counts = by_source[ref.split("#", 1)[0]]
-            counts.read += 1  # a record the decoder could not read: read and quarantined
-            counts.quarantined += 1
+        for sha, n in _count_by_source(bad.column("source_ref")).items():
+            by_source[sha].quarantined += n
+        if rejects is not None:
+            # records the decoder could not read: read and quarantined
+            for sha, n in _count_by_source(rejects.column("source_ref")).items():
+                by_source[sha].read += n
+                by_source[sha].quarantined += n
         for counts in by_source.values():
             counts.duplicates = counts.read - counts.quarantined - counts.appended
         return by_source

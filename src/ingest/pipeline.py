@@ -134,22 +134,24 @@ class Batcher:
     def __init__(self, load: Load, feed: Feed, progress: Progress | None):
         self.load, self.feed, self.progress = load, feed, progress
         self.pending: list[Payload] = []
+        self.rows = 0
 
     def add(self, payload: Payload) -> None:
         if self.pending and (
             payload.decoded.records.column_names != self.pending[0].decoded.records.column_names
-            or payload.sha256 in {p.sha256 for p in self.pending}
+            or any(p.sha256 == payload.sha256 for p in self.pending)
         ):
             self.flush()
         self.pending.append(payload)
-        if sum(p.decoded.records.num_rows for p in self.pending) >= self.BATCH_ROWS:
+        self.rows += payload.decoded.records.num_rows
+        if self.rows >= self.BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
         add_payloads(self.load, self.feed, self.pending)
-        self.pending = []
+        self.pending, self.rows = [], 0
         if self.progress:
             self.progress(self.feed.id, self.load.counts)
 
