@@ -55,14 +55,16 @@
 {#- `column` names an `entity` record changed since the watermark: a predicate against the
     keys as constants, read when the model or test runs. Against constants DuckDB skips a
     large table's row groups by their min/max, and drops the scan when there are none
-    (`false`); a subquery would be probed row by row, and even `in (null)` is scanned. -#}
+    (`false`); a subquery would be probed row by row, and even `in (null)` is scanned.
+    Past 10,000 keys (a catch-up after a large load) the subquery is the cheaper SQL. -#}
 {% macro is_changed(column, entity, model_name=none, mark='built_through', keyed=none) -%}
-    {%- if execute -%}
-        {%- set keys = run_query(changed_record_keys(model_name, mark, keyed, entity)).columns[0].values() -%}
+    {%- set changed = changed_record_keys(model_name, mark, keyed, entity) -%}
+    {%- set keys = run_query(changed).columns[0].values() if execute else [] -%}
+    {%- if keys | length > 10000 -%}
+        {{ column }} in ({{ changed }})
     {%- else -%}
-        {%- set keys = [] -%}
+        {{ in_list(column, keys) }}
     {%- endif -%}
-    {{ in_list(column, keys) }}
 {%- endmacro %}
 
 {#- `column in ('value', ...)`, or `false` when there are no values. -#}

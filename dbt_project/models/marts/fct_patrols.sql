@@ -19,7 +19,7 @@ patrols as (
     where not is_retracted and not is_excluded
     {% if is_incremental() %}
         -- only the records changed since the last build (their old rows: see the pre-hook)
-        and record_key in ({{ changed_record_keys() }})
+        and {{ is_changed('record_key', 'patrol') }}
     {% endif %}
 )
 

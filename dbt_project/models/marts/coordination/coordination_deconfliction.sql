@@ -42,7 +42,7 @@ patrols as (
         floor(latitude / {{ cell_degrees }}) as cell_y,
         floor(longitude / {{ cell_degrees }}) as cell_x,
         {% if is_incremental() -%}
-            patrol_id in ({{ changed_record_keys() }})
+            {{ is_changed('patrol_id', 'patrol') }}
         {%- else -%}
             true
         {%- endif %} as is_changed
@@ -60,7 +60,7 @@ deliveries as (
         floor(longitude / {{ cell_degrees }}) as cell_x,
         cast(floor(epoch(delivered_at) / 86400) as bigint) as day_number,
         {% if is_incremental() -%}
-            delivery_id in ({{ changed_record_keys() }})
+            {{ is_changed('delivery_id', 'delivery') }}
         {%- else -%}
             false
         {%- endif %} as is_changed
