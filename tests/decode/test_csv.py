@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.decode import POS, decode
+from ingest.decode.text import SAMPLE, detect_encoding
 
 
 def rows(decoded) -> list[dict]:
@@ -38,6 +39,14 @@ def test_utf8_with_bom_does_not_leak_into_the_first_column_name():
     d = decode("\ufeffid;lieu\n1;Bangui\n".encode(), "csv")
     assert d.encoding == "utf-8-sig"
     assert rows(d) == [{"id": "1", "lieu": "Bangui"}]
+
+
+def test_utf8_is_checked_across_slice_boundaries():
+    """The UTF-8 check reads the payload a slice at a time: a character split by a
+    slice boundary is still UTF-8, and a bad byte in a later slice is still found."""
+    pad = b"a" * (SAMPLE - 4)  # "é" then starts on the last byte of the first slice
+    assert detect_encoding(b"id\n" + pad + "é".encode() + b"\n") == "utf-8"
+    assert detect_encoding(b"id\n" + pad * 2 + b"\xe9\n") != "utf-8"
 
 
 def test_declared_encoding_wins_over_detection():

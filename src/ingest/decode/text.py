@@ -18,8 +18,13 @@ CANDIDATES = ["cp1252", "latin_1", "iso8859_15", "cp850", "mac_roman"]
 
 
 def _is_utf8(data: bytes) -> bool:
+    """Checked a slice at a time: decoding a 1.4 GB payload whole would hold a 1.4 GB str."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        data.decode("utf-8")
+        for start in range(0, len(view), SAMPLE):
+            decoder.decode(view[start : start + SAMPLE])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
