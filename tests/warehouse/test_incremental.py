@@ -60,16 +60,17 @@ class Changed:
     date: str
     withdrawal: tuple[str, str]
     shift_days: int
+    number: tuple[str, str]  # a numeric column, and the field its normalisation issues name
 
 
 MOI = Changed(
     "moi.incidents", "incidents", ("Incident No", "Incident Number"), "Amends", "Date",
-    ("Status", "WITHDRAWN"), shift_days=1,
+    ("Status", "WITHDRAWN"), shift_days=1, number=("Killed", "fatalities"),
 )  # fmt: skip
 # a week later: the delivery moves to another ISO week (duplication is per week)
 OCHA = Changed(
     "ocha.deliveries", "deliveries", ("#activity+id",), "#activity+id+replaces", "#date",
-    ("#status", "cancelled"), shift_days=7,
+    ("#status", "cancelled"), shift_days=7, number=("#indicator+value", "quantity"),
 )  # fmt: skip
 
 
@@ -100,8 +101,9 @@ def early_records(root: Path, feed: Changed, days: int) -> list[dict[str, str]]:
 def changes(
     feed: Changed, records: list[dict[str, str]]
 ) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
-    """10 corrections moving a record `feed.shift_days` later, 5 withdrawals, 15 new
-    records."""
+    """10 corrections moving a record `feed.shift_days` later (the first with a number
+    that cannot be read), 5 withdrawals, 15 new records, and one new record whose date
+    cannot be read (quarantined)."""
     rows: list[dict[str, str]] = []
     ids: dict[str, list[str]] = {"corrected": [], "withdrawn": [], "new": []}
     id_field = feed.ids[0]
@@ -115,6 +117,8 @@ def changes(
                 feed.amends: old_id,
                 feed.date: day.strftime("%d/%m/%Y"),
             }
+            if i == 0:
+                row[feed.number[0]] = "a dozen"
             ids["corrected"].append(old_id)
         elif i < 15:
             row |= {
@@ -127,6 +131,7 @@ def changes(
             row[id_field] = f"{old_id}-N"
             ids["new"].append(f"{old_id}-N")
         rows.append(row)
+    rows.append({**records[15], id_field: f"{records[15][id_field]}-Q", feed.date: "31/02/2026"})
     return rows, ids
 
 
@@ -202,6 +207,32 @@ def test_delivery_changes_reached_the_marts(chain: dict) -> None:
     )
     moved = {f"{OCHA.feed_id}:{i}" for i in ids["corrected"]}
     assert moved & {d for (d,) in grouped}
+
+
+def test_normalisation_issues_follow_the_changes(chain: dict) -> None:
+    """The incremental run flagged the correction's unreadable number and the quarantined
+    record (the equality with the full refresh checks nothing else changed)."""
+    for feed in (MOI, OCHA):
+        ids = chain["ids"][feed.feed_id]
+        flagged = query(
+            chain["db"],
+            "select record_id, field, reason from marts.normalisation_issues "
+            f"where record_key = '{feed.feed_id}:{ids['corrected'][0]}'",
+        )
+        assert (f"{ids['corrected'][0]}-C", feed.number[1], "unreadable_number") in flagged
+        quarantined = query(
+            chain["db"],
+            "select count(*) from marts.normalisation_issues where stage = 'ingest' "
+            f"and feed_id = '{feed.feed_id}' and reason = 'unreadable_time' "
+            "and value like 'cannot read time ''31/02/2026%'",
+        )
+        assert quarantined == [(1,)]
+        withdrawn = query(
+            chain["db"],
+            "select count(*) from marts.normalisation_issues where record_key in "
+            f"{tuple(f'{feed.feed_id}:{i}' for i in ids['withdrawn'])}",
+        )
+        assert withdrawn == [(0,)]
 
 
 def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> None:

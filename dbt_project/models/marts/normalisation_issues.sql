@@ -4,7 +4,22 @@
       - stage 'ingest': records that never became events (the ingest quarantine);
       - stage 'normalise': current records (folded, not retracted) with a field that could
         not be normalised; is_excluded = true when the record is therefore not in the facts.
+    Incremental: a run replaces the 'normalise' rows of the records changed since the last
+    build (the pre-hook deletes them) and adds quarantined records it does not hold yet
+    (quarantine is append-only).
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed({'record_key': none}) }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
+
+-- depends_on: {{ ref('int_events_keyed') }}
 
 with
 
@@ -23,6 +38,9 @@ folded as (
             recorded_at
         from {{ ref('int_' ~ entity ~ '_folded') }}
         where not is_retracted and (len(issues) > 0 or is_excluded)
+        {% if is_incremental() %}
+            and {{ is_changed('record_key', none) }}
+        {% endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -65,17 +83,26 @@ quarantine as (
         quarantined_at as flagged_at,
         source_ref as issue_source
     from {{ ref('stg_eventlog__quarantine') }}
+),
+
+issues as (
+    select
+        md5(concat_ws('|', stage, feed_id, issue_source, field, reason)) as issue_id,
+        * exclude (issue_source)
+    from (
+        select
+            *,
+            event_id as issue_source
+        from normalise
+        union all
+        -- two quarantined records may be identical; where each was read tells them apart
+        select * from quarantine
+    ) as issues
 )
 
-select
-    md5(concat_ws('|', stage, feed_id, issue_source, field, reason)) as issue_id,
-    * exclude (issue_source)
-from (
-    select
-        *,
-        event_id as issue_source
-    from normalise
-    union all
-    -- two quarantined records may be identical; where each was read tells them apart
-    select * from quarantine
-) as issues
+select * from issues
+{% if is_incremental() %}
+    where
+        stage = 'normalise'
+        or issue_id not in (select held.issue_id from {{ this }} as held where held.stage = 'ingest')
+{% endif %}
