@@ -406,13 +406,6 @@ class Load:
                 if len(sources) > 1
                 else {}
             )
-            # The quarantine filter is pushed below the envelope's hashing: cheap.
-            bad = con.sql(
-                f"SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
-                f"quarantine_message AS message, CAST($recorded_at AS TIMESTAMPTZ) AS "
-                f"quarantined_at FROM ({envelope_sql}) WHERE quarantine_reason IS NOT NULL",
-                params=params,
-            ).to_arrow_table()
             # One streaming pass computes the envelope and writes the events: no
             # intermediate table of the whole batch.
             written = con.execute(
@@ -428,6 +421,18 @@ class Load:
                 ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)""",
                 params,
             ).fetchall()[0][0]
+            # Only a batch with records that did not become events can hold quarantine:
+            # a new and clean one (the usual) skips this second pass over it.
+            bad = (
+                con.sql(
+                    f"SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
+                    f"quarantine_message AS message, CAST($recorded_at AS TIMESTAMPTZ) AS "
+                    f"quarantined_at FROM ({envelope_sql}) WHERE quarantine_reason IS NOT NULL",
+                    params=params,
+                ).to_arrow_table()
+                if written < counts.read
+                else QUARANTINE_SCHEMA.empty_table()
+            )
         finally:
             con.unregister("batch")
         if written and self._repeats(target):
