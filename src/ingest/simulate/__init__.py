@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingest.simulate import deliveries, incidents, patrols
 from ingest.simulate.formats import Scenario
@@ -35,6 +36,10 @@ FEEDS: dict[str, FeedFn] = {
     "moi.incidents": incidents.moi,
     "cpn.incidents": incidents.cpn,
 }
+# The truth links of every published report (truth/report_links.parquet).
+LINKS = pa.schema(
+    [(name, pa.string()) for name in ("feed_id", "record_id", "truth_kind", "truth_id")]
+)
 # What simulate() owns under `out` and wipes before writing.
 OWNED = ("gazetteer", "truth", "api", "inbox", "manifest.json")
 
@@ -85,13 +90,12 @@ def simulate(
             "quarantined": int(result.frame["_quarantine"].sum()),
             "files": result.files,
         }
-        all_links.append(result.links)
-    links = (
-        pd.concat(all_links, ignore_index=True)
-        if all_links
-        else pd.DataFrame(columns=["feed_id", "record_id", "truth_kind", "truth_id"], dtype=str)
-    )
-    links.to_parquet(out / "truth" / "report_links.parquet", index=False)
+        # Kept as Arrow: a fraction of the memory of pandas' Python strings (a record
+        # each), and the feed's frame goes before the next feed is generated.
+        all_links.append(pa.Table.from_pandas(result.links, schema=LINKS, preserve_index=False))
+        del result
+    links = pa.concat_tables(all_links) if all_links else LINKS.empty_table()
+    pq.write_table(links, out / "truth" / "report_links.parquet")
     manifest = {"seed": seed, "start": start, "days": days, "scale": scale, "feeds": feeds}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

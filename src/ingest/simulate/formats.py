@@ -85,12 +85,22 @@ def public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not c.startswith("_")]]
 
 
+# Rows per to_json call: the whole feed's JSON text at once, with its copies, was the
+# simulator's peak memory.
+JSON_CHUNK = 100_000
+
+
 def json_lines(df: pd.DataFrame) -> list[str]:
     """One compact JSON object per row; NaN/None become null, numbers stay numbers."""
-    text = public(df).to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
-    # pandas escapes "/" as "\\/"; agencies' JSON does not (both decode the same).
-    text = text.replace("\\/", "/")
-    return [line for line in text.split("\n") if line]
+    lines: list[str] = []
+    for start in range(0, len(df), JSON_CHUNK):
+        text = public(df.iloc[start : start + JSON_CHUNK]).to_json(
+            orient="records", lines=True, force_ascii=False, double_precision=6
+        )
+        # pandas escapes "/" as "\\/"; agencies' JSON does not (both decode the same).
+        text = text.replace("\\/", "/")
+        lines += [line for line in text.split("\n") if line]
+    return lines
 
 
 def records(df: pd.DataFrame) -> list[dict]:
