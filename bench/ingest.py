@@ -9,8 +9,9 @@ against the committed log, write Parquet, commit.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
@@ -63,19 +64,33 @@ def floor_copy(csv: Path, out: Path) -> None:
     con.close()
 
 
-def import_cold() -> float:
-    """Seconds to import what the ingest path uses, as a fresh worker process does.
-
-    Timed runs fork from a process that has paid this already, as the floor's DuckDB
-    has: it is a fixed cost per process, not per record. Most of it is pandas, which
-    pyarrow imports on its first conversion of Python values."""
-    start = time.perf_counter()
+def warm_imports() -> None:
+    """Import what the ingest path uses."""
     import ingest.connectors.file_drop
     import ingest.decode.delimited
     import ingest.pipeline  # noqa: F401
 
-    pa.array([0])
-    return time.perf_counter() - start
+    pa.array([0])  # pyarrow imports pandas on its first conversion of Python values
+
+
+def import_cold() -> float:
+    """Seconds a fresh interpreter takes to import what the ingest path uses (DuckDB
+    included); then imports it here.
+
+    The timed runs fork from this process once it has imported them, as the floor runs
+    in a process that has imported DuckDB: imports are a fixed cost per worker process,
+    not per record, so they are reported on their own."""
+    timed = (
+        "import time; start = time.perf_counter(); "
+        "from bench.ingest import warm_imports; warm_imports(); "
+        "print(time.perf_counter() - start)"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", timed], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    warm_imports()
+    return float(out)
 
 
 def ingest_once(csv: Path, root: Path) -> int:
@@ -111,8 +126,7 @@ def run(rows: int) -> list[Row]:
         make_csv(csv, rows)
         size_mb = csv.stat().st_size / 1e6
         floor = best_of(repeats, lambda: floor_copy(csv, work / "floor.parquet"))
-        imports, _, _ = in_child(import_cold)
-        import_cold()  # in this process, which the timed runs fork from
+        imports = import_cold()
         runs = [in_child(ingest_fresh, csv, work / f"log{i}") for i in range(repeats)]
         for appended, _, _ in runs:
             assert appended == rows
