@@ -15,6 +15,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -238,7 +239,10 @@ def test_dashboard_renders_filters_and_follows_current(page, server, published, 
 
     # A new version is published while the page is open: copy the current one, drop
     # every incident of the area in its mission database, switch `current`.
-    new_name = current.name[:-2] + str((int(current.name[-2]) + 1) % 10) + "Z"
+    # a second later, so it sorts after the current one (bumping the last digit wrapped
+    # 9 to 0 and sorted it first, one run in ten)
+    later = datetime.strptime(current.name, "%Y%m%dT%H%M%S.%fZ") + timedelta(seconds=1)
+    new_name = f"{later:%Y%m%dT%H%M%S.%f}Z"
     new = current.parent / new_name
     assert not new.exists()
     shutil.copytree(current, new)
