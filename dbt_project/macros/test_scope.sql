@@ -24,16 +24,16 @@
         {%- set keyed = api.Relation.create(
             database=relation.database, schema='intermediate', identifier='int_events_keyed'
         ) -%}
-        {#- (a loop would scope `where` to itself: Jinja) -#}
-        {%- if '__patrol_id_changed__' in where -%}
-            {%- set where = where.replace('__patrol_id_changed__', is_changed(
-                'patrol_id', 'patrol', relation.identifier, 'previous_through', keyed)) -%}
-        {%- endif -%}
-        {%- if '__delivery_id_changed__' in where -%}
-            {%- set where = where.replace('__delivery_id_changed__', is_changed(
-                'delivery_id', 'delivery', relation.identifier, 'previous_through', keyed)) -%}
-        {%- endif -%}
-        {%- set where = where.replace('__this__', relation | string) -%}
+        {#- a namespace: a plain `set` inside a loop would not outlive it (Jinja) -#}
+        {%- set scoped = namespace(where=where.replace('__this__', relation | string)) -%}
+        {%- for column, entity in {'patrol_id': 'patrol', 'delivery_id': 'delivery'}.items() -%}
+            {%- set placeholder = '__' ~ column ~ '_changed__' -%}
+            {%- if placeholder in scoped.where -%}
+                {%- set scoped.where = scoped.where.replace(placeholder, is_changed(
+                    column, entity, relation.identifier, 'previous_through', keyed)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set where = scoped.where -%}
     {%- endif -%}
     {%- set filtered -%}
         (select * from {{ relation }} where {{ where }}) dbt_subquery

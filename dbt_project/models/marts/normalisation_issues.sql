@@ -20,6 +20,7 @@
 }}
 
 -- depends_on: {{ ref('int_events_keyed') }}
+{%- set is_changed_record = is_changed('record_key', none) if is_incremental() else none %}
 
 with
 
@@ -39,7 +40,7 @@ folded as (
         from {{ ref('int_' ~ entity ~ '_folded') }}
         where not is_retracted and (len(issues) > 0 or is_excluded)
         {% if is_incremental() %}
-            and {{ is_changed('record_key', none) }}
+            and {{ is_changed_record }}
         {% endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
