@@ -10,9 +10,14 @@ from pathlib import Path
 from ingest.paths import landing_dir
 
 
-def land(root: Path, feed_id: str, data: bytes) -> tuple[str, Path]:
-    """Store `data` under landing/<feed_id>/<sha256>; the same bytes are stored once."""
-    digest = hashlib.sha256(data).hexdigest()
+def sha256(data: bytes) -> str:
+    """The name a payload is landed under."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def land(root: Path, feed_id: str, data: bytes, digest: str) -> Path:
+    """Store `data` under landing/<feed_id>/<digest>, its sha256 (the caller has it: a
+    file drop is checked against the loads by it first); the same bytes are stored once."""
     folder = landing_dir(root) / feed_id
     path = folder / digest
     if not path.exists():
@@ -23,4 +28,4 @@ def land(root: Path, feed_id: str, data: bytes) -> tuple[str, Path]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    return digest, path
+    return path

@@ -6,7 +6,6 @@ load under its own lock, and `ingest_all` carries on past a broken feed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ import pyarrow as pa
 from ingest.decode import Decoded, DecodeError, Reject, decode
 from ingest.envelope import SOURCE, envelope_sql
 from ingest.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
-from ingest.landing import land
+from ingest.landing import land, sha256
 from ingest.paths import state_dir
 from ingest.registry import Feed
 
@@ -78,13 +77,14 @@ class Payload:
         return self.source["sha256"]
 
 
-def prepare(load: Load, feed: Feed, name: str, data: bytes, fmt: str) -> Payload:
-    """Land one payload and decode it. The landing (hashing, writing, fsync: mostly
-    waiting on the disk) runs beside the decoding, and is done when this returns."""
+def prepare(load: Load, feed: Feed, name: str, data: bytes, fmt: str, sha: str) -> Payload:
+    """Land one payload (`sha` is its sha256) and decode it. The landing (writing and
+    fsync: mostly waiting on the disk) runs beside the decoding, and is done when this
+    returns."""
     with ThreadPoolExecutor(1, thread_name_prefix="land") as pool:
-        landing = pool.submit(land, load.log.root, feed.id, data)
+        landing = pool.submit(land, load.log.root, feed.id, data, sha)
         decoded = decode_or_reject(data, fmt, feed)
-        sha, _ = landing.result()
+        landing.result()
     return Payload({"sha256": sha, "name": name, "bytes": len(data)}, decoded)
 
 
@@ -182,9 +182,10 @@ def ingest_feed(
             batcher = Batcher(load, feed, progress)
             for pulled in pull(feed, cursor, env):
                 cursor = pulled.cursor if pulled.cursor is not None else cursor
-                if feed.kind == "file_drop" and hashlib.sha256(pulled.data).hexdigest() in seen:
+                sha = sha256(pulled.data)
+                if feed.kind == "file_drop" and sha in seen:
                     continue
-                payload = prepare(load, feed, pulled.name, pulled.data, pulled.fmt)
+                payload = prepare(load, feed, pulled.name, pulled.data, pulled.fmt, sha)
                 # Landed and decoded, the bytes are done with: a large file's would
                 # otherwise stay in memory beside its records (1.4 GB at 10M rows).
                 del pulled
