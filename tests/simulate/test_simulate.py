@@ -14,7 +14,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from ingest.simulate import FEEDS, simulate
+from ingest.simulate import FEEDS, formats, simulate
 from ingest.simulate.cli import command
 
 DAYS = 10
@@ -189,3 +189,20 @@ def test_cli(tmp_path: Path) -> None:
     assert set(json.loads((tmp_path / "manifest.json").read_text())["feeds"]) == {
         "unmic.sitreps", "forcar.patrols", "ncbatt.patrols"
     }  # fmt: skip
+
+
+def test_json_lines_written_in_chunks_equal_the_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "JSON_CHUNK", 3)
+    df = pd.DataFrame(
+        {"id": [f"R/{i}" for i in range(7)], "n": [i if i % 2 else None for i in range(7)]}
+    ).assign(_internal=1)
+    path = tmp_path / "records.jsonl"
+    formats.write_json_lines(df, path)
+    text = path.read_text("utf-8")
+    assert text.endswith("}\n") and "\n\n" not in text
+    assert text.splitlines() == formats.json_lines(df)
+    assert [json.loads(line) for line in text.splitlines()] == [
+        {"id": f"R/{i}", "n": i if i % 2 else None} for i in range(7)
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,17 +91,27 @@ def public(df: pd.DataFrame) -> pd.DataFrame:
 JSON_CHUNK = 100_000
 
 
-def json_lines(df: pd.DataFrame) -> list[str]:
-    """One compact JSON object per row; NaN/None become null, numbers stay numbers."""
-    lines: list[str] = []
+def _json_chunks(df: pd.DataFrame) -> Iterator[list[str]]:
     for start in range(0, len(df), JSON_CHUNK):
         text = public(df.iloc[start : start + JSON_CHUNK]).to_json(
             orient="records", lines=True, force_ascii=False, double_precision=6
         )
         # pandas escapes "/" as "\\/"; agencies' JSON does not (both decode the same).
         text = text.replace("\\/", "/")
-        lines += [line for line in text.split("\n") if line]
-    return lines
+        yield [line for line in text.split("\n") if line]
+
+
+def json_lines(df: pd.DataFrame) -> list[str]:
+    """One compact JSON object per row; NaN/None become null, numbers stay numbers."""
+    return [line for lines in _json_chunks(df) for line in lines]
+
+
+def write_json_lines(df: pd.DataFrame, path: Path) -> None:
+    """`json_lines` as a file, written a chunk at a time: the lines of a whole 10M-record
+    operation's feed, joined into one text and encoded, were the simulator's peak."""
+    with path.open("w", encoding="utf-8") as out:
+        for lines in _json_chunks(df):
+            out.write("".join(line + "\n" for line in lines))
 
 
 def records(df: pd.DataFrame) -> list[dict]:

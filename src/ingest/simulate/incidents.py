@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.simulate import mess
-from ingest.simulate.formats import Scenario, iso, json_lines, public, strftime
+from ingest.simulate.formats import Scenario, iso, json_lines, public, strftime, write_json_lines
 from ingest.simulate.gazetteer import Gazetteer
 from ingest.simulate.truth import INCIDENT_TYPES, Truth
 
@@ -164,8 +164,7 @@ def unmic(truth: Truth, gaz: Gazetteer, rng: np.random.Generator, sc: Scenario) 
     df = df.sort_values("_pub", kind="stable").reset_index(drop=True)
     folder = sc.out / "api" / "unmic.sitreps"
     folder.mkdir(parents=True, exist_ok=True)
-    lines = json_lines(df)
-    (folder / "records.jsonl").write_text("".join(line + "\n" for line in lines), "utf-8")
+    write_json_lines(df, folder / "records.jsonl")
     return FeedOutput(df, mess.links(df, "unmic.sitreps", "report_id", "incident"), 1)
 
 

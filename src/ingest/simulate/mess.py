@@ -172,7 +172,8 @@ def pick(rng: np.random.Generator, choices: np.ndarray | list, n: int) -> np.nda
 def links(df: pd.DataFrame, feed_id: str, id_col: str, kind: str) -> pd.DataFrame:
     """report_links rows: every readable published record that reports a real thing."""
     keep = ~df["_quarantine"] & ~df["_dup"]
-    sub = df.loc[keep]
+    # The two columns only: the whole frame's rows were copied (the simulator's peak).
+    sub = df.loc[keep, [id_col, "_truth"]]
     return pd.DataFrame(
         {
             "feed_id": feed_id,
