@@ -37,6 +37,8 @@ from ingest.paths import eventlog_dir, quarantine_dir, state_dir
 
 COMMITS = "_commits"
 
+# How a load writes its event files: zstd at its fastest level.
+EVENT_FILE = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 EVENT_COLUMNS = (
     "event_id",
     "agency_id",
@@ -418,7 +420,7 @@ class Load:
                       AND NOT EXISTS (
                           SELECT 1 FROM committed_ids WHERE committed_ids.event_id = envelope.event_id
                       )
-                ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)""",
+                ) TO '{target}' {EVENT_FILE}""",
                 params,
             ).fetchall()[0][0]
             # Only a batch with records that did not become events can hold quarantine:
@@ -496,7 +498,7 @@ class Load:
             f"""COPY (
                 SELECT * FROM read_parquet('{target}')
                 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_ref) = 1
-            ) TO '{first}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"""
+            ) TO '{first}' {EVENT_FILE}"""
         ).fetchall()[0][0]
         first.replace(target)
         return written
