@@ -3,7 +3,8 @@
 The floor is `COPY (SELECT * FROM read_csv(f, all_varchar=true)) TO 'x.parquet'`;
 the ingest path is everything `peaceops ingest` does to a dropped file: read and
 land the bytes (sha256, fsync), decode, compute envelopes in SQL, de-duplicate
-against the committed log, write Parquet, commit.
+against the committed log, write Parquet, commit. A second floor, `envelope_floor`, is
+DuckDB computing the same envelopes over `read_csv`: the per-record work alone.
 """
 
 from __future__ import annotations
