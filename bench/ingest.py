@@ -73,13 +73,17 @@ def envelope_floor(csv: Path, out: Path) -> None:
 
     Row positions are left out of `source_ref`: SQL can number a CSV's rows only with a
     window (`row_number() OVER ()`), which took longer at 1M rows than all the rest."""
+    from ingest.decode.delimited import first_row
+    from ingest.decode.model import unique_names
     from ingest.envelope import envelope_sql
     from ingest.eventlog import EVENT_COLUMNS, EVENT_FILE, connect
     from ingest.registry import parse_registry
 
     feed = parse_registry(FEED_YAML, {}, out.parent)[0]
-    with csv.open(encoding="utf-8") as f:
-        names = f.readline().rstrip("\n").split(",")
+    with csv.open("rb") as f:
+        header, _, _ = first_row(f.read(1 << 20), None)
+    # the column names the decoder gives the ingest's batch
+    names = unique_names(header)
     rows = f"read_csv('{csv}', all_varchar=true)"
     sql = envelope_sql(feed, names, rows, source_sha256="0" * 64, load_id="floor")
     con = connect()

@@ -14,6 +14,7 @@ def test_ingest_bench_row_has_both_sides_and_the_cold_import() -> None:
     assert row.case.startswith("0.003M rows CSV")
     assert row.seconds > 0 and row.floor_seconds and row.floor_seconds > 0
     assert float(row.extra["cold_imports_s"]) > 0
+    assert float(row.extra["envelope_floor_s"]) > 0
     assert row.extra["rows_per_s"].replace(",", "").isdigit()
 
 
