@@ -23,6 +23,9 @@ from bench.common import Row, best_of
 from bench.stages import in_child
 
 FEED_YAML = """
+version: 2
+agencies:
+  - {id: bench, name: Bench agency, kind: NGO}
 feeds:
   - id: bench.reports
     agency: bench
@@ -32,6 +35,7 @@ feeds:
     schedule: "@daily"
     releasability: partners
     schema_version: 1
+    entity: none
     mapping:
       record_id: [report_id]
       occurred_at: {fields: [reported], format: dayfirst, patterns: ["%d/%m/%Y %H:%M"]}
@@ -79,7 +83,7 @@ def envelope_floor(csv: Path, out: Path) -> None:
     from ingest.eventlog import EVENT_COLUMNS, EVENT_FILE, connect
     from ingest.registry import parse_registry
 
-    feed = parse_registry(FEED_YAML, {}, out.parent)[0]
+    feed = parse_registry(FEED_YAML, {}, out.parent).feeds[0]
     with csv.open("rb") as f:
         header, _, _ = first_row(f.read(1 << 20), None)
     # the column names the decoder gives the ingest's batch
@@ -129,7 +133,7 @@ def ingest_once(csv: Path, root: Path) -> int:
     from ingest.pipeline import ingest_feed
     from ingest.registry import parse_registry
 
-    feed = parse_registry(FEED_YAML, {}, root)[0]
+    feed = parse_registry(FEED_YAML, {}, root).feeds[0]
     inbox = Path(feed.location)
     inbox.mkdir(parents=True)
     (inbox / csv.name).hardlink_to(csv)

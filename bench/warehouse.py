@@ -10,14 +10,13 @@ real mission grows.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import shutil
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Row
@@ -51,16 +50,34 @@ def generate(root: Path, days: int) -> int:
     from ingest.simulate import simulate
 
     # The operation ends yesterday: the gate rejects events dated in the future.
-    start = (datetime.now(UTC).date() - timedelta(days=days + 1)).isoformat()
-    manifest = simulate(root / "sim", seed=7, days=days, scale=SCALE, start=start)
+    start = datetime.now(UTC).date() - timedelta(days=days + 1)
+    manifest = simulate(root / "sim", seed=7, days=days, scale=SCALE, start=start.isoformat())
+    write_registry(root, start - timedelta(days=31))
     return sum(f["records"] for f in manifest["feeds"].values())
+
+
+def write_registry(root: Path, mission_start: date) -> None:
+    """The project's feeds.yaml with the mission starting before the simulated operation
+    (records before the mission's start are excluded), as `root/feeds.yaml`."""
+    import yaml
+
+    doc = yaml.safe_load((REPO / "feeds.yaml").read_text())
+    doc["mission"]["start"] = mission_start
+    doc["country_pack"] = str(REPO / "packs" / "carana")
+    (root / "feeds.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+
+
+def registry(root: Path):
+    from ingest.registry import load_registry
+
+    return load_registry(root / "feeds.yaml", root, {})
 
 
 def ingest(root: Path) -> int:
     from ingest.demo import ingest_simulation
     from ingest.eventlog import EventLog, connect
 
-    results = ingest_simulation(root, REPO / "feeds.yaml")
+    results = ingest_simulation(root, root / "feeds.yaml")
     failed = [f"{r.feed_id}: {r.error}" for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"ingest failed: {failed}")
@@ -73,10 +90,8 @@ def append_new_reports(root: Path, n: int) -> None:
     from ingest.decode.model import rows_table
     from ingest.envelope import envelope_sql
     from ingest.eventlog import EventLog, connect
-    from ingest.registry import parse_registry
 
-    feeds = parse_registry((REPO / "feeds.yaml").read_text(), {}, root)
-    feed = next(f for f in feeds if f.id == "moi.incidents")
+    feed = registry(root).feed("moi.incidents")
     log = EventLog(root)
     payloads = connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}")
     payloads = payloads.fetchall()
@@ -101,7 +116,7 @@ def append_new_reports(root: Path, n: int) -> None:
 def build(root: Path, full_refresh: bool) -> int:
     from ingest.warehouse import build as dbt_build
 
-    built = dbt_build(root, full_refresh=full_refresh)
+    built = dbt_build(root, registry=registry(root), full_refresh=full_refresh)
     if not built.ok:
         raise RuntimeError(f"build failed: {built.failures[:3]}")
     return built.nodes
@@ -110,14 +125,8 @@ def build(root: Path, full_refresh: bool) -> int:
 def gate(root: Path) -> dict:
     """The gate's result (as the Airflow gate task hands it to the publish task)."""
     from ingest.gate import run_gate
-    from ingest.gate.config import load_config
 
-    # The simulated operation began `days` ago, maybe before the committed mission start
-    # (dates before it fail the gate): the bench's mission starts with its operation.
-    began = json.loads((root / "sim" / "manifest.json").read_text())["start"]
-    mission_start = datetime.fromisoformat(began).replace(tzinfo=UTC) - timedelta(days=31)
-    config = dataclasses.replace(load_config(), mission_start=mission_start)
-    return json.loads(run_gate(root, config=config).to_json())
+    return json.loads(run_gate(root, registry=registry(root)).to_json())
 
 
 def publish(root: Path, checked: dict) -> None:

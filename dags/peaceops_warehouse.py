@@ -77,7 +77,7 @@ def peaceops_warehouse() -> None:
     def build() -> dict[str, Any]:
         from ingest.orchestration import pin_paths, run_build
 
-        return run_build(pin_paths(), FEED_IDS)
+        return run_build(pin_paths())
 
     @task(task_id="gate")
     def gate(built: dict[str, Any]) -> dict[str, Any]:

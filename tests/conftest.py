@@ -7,9 +7,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from ingest.decode import POS
 from ingest.registry import Feed, parse_registry
 
 TEST_FEED_YAML = """
+version: 2
+agencies:
+  - {id: test, name: Test agency, kind: NGO}
 feeds:
   - id: test.reports
     agency: test
@@ -19,6 +23,7 @@ feeds:
     schedule: "@daily"
     releasability: partners
     schema_version: 1
+    entity: none
     mapping:
       record_id: [id]
       occurred_at: {fields: [when], format: iso}
@@ -29,14 +34,14 @@ feeds:
 
 
 def make_feed(root: Path) -> Feed:
-    return parse_registry(TEST_FEED_YAML, {}, root)[0]
+    return parse_registry(TEST_FEED_YAML, {}, root).feeds[0]
 
 
 def batch(rows: list[dict[str, str | None]], columns: tuple[str, ...] | None = None) -> pa.Table:
-    """A decoded batch: string columns plus `_pos`, as the decoders give them."""
+    """A decoded batch: string columns plus POS, as the decoders give them."""
     columns = columns or ("id", "when", "replaces", "status", "text")
     data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
-    data["_pos"] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
+    data[POS] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
     return pa.table(data)
 
 

@@ -1,15 +1,22 @@
-{#- The staging models per entity: the one place that lists which feeds report what. -#}
-{% macro feed_models(entity) -%}
-    {%- set models = {
-        'incident': ['stg_unmic__sitreps', 'stg_moi__incidents', 'stg_cpn__incidents'],
-        'delivery': ['stg_ocha__deliveries', 'stg_fap__distributions'],
-        'patrol': ['stg_forcar__patrols', 'stg_ncbatt__patrols'],
-    } -%}
-    {%- if entity == 'all' -%}
-        {{ return(models['incident'] + models['delivery'] + models['patrol']) }}
-    {%- else -%}
-        {{ return(models[entity]) }}
-    {%- endif -%}
+{#- The staging model of each entity: every feed of that entity, read through its contract. -#}
+{% macro staging_model(entity) -%}
+    {{ return({
+        'incident': 'stg_eventlog__incidents',
+        'delivery': 'stg_eventlog__deliveries',
+        'patrol': 'stg_eventlog__patrols',
+        'presence': 'stg_eventlog__presence',
+    }[entity]) }}
+{%- endmacro %}
+
+{#- The entities a feed's records can be (feeds.yaml `entity`, but for none: kept raw). -#}
+{% macro entities() -%}
+    {{ return(['incident', 'delivery', 'patrol', 'presence']) }}
+{%- endmacro %}
+
+{% macro staging_models() -%}
+    {%- set models = [] -%}
+    {%- for entity in entities() %}{% do models.append(staging_model(entity)) %}{% endfor -%}
+    {{ return(models) }}
 {%- endmacro %}
 
 {#- The envelope columns every staging model carries first. -#}
@@ -18,7 +25,7 @@
                'is_retraction', 'occurred_at', 'recorded_at', 'releasability', 'source_ref', 'load_id']) }}
 {%- endmacro %}
 
-{#- Envelope columns of a source event, renamed to the common vocabulary. -#}
+{#- Envelope columns of a source event, as stored. -#}
 {% macro staged_envelope() -%}
         event_id,
         feed_id,
@@ -26,10 +33,33 @@
         event_type,
         record_id,
         supersedes,
-        event_type like '%.retracted' or event_type like '%.cancelled' as is_retraction,
         occurred_at,
         recorded_at,
         releasability,
         source_ref,
         load_id
+{%- endmacro %}
+
+{#-
+    The events of one entity renamed to the staging columns: one branch per feed, each
+    reading the feed's payload through the SQL its contract compiles to (var
+    `peaceops_contract`, from feeds.yaml by ingest.contract.dbt_contract; the build passes
+    it). `empty` lists every staging column of the entity as a typed NULL: what a feed's
+    SQL leaves out (never, from the build; a unit test gives only what it exercises) and
+    what an entity no feed reports gives, with no rows.
+-#}
+{% macro stage_feeds(entity, relation) -%}
+    {%- set contract = var('peaceops_contract', {}).get(entity, {}) -%}
+    {%- set empty = contract.get('empty', {}) -%}
+    {%- set branches = contract.get('feeds') or [{'id': none, 'sql': {}}] -%}
+    {%- for feed in branches %}
+        select
+            {{ staged_envelope() }}
+            {%- for column, null in empty.items() %},
+            {{ feed.sql.get(column, null) }} as {{ column }}
+            {%- endfor %}
+        from {{ relation }}
+        where {% if feed.id %}feed_id = '{{ feed.id }}'{% else %}false{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}

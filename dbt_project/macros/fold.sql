@@ -31,10 +31,7 @@ keyed as (
 ),
 
 staged as (
-    {% for model in feed_models(entity) %}
-        select * from {{ ref(model) }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref(staging_model(entity)) }}
 ),
 
 events as (

@@ -39,12 +39,12 @@
 
 {#- Keys of the records changed since the watermark: each new event's record key, and the
     key `<feed_id>:<record id>` its record had before a missing link re-keyed it; only
-    records of one `entity` (event types `<entity>.*`) if given. A test names the model and
+    records of one `entity` (the staging model an event came through) if given. A test names the model and
     the keyed events' relation (ref() is for models). -#}
 {% macro changed_record_keys(model_name=none, mark='built_through', keyed=none, entity=none) -%}
     {%- set keyed = keyed or ref('int_events_keyed') -%}
     {%- set since = watermark(model_name, mark) -%}
-    {%- set of_entity = "and changed.event_type like '" ~ entity ~ ".%'" if entity else '' -%}
+    {%- set of_entity = "and changed.entity = '" ~ entity ~ "'" if entity else '' -%}
     select changed.record_key from {{ keyed }} as changed
     where changed.keyed_at > {{ since }} {{ of_entity }}
     union
@@ -137,7 +137,7 @@
     select distinct cast(date_trunc('week', cast(changed.occurred_at as date)) as date)
     from {{ ref('int_events_keyed') }} as changed
     where
-        changed.event_type like '{{ entity }}.%'
+        changed.entity = '{{ entity }}'
         and changed.record_key in ({{ changed_record_keys() }})
 {%- endmacro %}
 

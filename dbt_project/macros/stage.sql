@@ -1,11 +1,13 @@
 {#-
-    The normalisation shared by the staging models of one entity. Each staging model
-    renames its feed's fields to the common input columns (CTE `renamed`), then calls
-    one of these macros, which locate the place, map the codes through the seeds and
-    list the normalisation issues of each event:
+    The normalisation shared by the feeds of one entity. A staging model renames every
+    feed's fields to the common input columns (macro stage_feeds, from each feed's
+    contract), then calls one of these macros, which locate the place, map the codes
+    (the feed's own terms from feeds.yaml, else the shared seed, else the term itself when
+    it already is a code of the vocabulary) and list the normalisation issues of each event:
       issues       list of {field, reason, value}: why a field could not be normalised
-      is_excluded  true when the record cannot enter the facts (no admin2 area or an
-                   unmapped type/sector); it is then listed in normalisation_issues
+      is_excluded  true when the record cannot enter the facts (no place at all, an
+                   unmapped type or sector, a time before the mission started); it is
+                   then listed in normalisation_issues
 -#}
 
 {#- issues([(condition, field, reason_sql, value_sql), ...]): the list of issue structs whose
@@ -17,43 +19,100 @@
     )
 {%- endmacro %}
 
+{#- The mission's first day (var mission_start, from feeds.yaml): earlier records are excluded. -#}
+{% macro mission_start() -%}
+    cast('{{ var("mission_start") }}' as timestamptz)
+{%- endmacro %}
+
+{#- The issues every entity shares: the place and the time. -#}
+{% macro place_and_time_issues() -%}
+    {{ return([
+        ('located.location_issue is not null', 'location', 'located.location_issue',
+            "coalesce(located.mgrs_ref, located.place_name, located.raw_latitude || ',' || located.raw_longitude, located.admin2_ref, located.admin1_ref, located.admin0_ref)"),
+        ('located.occurred_at < ' ~ mission_start(), 'occurred_at', "'before_mission_start'", 'located.time_text'),
+    ]) }}
+{%- endmacro %}
+
+{#- Excluded from the facts: no place at all, or a time before the mission started. -#}
+{% macro place_and_time_excluded() -%}
+    located.admin_level is null or located.occurred_at < {{ mission_start() }}
+{%- endmacro %}
+
+{#- The located columns every staged entity carries. -#}
+{% macro located_columns() -%}
+        located.latitude,
+        located.longitude,
+        located.location_method,
+        located.admin_level,
+        located.admin0_pcode,
+        located.admin1_pcode,
+        located.admin2_pcode
+{%- endmacro %}
+
+{#- Joins for a coded field: `<alias>_own` (the feed's own term, feeds.yaml `codes`) and, when
+    a shared seed maps terms, `<alias>_shared` (its row for the term). `key` is the term's
+    name_key. -#}
+{% macro code_joins(alias, field, key, seed=none, seed_term='source_term') -%}
+    left join {{ source('registry', 'code_overrides') }} as {{ alias }}_own
+        on
+            located.feed_id = {{ alias }}_own.feed_id
+            and {{ alias }}_own.field = '{{ field }}'
+            and {{ key }} = {{ name_key(alias ~ '_own.source_term') }}
+    {%- if seed %}
+    left join {{ ref(seed) }} as {{ alias }}_shared
+        on {{ key }} = {{ name_key(alias ~ '_shared.' ~ seed_term) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The IASC clusters the sector terms map to (one name per code). -#}
+{% macro clusters() -%}
+    (select cluster_code, any_value(cluster_name) as cluster_name from {{ ref('map_sectors') }} group by cluster_code)
+{%- endmacro %}
+
 {% macro stage_incidents(renamed) -%}
     select
         {% for c in envelope_columns() %}located.{{ c }},
         {% endfor %}
-        {{ time_precision('located.time_text') }} as time_precision,
+        located.time_precision,
         located.source_incident_type,
         types.incident_type,
         types.incident_sub_type,
         try_cast(located.fatalities_text as integer) as fatalities,
         located.description,
         located.place_name,
-        located.latitude,
-        located.longitude,
-        located.location_method,
-        located.admin1_pcode,
-        located.admin2_pcode,
-        {{ issues([
-            ('located.location_issue is not null', 'location', 'located.location_issue',
-                "coalesce(located.mgrs_ref, located.place_name, located.raw_latitude || ',' || located.raw_longitude, located.admin_ref)"),
+        {{ located_columns() }},
+        {{ issues(place_and_time_issues() + [
             ('types.incident_type is null', 'incident_type',
                 "if(located.source_incident_type is null, 'missing_code', 'unmapped_code')", 'located.source_incident_type'),
             ('located.fatalities_text is not null and try_cast(located.fatalities_text as integer) is null',
                 'fatalities', "'unreadable_number'", 'located.fatalities_text')
         ]) }} as issues,
-        located.admin2_pcode is null or types.incident_type is null as is_excluded
-    from ({{ locate(renamed) }}) as located
-    left join {{ ref('map_incident_types') }} as types
-        on located.agency_id = types.agency_id
-        and {{ name_key('located.source_incident_type') }} = {{ name_key('types.source_code') }}
+        {{ place_and_time_excluded() }} or types.incident_type is null as is_excluded
+    from (
+        select
+            located.*,
+            {{ name_key('located.source_incident_type') }} as type_key
+        from ({{ locate(renamed) }}) as located
+    ) as located
+    {{ code_joins('type', 'incident_type', 'located.type_key', 'map_incident_types') }}
+    left join {{ ref('acled_event_types') }} as types
+        on {{ name_key('types.incident_sub_type') }}
+        = coalesce({{ name_key('type_own.code') }}, {{ name_key('type_shared.incident_sub_type') }}, located.type_key)
+{%- endmacro %}
+
+{#- A sector term to its cluster: the feed's own term, the shared term, or the code itself. -#}
+{% macro sector_code(alias='sector') -%}
+    coalesce({{ alias }}_own.code, {{ alias }}_shared.cluster_code, upper(trim(located.source_sector)))
 {%- endmacro %}
 
 {% macro stage_deliveries(renamed) -%}
     select
         {% for c in envelope_columns() %}located.{{ c }},
         {% endfor %}
-        {{ time_precision('located.time_text') }} as time_precision,
+        located.time_precision,
+        located.ended_at,
         located.organisation_name,
+        located.organisation_acronym,
         located.source_sector,
         sectors.cluster_code,
         sectors.cluster_name,
@@ -61,56 +120,94 @@
         units.unit,
         try_cast(replace(located.quantity_text, ',', '') as double) * units.factor as quantity,
         try_cast(replace(located.beneficiaries_text, ',', '') as integer) as beneficiaries,
+        located.description,
         located.place_name,
-        located.latitude,
-        located.longitude,
-        located.location_method,
-        located.admin1_pcode,
-        located.admin2_pcode,
-        {{ issues([
-            ('located.location_issue is not null', 'location', 'located.location_issue',
-                "coalesce(located.place_name, located.raw_latitude || ',' || located.raw_longitude, located.admin_ref)"),
+        {{ located_columns() }},
+        {{ issues(place_and_time_issues() + [
             ('sectors.cluster_code is null', 'sector',
                 "if(located.source_sector is null, 'missing_code', 'unmapped_code')", 'located.source_sector'),
             ('located.source_unit is not null and units.unit is null', 'unit', "'unmapped_code'", 'located.source_unit'),
             ("located.quantity_text is not null and try_cast(replace(located.quantity_text, ',', '') as double) is null",
                 'quantity', "'unreadable_number'", 'located.quantity_text'),
             ("located.beneficiaries_text is not null and try_cast(replace(located.beneficiaries_text, ',', '') as integer) is null",
-                'beneficiaries', "'unreadable_number'", 'located.beneficiaries_text')
+                'beneficiaries', "'unreadable_number'", 'located.beneficiaries_text'),
+            ('located.end_text is not null and located.ended_at is null', 'ended_at',
+                "'unreadable_time'", 'located.end_text')
         ]) }} as issues,
-        located.admin2_pcode is null or sectors.cluster_code is null as is_excluded
-    from ({{ locate(renamed) }}) as located
-    left join {{ ref('map_sectors') }} as sectors
-        on {{ name_key('located.source_sector') }} = {{ name_key('sectors.source_term') }}
+        {{ place_and_time_excluded() }} or sectors.cluster_code is null as is_excluded
+    from (
+        select
+            located.*,
+            {{ name_key('located.source_sector') }} as sector_key,
+            {{ name_key('located.source_unit') }} as unit_key
+        from ({{ locate(renamed) }}) as located
+    ) as located
+    {{ code_joins('sector', 'sector', 'located.sector_key', 'map_sectors') }}
+    left join {{ clusters() }} as sectors
+        on {{ sector_code() }} = sectors.cluster_code
+    {{ code_joins('unit', 'unit', 'located.unit_key') }}
     left join {{ ref('map_units') }} as units
-        on {{ name_key('located.source_unit') }} = {{ name_key('units.source_unit') }}
+        on coalesce({{ name_key('unit_own.code') }}, located.unit_key) = {{ name_key('units.source_unit') }}
 {%- endmacro %}
 
 {% macro stage_patrols(renamed) -%}
     select
         {% for c in envelope_columns() %}located.{{ c }},
         {% endfor %}
-        {{ time_precision('located.time_text') }} as time_precision,
+        located.time_precision,
         located.ended_at,
         located.patrol_unit,
         located.source_patrol_type,
-        kinds.patrol_type,
+        coalesce(kind_own.code, kind_shared.patrol_type) as patrol_type,
+        located.description,
         located.mgrs_ref,
-        located.latitude,
-        located.longitude,
-        located.location_method,
-        located.admin1_pcode,
-        located.admin2_pcode,
-        {{ issues([
-            ('located.location_issue is not null', 'location', 'located.location_issue',
-                'coalesce(located.mgrs_ref, located.place_name)'),
-            ('located.source_patrol_type is not null and kinds.patrol_type is null', 'patrol_type',
-                "'unmapped_code'", 'located.source_patrol_type'),
+        {{ located_columns() }},
+        {{ issues(place_and_time_issues() + [
+            ('located.source_patrol_type is not null and coalesce(kind_own.code, kind_shared.patrol_type) is null',
+                'patrol_type', "'unmapped_code'", 'located.source_patrol_type'),
             ('located.end_text is not null and located.ended_at is null', 'ended_at',
                 "'unreadable_time'", 'located.end_text')
         ]) }} as issues,
-        located.admin2_pcode is null as is_excluded
-    from ({{ locate(renamed) }}) as located
-    left join {{ ref('map_patrol_types') }} as kinds
-        on {{ name_key('located.source_patrol_type') }} = {{ name_key('kinds.source_term') }}
+        {{ place_and_time_excluded() }} as is_excluded
+    from (
+        select
+            located.*,
+            {{ name_key('located.source_patrol_type') }} as kind_key
+        from ({{ locate(renamed) }}) as located
+    ) as located
+    {{ code_joins('kind', 'patrol_type', 'located.kind_key', 'map_patrol_types') }}
+{%- endmacro %}
+
+{% macro stage_presence(renamed) -%}
+    select
+        {% for c in envelope_columns() %}located.{{ c }},
+        {% endfor %}
+        located.time_precision,
+        located.ended_at,
+        located.organisation_name,
+        located.organisation_acronym,
+        located.organisation_type,
+        located.source_sector,
+        sectors.cluster_code,
+        sectors.cluster_name,
+        located.place_name,
+        {{ located_columns() }},
+        {{ issues(place_and_time_issues() + [
+            ('sectors.cluster_code is null', 'sector',
+                "if(located.source_sector is null, 'missing_code', 'unmapped_code')", 'located.source_sector'),
+            ('located.organisation_name is null', 'organisation', "'missing_value'", 'located.organisation_name'),
+            ('located.end_text is not null and located.ended_at is null', 'ended_at',
+                "'unreadable_time'", 'located.end_text')
+        ]) }} as issues,
+        {{ place_and_time_excluded() }} or sectors.cluster_code is null or located.organisation_name is null
+            as is_excluded
+    from (
+        select
+            located.*,
+            {{ name_key('located.source_sector') }} as sector_key
+        from ({{ locate(renamed) }}) as located
+    ) as located
+    {{ code_joins('sector', 'sector', 'located.sector_key', 'map_sectors') }}
+    left join {{ clusters() }} as sectors
+        on {{ sector_code() }} = sectors.cluster_code
 {%- endmacro %}

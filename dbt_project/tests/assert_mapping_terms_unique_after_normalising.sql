@@ -12,8 +12,11 @@ keys as (
     select 'map_units' as seed, {{ name_key('source_unit') }} as term_key
     from {{ ref('map_units') }}
     union all
-    select 'map_incident_types' as seed, agency_id || ':' || {{ name_key('source_code') }} as term_key
+    select 'map_incident_types' as seed, {{ name_key('source_term') }} as term_key
     from {{ ref('map_incident_types') }}
+    union all
+    select 'feeds.yaml codes of ' || feed_id || '.' || field as seed, {{ name_key('source_term') }} as term_key
+    from {{ source('registry', 'code_overrides') }}
 )
 
 select

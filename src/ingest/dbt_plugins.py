@@ -6,18 +6,18 @@ of about 2,048 rows, never one per row):
 
 - `mgrs_to_lat(ref)`, `mgrs_to_lon(ref)`: a military grid reference (MGRS) to
   WGS84 degrees (centre of the referenced square), NULL when unparsable.
-- `admin2_at(lat, lon)`: the p-code of the gazetteer's admin2 polygon that
-  contains the point, NULL outside every polygon. Polygons are read once from
-  the admin2 seed CSV (WKT) and indexed with a shapely STRtree.
+- `admin2_at(lat, lon)`, `admin1_at(lat, lon)`: the p-code of the country packs'
+  admin2 (admin1) boundary that contains the point, NULL outside every one (and
+  always NULL for a pack without boundaries). Polygons are read once from the
+  packs (WKT) and indexed with a shapely STRtree.
 
 Registered in `dbt_project/profiles.yml` under `plugins:` (module
-`ingest.dbt_plugins`). Config keys: `admin2_csv` (default: the seed in
-`dbt_project/seeds/gazetteer_admin2.csv`).
+`ingest.dbt_plugins`); the packs are those the build names in
+PEACEOPS_COUNTRY_PACKS (ingest.warehouse.dbt_env).
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 import re
@@ -28,10 +28,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DEFAULT_ADMIN2_CSV = PROJECT_DIR / "seeds" / "gazetteer_admin2.csv"
-WKT_COLUMNS = ("wkt", "geometry_wkt", "geometry", "polygon_wkt")
-PCODE_COLUMNS = ("admin2_pcode", "adm2_pcode", "pcode")
+from ingest.country_pack import load_packs, packs_from_env, polygons
+
 # zone 1-60, latitude band C-X (no I, O), 100 km square letters, easting+northing digits
 MGRS_RE = re.compile(r"^(?:[1-9]|[1-5]\d|60)[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V](\d{0,10})$")
 
@@ -70,29 +68,14 @@ def mgrs_to_lon(values: pa.Array) -> pa.Array:
     return _mgrs_component(values, 1)
 
 
-class Admin2Index:
-    """Point-in-polygon over the gazetteer's admin2 areas (shapely STRtree)."""
+class AreaIndex:
+    """Point-in-polygon over the admin areas of one level (shapely STRtree)."""
 
-    def __init__(self, csv_path: Path):
+    def __init__(self, areas: list[tuple[str, str]]):
         import shapely
 
-        pcodes: list[str] = []
-        geoms = []
-        with open(csv_path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            fields = reader.fieldnames or []
-            wkt_col = next((c for c in WKT_COLUMNS if c in fields), None)
-            code_col = next((c for c in PCODE_COLUMNS if c in fields), None)
-            if wkt_col is None or code_col is None:
-                raise ValueError(
-                    f"{csv_path}: needs a p-code column and a WKT column, has {fields}"
-                )
-            for row in reader:
-                if row[wkt_col]:
-                    pcodes.append(row[code_col])
-                    geoms.append(shapely.from_wkt(row[wkt_col]))
-        self.pcodes = np.array(pcodes, dtype=object)
-        self.geoms = np.array(geoms, dtype=object)
+        self.pcodes = np.array([code for code, _ in areas], dtype=object)
+        self.geoms = np.array([shapely.from_wkt(wkt) for _, wkt in areas], dtype=object)
         self.tree = shapely.STRtree(self.geoms)
 
     def lookup(self, lat: np.ndarray, lon: np.ndarray) -> list[str | None]:
@@ -117,33 +100,34 @@ class Admin2Index:
         return out
 
 
-@functools.lru_cache(maxsize=4)
-def admin2_index(csv_path: str) -> Admin2Index:
-    return Admin2Index(Path(csv_path))
+@functools.lru_cache(maxsize=8)
+def area_index(packs: tuple[str, ...], level: int) -> AreaIndex:
+    return AreaIndex(polygons(load_packs([Path(p) for p in packs]), level))
 
 
 def _floats(values: pa.Array) -> np.ndarray:
     return np.asarray(values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
 
 
-def make_admin2_at(csv_path: Path):
-    def admin2_at(lat: pa.Array, lon: pa.Array) -> pa.Array:
-        if not Path(csv_path).exists():
+def make_area_at(packs: tuple[str, ...], level: int):
+    def area_at(lat: pa.Array, lon: pa.Array) -> pa.Array:
+        if not packs:
             return pa.nulls(len(lat), pa.string())
-        index = admin2_index(str(csv_path))
+        index = area_index(packs, level)
         return pa.array(index.lookup(_floats(lat), _floats(lon)), pa.string())
 
-    return admin2_at
+    return area_at
 
 
-def register(conn: duckdb.DuckDBPyConnection, admin2_csv: Path = DEFAULT_ADMIN2_CSV) -> None:
+def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> None:
     """Register the UDFs on a DuckDB connection (idempotent)."""
     from duckdb.sqltypes import DOUBLE, VARCHAR
 
     udfs: list[tuple[str, Any, list, Any]] = [
         ("mgrs_to_lat", mgrs_to_lat, [VARCHAR], DOUBLE),
         ("mgrs_to_lon", mgrs_to_lon, [VARCHAR], DOUBLE),
-        ("admin2_at", make_admin2_at(admin2_csv), [DOUBLE, DOUBLE], VARCHAR),
+        ("admin2_at", make_area_at(packs, 2), [DOUBLE, DOUBLE], VARCHAR),
+        ("admin1_at", make_area_at(packs, 1), [DOUBLE, DOUBLE], VARCHAR),
     ]
     for name, fn, params, ret in udfs:
         try:
@@ -164,10 +148,11 @@ except ImportError:  # dbt is optional for users of `register` alone
 
 class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        self.admin2_csv = Path(plugin_config.get("admin2_csv") or DEFAULT_ADMIN2_CSV)
+        # the build names the registry's country packs in the environment (warehouse.dbt_env)
+        self.packs = tuple(str(p) for p in packs_from_env())
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        register(conn, self.admin2_csv)
+        register(conn, self.packs)
 
     def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        register(cursor, self.admin2_csv)
+        register(cursor, self.packs)

@@ -33,7 +33,7 @@ def ingest_simulation(
     `now` is when the hub records the loads (default: now)."""
     from ingest.feedserver import serve
     from ingest.pipeline import ingest_all
-    from ingest.registry import parse_registry
+    from ingest.registry import load_registry
 
     server = serve(root / "sim", "127.0.0.1", 0)
     env = {
@@ -42,7 +42,7 @@ def ingest_simulation(
         "PEACEOPS_UNMIC_CREDENTIALS": credentials,
     }
     try:
-        feeds = parse_registry(feeds_file.read_text(), env, root)
+        feeds = list(load_registry(feeds_file, root, env).feeds)
         return ingest_all(feeds, root, env=env, now=now)
     finally:
         server.shutdown()

@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,10 +190,15 @@ class EventLog:
                 out.append(commit)
         return out
 
-    def live_files(self, feed_id: str | None = None) -> list[Path]:
-        """Event files committed and not compacted away, oldest first."""
+    def live_files(self, feed_id: str | Collection[str] | None = None) -> list[Path]:
+        """Event files committed and not compacted away, oldest first (of one feed, of
+        several, or of all)."""
+        if isinstance(feed_id, str) or feed_id is None:
+            commits = self.commits(feed_id)
+        else:
+            commits = [c for c in self.commits() if c.feed_id in feed_id]
         files: dict[str, None] = {}
-        for commit in self.commits(feed_id):
+        for commit in commits:
             for f in commit.removes:
                 files.pop(f, None)
             for f in commit.files:
@@ -224,7 +229,7 @@ class EventLog:
 
     def select_sql(
         self,
-        feed_id: str | None = None,
+        feed_id: str | Collection[str] | None = None,
         *,
         as_of_load: str | None = None,
         as_of_time: datetime | None = None,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingest.registry import Feed, parse_registry
+from ingest.registry import Feed, Registry, load_registry
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,14 @@ def pin_paths(env: dict[str, str] | os._Environ[str] | None = None) -> Path:
     return root
 
 
-def load_feeds(env: Mapping[str, str] | None = None) -> list[Feed]:
+def load_project(env: Mapping[str, str] | None = None) -> Registry:
     """The registry, parsed: the only file the DAG files read at parse time."""
     env = os.environ if env is None else env
-    path = registry_path(env)
-    return parse_registry(path.read_text(encoding="utf-8"), env, data_root(env))
+    return load_registry(registry_path(env), data_root(env), env)
+
+
+def load_feeds(env: Mapping[str, str] | None = None) -> list[Feed]:
+    return list(load_project(env).feeds)
 
 
 def feed_asset_uri(feed_id: str) -> str:
@@ -204,14 +207,12 @@ def run_ingest(
 # --- warehouse, gate, publish ------------------------------------------------
 
 
-def run_build(root: Path | None = None, feed_ids: list[str] | None = None) -> dict[str, Any]:
+def run_build(root: Path | None = None) -> dict[str, Any]:
     """dbt seed + build on the committed log; raise BuildFailed on any failed node."""
     from ingest.warehouse import build
 
     root = root or data_root()
-    if feed_ids is None:
-        feed_ids = [f.id for f in load_feeds()]
-    result = build(root, feed_ids=feed_ids, on_step=lambda s: log.info("dbt %s", s))
+    result = build(root, registry=load_project(), on_step=lambda s: log.info("dbt %s", s))
     summary = {
         "ok": result.ok,
         "as_of": result.as_of,
@@ -233,7 +234,7 @@ def run_gate_check(root: Path | None = None) -> dict[str, Any]:
     from ingest.gate import run_gate
 
     root = root or data_root()
-    gate = run_gate(root)
+    gate = run_gate(root, registry=load_project())
     if not gate.passed:
         reasons = "; ".join(f.describe() for f in gate.failures[:10]) or "no reason recorded"
         raise GateFailed(f"quality gate failed, nothing published: {reasons}")

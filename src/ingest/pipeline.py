@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.decode import Decoded, DecodeError, Reject, decode
+from ingest.connectors.base import Skipped
+from ingest.decode import POS, Decoded, DecodeError, Reject, decode
 from ingest.envelope import SOURCE, envelope_sql
 from ingest.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
 from ingest.landing import land, sha256
@@ -36,6 +37,9 @@ class FeedResult:
     load_id: str | None = None
     error: str | None = None
     sources: int = 0
+    # What a data engineer should know about the pull that is not an error: files left
+    # alone, empty files, blank rows skipped, files set aside (each also in the load).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,22 +89,52 @@ def prepare(load: Load, feed: Feed, name: str, data: bytes, fmt: str, sha: str) 
         landing = pool.submit(land, load.log.root, feed.id, data, sha)
         decoded = decode_or_reject(data, fmt, feed)
         landing.result()
-    return Payload({"sha256": sha, "name": name, "bytes": len(data)}, decoded)
+    source: dict = {"sha256": sha, "name": name, "bytes": len(data)}
+    if decoded.blank_rows:
+        source["blank_rows"] = decoded.blank_rows
+    return Payload(source, decoded)
+
+
+def set_aside(reason: str, message: str, raw: str) -> Decoded:
+    """A payload none of whose records can become events: one quarantine row keeps it
+    visible, and its landed bytes allow a re-derive (`peaceops replay`) once the cause
+    is fixed."""
+    return Decoded(
+        records=pa.table({POS: pa.array([], pa.string())}),
+        rejects=[Reject("file", raw, reason, message)],
+    )
 
 
 def decode_or_reject(data: bytes, fmt: str, feed: Feed) -> Decoded:
-    """The payload's records; a payload unreadable as a whole becomes one reject."""
+    """The payload's records; a payload unreadable as a whole, or without a column the
+    feed's contract needs, becomes one reject."""
     try:
-        return decode(data, fmt, decode_options(feed))
+        decoded = decode(data, fmt, decode_options(feed))
     except DecodeError as err:
-        # The whole payload is unreadable: one quarantine row keeps it visible, and
-        # the landed bytes allow a re-derive once the decoder learns the format.
-        raw = data[:2000].decode("utf-8", "replace")
-        return Decoded(
-            records=pa.table({"_pos": pa.array([], pa.string())}),
-            rejects=[Reject("file", raw, "undecodable_file", str(err))],
-            encoding=None,
-        )
+        return set_aside("undecodable_file", str(err), data[:2000].decode("utf-8", "replace"))
+    problem = missing_columns(feed, decoded.records.column_names)
+    if problem and decoded.records.num_rows:
+        return set_aside("missing_column", problem, data[:2000].decode("utf-8", "replace"))
+    return decoded
+
+
+def missing_columns(feed: Feed, columns: list[str]) -> str | None:
+    """Which column the contract maps that the payload lacks, naming what it has; None
+    when it has every one it needs (feeds.yaml's alternatives: any one will do)."""
+    present = [c for c in columns if c != POS]
+    for field_name, alternatives in feed.required_columns():
+        if not any(a in present for a in alternatives):
+            wanted = " or ".join(f"'{a}'" for a in alternatives)
+            return (
+                f"no column {wanted} ({field_name} in feeds.yaml) in this file; "
+                f"its columns: {', '.join(present) or '(none)'}"
+            )
+    return None
+
+
+def one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
 
 
 def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
@@ -138,6 +172,7 @@ class Batcher:
         self.load, self.feed, self.progress = load, feed, progress
         self.pending: list[Payload] = []
         self.rows = 0
+        self.notes: list[str] = []
 
     def add(self, payload: Payload) -> None:
         if self.pending and (
@@ -153,10 +188,38 @@ class Batcher:
     def flush(self) -> None:
         if not self.pending:
             return
-        add_payloads(self.load, self.feed, self.pending)
+        try:
+            add_payloads(self.load, self.feed, self.pending)
+        except Exception as err:  # one file that breaks must not stop the others
+            if len(self.pending) == 1:
+                self._set_aside(self.pending[0], err)
+            else:
+                log.warning(
+                    "feed %s: a batch failed (%s); adding its files one by one",
+                    self.feed.id,
+                    one_line(err),
+                )
+                for payload in self.pending:
+                    self._add_alone(payload)
         self.pending, self.rows = [], 0
         if self.progress:
             self.progress(self.feed.id, self.load.counts)
+
+    def _add_alone(self, payload: Payload) -> None:
+        try:
+            add_payloads(self.load, self.feed, [payload])
+        except Exception as err:
+            self._set_aside(payload, err)
+
+    def _set_aside(self, payload: Payload, err: Exception) -> None:
+        log.warning("feed %s: file %s set aside: %s", self.feed.id, payload.source["name"], err)
+        self.notes.append(f"{payload.source['name']}: set aside, unloadable_file: {one_line(err)}")
+        records = payload.decoded.records
+        raw = f"{payload.source['name']}: {records.num_rows} records, columns: " + ", ".join(
+            c for c in records.column_names if c != POS
+        )
+        aside = Payload(payload.source, set_aside("unloadable_file", one_line(err), raw[:2000]))
+        add_payloads(self.load, self.feed, [aside])
 
 
 def ingest_feed(
@@ -181,6 +244,9 @@ def ingest_feed(
             cursor = eventlog.last_cursor(feed.id)
             batcher = Batcher(load, feed, progress)
             for pulled in pull(feed, cursor, env):
+                if isinstance(pulled, Skipped):
+                    result.notes.append(f"{pulled.name}: skipped, {pulled.reason}")
+                    continue
                 cursor = pulled.cursor if pulled.cursor is not None else cursor
                 sha = sha256(pulled.data)
                 if feed.kind == "file_drop" and sha in seen:
@@ -189,9 +255,11 @@ def ingest_feed(
                 # Landed and decoded, the bytes are done with: a large file's would
                 # otherwise stay in memory beside its records (1.4 GB at 10M rows).
                 del pulled
+                result.notes += payload_notes(payload)
                 batcher.add(payload)
                 result.sources += 1
             batcher.flush()
+            result.notes += batcher.notes
             result.counts = load.counts
             commit = load.commit(cursor)
             if commit is None:
@@ -201,6 +269,20 @@ def ingest_feed(
         result.error = f"{type(err).__name__}: {err}"
     _record_pull(root, feed.id, started, result)
     return result
+
+
+def payload_notes(payload: Payload) -> list[str]:
+    """What the summary says of one payload beyond its counts."""
+    name, decoded = payload.source["name"], payload.decoded
+    notes = []
+    if decoded.records.num_rows == 0 and not decoded.rejects:
+        notes.append(f"{name}: empty file (no records; a header at most)")
+    if decoded.blank_rows:
+        notes.append(f"{name}: {decoded.blank_rows:,} blank rows skipped (no value in any column)")
+    for reject in decoded.rejects:
+        if reject.pos == "file":
+            notes.append(f"{name}: set aside, {reject.reason}: {reject.message}")
+    return notes
 
 
 def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult) -> None:
@@ -215,6 +297,7 @@ def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult
         "error": result.error,
         "load_id": result.load_id,
         "counts": asdict(result.counts),
+        "notes": result.notes,
     }
     tmp = folder / f".{feed_id}.json.tmp"
     tmp.write_text(json.dumps(info, indent=1))

@@ -17,7 +17,7 @@ from croniter import croniter
 
 from ingest.eventlog import Commit, EventLog
 from ingest.paths import state_dir
-from ingest.registry import Feed
+from ingest.registry import Feed, parse_duration
 
 PRESETS = {
     "@hourly": "0 * * * *",
@@ -34,6 +34,15 @@ def schedule_interval(schedule: str, now: datetime) -> timedelta:
     expr = PRESETS.get(schedule, schedule)
     prev = croniter(expr, now).get_prev(datetime)
     return croniter(expr, prev).get_next(datetime) - prev
+
+
+def expected_interval(feed: Feed, now: datetime) -> timedelta:
+    """How often the feed is expected to bring something: its `freshness`, else the
+    time between two scheduled pulls. The one rule behind status, the dashboard and
+    the registry table the warehouse carries."""
+    if feed.freshness is not None:
+        return parse_duration(feed.freshness)
+    return schedule_interval(feed.schedule, now)
 
 
 @dataclass
@@ -59,7 +68,7 @@ def feed_status(
 ) -> FeedStatus:
     """Freshness of one feed. Lag is the time since the last successful pull beyond one interval."""
     loads = [c for c in commits if c.kind == "load"]
-    interval = schedule_interval(feed.schedule, now)
+    interval = expected_interval(feed, now)
     with_events = [c for c in loads if c.counts.get("appended", 0) > 0]
     last_ok = None
     if pull and pull.get("ok"):

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from ingest.eventlog import EventLog, sql_list
+from ingest.contract import dbt_contract
+from ingest.country_pack import PACKS_ENV, CountryPack, load_packs
+from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, sql_list
 from ingest.paths import data_dir
+from ingest.registry import ENTITIES, Registry
+from ingest.warehouse_tables import pack_tables, registry_tables
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +47,17 @@ def dbt_target_path(root: Path) -> Path:
     return warehouse_path(root).parent / "dbt-target"
 
 
-def source_table(feed_id: str) -> str:
-    """`unmic.sitreps` -> `unmic__sitreps`: the dbt source table of a feed."""
-    return feed_id.replace(".", "__")
-
-
-def create_eventlog_views(
-    con: duckdb.DuckDBPyConnection, root: Path, feed_ids: Iterable[str]
-) -> None:
-    """(Re)create the `eventlog` schema's views over what is committed now."""
+def create_eventlog_views(con: duckdb.DuckDBPyConnection, root: Path, registry: Registry) -> None:
+    """(Re)create the `eventlog` schema's views over what is committed now: one per
+    entity (the events of every feed of that entity), all events, the ingest
+    quarantine and the load commits."""
     eventlog = EventLog(root)
     con.execute("CREATE SCHEMA IF NOT EXISTS eventlog")
-    for feed_id in feed_ids:
+    for entity in ENTITIES:
+        feeds = [f.id for f in registry.feeds if f.entity == entity]
         con.execute(
-            f"CREATE OR REPLACE VIEW eventlog.{source_table(feed_id)} AS {eventlog.select_sql(feed_id)}"
+            f"CREATE OR REPLACE VIEW eventlog.{entity}_events AS "
+            f"{eventlog.select_sql(feeds) if feeds else EMPTY_EVENTS_SQL}"
         )
     con.execute(f"CREATE OR REPLACE VIEW eventlog.events AS {eventlog.select_sql()}")
     qfiles = eventlog.quarantine_files()
@@ -89,6 +92,29 @@ def create_eventlog_views(
         con.executemany("INSERT INTO eventlog.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def _replace_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.register("_incoming", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def create_registry_tables(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
+    """The registry as data (schema `registry`): agencies, feeds and each feed's own
+    code mappings. The agency dimension, staging and the gate read these."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS registry")
+    for name, table in registry_tables(registry).items():
+        _replace_table(con, f"registry.{name}", table)
+
+
+def create_pack_tables(con: duckdb.DuckDBPyConnection, packs: list[CountryPack]) -> None:
+    """The country packs' admin areas and places (schema `pack`)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS pack")
+    for name, table in pack_tables(packs).items():
+        _replace_table(con, f"pack.{name}", table)
+
+
 @dataclass
 class NodeResult:
     """One dbt node as it finished: what the progress callback receives."""
@@ -115,10 +141,13 @@ NodeCallback = Callable[[NodeResult], None]
 FAILED = ("error", "fail", "runtime error")
 
 
-def dbt_env(root: Path) -> dict[str, str]:
+def dbt_env(root: Path, registry: Registry | None = None) -> dict[str, str]:
+    packs = registry.country_packs if registry is not None else ()
     return {
         "PEACEOPS_WAREHOUSE": str(warehouse_path(root)),
         "PEACEOPS_DATA_DIR": str(root),
+        # the point-in-area functions of the dbt plugin read the packs' boundaries
+        PACKS_ENV: os.pathsep.join(str(p) for p in packs),
         # Never phone home, whatever the caller's environment says.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
@@ -133,17 +162,31 @@ class DbtRun:
     nodes: int
 
 
-def run_dbt(args: list[str], root: Path, on_node: NodeCallback | None = None) -> DbtRun:
+def dbt_vars(registry: Registry, as_of: str | None = None) -> str:
+    """The dbt vars of a run: the feeds' contract (staging reads it) and the as-of moment."""
+    values: dict[str, object] = {
+        "peaceops_contract": dbt_contract(registry),
+        "mission_start": registry.mission.start.isoformat(),
+    }
+    if as_of is not None:
+        values["as_of"] = as_of
+    return json.dumps(values)
+
+
+def run_dbt(
+    args: list[str],
+    root: Path,
+    on_node: NodeCallback | None = None,
+    registry: Registry | None = None,
+) -> DbtRun:
     """Run one dbt command in-process (dbtRunner) against the warehouse of `root`.
 
     `on_node` is called once per finished node (model, seed, test, ...), in the
     order dbt finishes them.
     """
-    import os
-
     from dbt.cli.main import dbtRunner
 
-    env = dbt_env(root)
+    env = dbt_env(root, registry)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     invocation: list[str] = []
@@ -232,10 +275,10 @@ def parse_as_of(text: str) -> datetime:
 def build(
     root: Path | None = None,
     *,
+    registry: Registry | None = None,
     as_of: datetime | None = None,
     full_refresh: bool = False,
     select: str | None = None,
-    feed_ids: Iterable[str] | None = None,
     on_node: NodeCallback | None = None,
     on_step: Callable[[str], None] | None = None,
     test: bool = True,
@@ -252,17 +295,19 @@ def build(
 
     started = time.perf_counter()
     root = root or data_dir()
-    if feed_ids is None:
-        feed_ids = [f.id for f in load_registry(data_dir=root)]
+    registry = registry or load_registry(data_dir=root)
+    packs = load_packs(registry.country_packs)
     warehouse_path(root).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse_path(root)))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        create_eventlog_views(con, root, feed_ids)
+        create_eventlog_views(con, root, registry)
+        create_registry_tables(con, registry)
+        create_pack_tables(con, packs)
     finally:
         con.close()
     as_of_text = (as_of or datetime.now(UTC)).astimezone(UTC).isoformat()
-    vars_ = json.dumps({"as_of": as_of_text})
+    vars_ = dbt_vars(registry, as_of_text)
     result = BuildResult(ok=True, as_of=as_of_text)
     refresh = ["--full-refresh"] if (full_refresh or as_of is not None) else []
     # One dbt invocation (each costs seconds of start-up): seeds (always reloaded, see
@@ -282,7 +327,7 @@ def build(
         shown = [a for a in args if a != vars_]
         shown[shown.index("--vars")] = f"(as_of {as_of_text})"
         on_step(" ".join(shown))
-    run = run_dbt(args, root, on_node)
+    run = run_dbt(args, root, on_node, registry)
     result.nodes = run.nodes
     result.failures = run.failures
     result.invocation_id = run.invocation_id

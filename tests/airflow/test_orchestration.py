@@ -32,6 +32,7 @@ HTTP_FEED_YAML = """
     schedule: "@hourly"
     releasability: mission
     schema_version: 1
+    entity: none
     credentials: {env: PEACEOPS_OTHER_CREDENTIALS}
     mapping:
       record_id: [id]
@@ -44,7 +45,10 @@ HTTP_FEED_YAML = """
 def project(tmp_path: Path) -> dict[str, str]:
     """A registry with a file-drop feed and a broken HTTP feed, and the env naming it."""
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(TEST_FEED_YAML + HTTP_FEED_YAML)
+    agencies = TEST_FEED_YAML.replace(
+        "agencies:\n", "agencies:\n  - {id: other, name: Other, kind: NGO}\n"
+    )
+    feeds.write_text(agencies + HTTP_FEED_YAML)
     root = tmp_path / "data"
     return {"PEACEOPS_FEEDS": str(feeds), "PEACEOPS_DATA_DIR": str(root)}
 
@@ -93,7 +97,7 @@ def test_a_broken_feed_raises_and_shows_as_failing_while_others_load(project):
         run_ingest("other.api", env=project)  # no credentials: fails before any request
     assert run_ingest("test.reports", env=project)["load_id"]
     root = Path(project["PEACEOPS_DATA_DIR"])
-    feeds = parse_registry(Path(project["PEACEOPS_FEEDS"]).read_text(), {}, root)
+    feeds = list(parse_registry(Path(project["PEACEOPS_FEEDS"]).read_text(), {}, root).feeds)
     report = {f["feed_id"]: f for f in status(root, feeds)["feeds"]}
     assert report["other.api"]["last_pull_ok"] is False
     assert report["other.api"]["is_stale"]
@@ -125,7 +129,7 @@ def test_quarantine_digest_counts_by_agency_feed_and_reason(project):
     drop(project, "b.csv", CSV_2)
     run_ingest("test.reports", env=project)
     root = Path(project["PEACEOPS_DATA_DIR"])
-    feeds = parse_registry(Path(project["PEACEOPS_FEEDS"]).read_text(), {}, root)
+    feeds = list(parse_registry(Path(project["PEACEOPS_FEEDS"]).read_text(), {}, root).feeds)
     done = run_digest(datetime.now(UTC) + timedelta(seconds=1), root, feeds)
     assert done["total"] == 2
     md, js = (Path(p) for p in done["files"])

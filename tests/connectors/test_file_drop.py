@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
-from ingest.connectors import ConnectorError, pull
+from ingest.connectors import ConnectorError, Pulled, Skipped, pull
 from ingest.connectors.file_drop import file_format
 from tests.conftest import make_feed
 
 
 def inbox_feed(tmp_path: Path, fmt: str = "csv"):
     feed = make_feed(tmp_path)
-    return dataclasses.replace(feed, format=fmt)
+    return feed.model_copy(update={"format": fmt})
 
 
 def test_yields_files_sorted_by_name_with_raw_bytes(tmp_path):
@@ -37,7 +36,17 @@ def test_skips_hidden_partial_files_and_folders(tmp_path):
     (inbox / "sub").mkdir(parents=True)
     for name in (".hidden.csv", "upload.csv.tmp", "big.xlsx.part", "x.PART", "ok.csv"):
         (inbox / name).write_bytes(b"x")
-    assert [p.name for p in pull(feed, None, {})] == ["ok.csv"]
+    got = list(pull(feed, None, {}))
+    assert [p.name for p in got if isinstance(p, Pulled)] == ["ok.csv"]
+    # what is left alone is said, with why
+    skipped = {p.name: p.reason for p in got if isinstance(p, Skipped)}
+    assert skipped == {
+        ".hidden.csv": "hidden file (its name starts with a dot)",
+        "big.xlsx.part": "still being written (left for the next run)",
+        "sub": "not a regular file",
+        "upload.csv.tmp": "still being written (left for the next run)",
+        "x.PART": "still being written (left for the next run)",
+    }
 
 
 def test_empty_inbox_yields_nothing(tmp_path):
@@ -74,6 +83,6 @@ def test_format_from_extension(name, feed_format, expected):
 
 
 def test_unknown_kind_names_the_feed(tmp_path):
-    feed = dataclasses.replace(make_feed(tmp_path), kind="ftp")
+    feed = make_feed(tmp_path).model_copy(update={"kind": "ftp"})
     with pytest.raises(ValueError, match=r"test\.reports.*ftp"):
         pull(feed, None, {})

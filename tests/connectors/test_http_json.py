@@ -20,6 +20,9 @@ SECRET = "demo-secret"
 ENV = {"PEACEOPS_UNMIC_CREDENTIALS": f"demo-client:{SECRET}"}
 
 FEED_YAML = """
+version: 2
+agencies:
+  - {id: unmic, name: UNMIC, kind: NGO}
 feeds:
   - id: unmic.sitreps
     agency: unmic
@@ -31,6 +34,7 @@ feeds:
     schedule: "@hourly"
     releasability: mission
     schema_version: 1
+    entity: none
     credentials: {env: PEACEOPS_UNMIC_CREDENTIALS, airflow_conn: peaceops_unmic}
     mapping:
       record_id: [report_id]
@@ -46,7 +50,7 @@ FAST = {"backoff": 0.01}
 
 
 def make_feed(url: str, tmp_path: Path):
-    return parse_registry(FEED_YAML, {"PEACEOPS_FEEDS_URL": url}, tmp_path)[0]
+    return parse_registry(FEED_YAML, {"PEACEOPS_FEEDS_URL": url}, tmp_path).feeds[0]
 
 
 @pytest.fixture(scope="module")

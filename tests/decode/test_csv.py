@@ -136,8 +136,8 @@ cells = st.text(
 def test_any_table_written_as_csv_decodes_back(table, delimiter, encoding):
     header, body = table
     header = [h.strip() or "h" for h in header]
-    if len(set(header)) < len(header):
-        return
+    if len({h.lower() for h in header}) < len(header):
+        return  # names SQL would confuse are renamed (test_model: unique_names)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(header)
@@ -145,4 +145,6 @@ def test_any_table_written_as_csv_decodes_back(table, delimiter, encoding):
     d = decode(out.getvalue().encode(encoding), "csv", {"delimiter": delimiter})
     assert d.rejects == []
     expected = [{h: (v or None) for h, v in zip(header, r, strict=True)} for r in body]
-    assert rows(d) == expected
+    # a row without any value is no record: skipped and counted
+    assert rows(d) == [r for r in expected if any(r.values())]
+    assert d.blank_rows == sum(not any(r.values()) for r in expected)

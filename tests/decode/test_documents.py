@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from ingest.decode import POS, DecodeError, decode
+from ingest.decode.model import ordered_union, unique_names
 
 
 def rows(decoded) -> list[dict]:
@@ -97,13 +98,18 @@ json_values = st.recursive(
     )
 )
 def test_jsonl_any_objects_decode_to_their_fields(objects):
+    """Every key's value is kept, under the key itself unless SQL would confuse it with an
+    earlier key (`id` and `ID` are one column to DuckDB: the second becomes `ID_2`)."""
     data = "\n".join(json.dumps(o) for o in objects).encode()
     d = decode(data, "jsonl")
     assert d.rejects == []
     assert d.records.num_rows == len(objects)
+    keys = ordered_union(o.keys() for o in objects)
+    column = dict(zip(keys, unique_names(keys, strip=False), strict=True))
+    assert len({c.lower() for c in column.values()}) == len(column)
     for obj, row in zip(objects, d.records.to_pylist(), strict=True):
         for key, value in obj.items():
-            text = row[key]
+            text = row[column[key]]
             if value is None or isinstance(value, str):
                 assert text == value
             elif isinstance(value, bool):
@@ -182,6 +188,33 @@ def test_xlsx_every_sheet_is_read_and_a_plain_header_is_one_row():
     d = decode(workbook(**{"Oct 2026": fap_sheet, "Nov 2026": plain, "Blank": empty}), "xlsx")
     assert d.records.num_rows == 3
     assert rows(d)[2]["id"] == "X1" and rows(d)[2]["place"] == "Ndélé"
+
+
+def test_xlsx_blank_rows_are_skipped_and_counted():
+    d = decode(workbook(**{"Oct 2026": fap_sheet}), "xlsx")
+    assert d.blank_rows == 1
+
+
+def test_xlsx_hxl_hashtag_row_names_the_columns_as_in_csv():
+    """A 3W workbook with a human header, then the HXL row: the hashtags name the
+    columns (an untagged column keeps its human header); the HXL row is no record."""
+
+    def three_w(ws):
+        ws.append(["Who does what where, August 2025"])
+        ws.append(["Organisation", "Cluster", "Admin 1", "Notes"])
+        ws.append(["#org +name", "#sector", "#adm1+code", None])
+        ws.append(["NRC", "Shelter", "ET04", "mobile team"])
+        ws.append([None, None, None, None])
+        ws.append(["IRC", "WASH", "ET01", None])
+
+    d = decode(workbook(Sheet1=three_w), "xlsx")
+    assert d.records.column_names == ["#org+name", "#sector", "#adm1+code", "Notes", POS]
+    assert rows(d) == [
+        {"#org+name": "NRC", "#sector": "Shelter", "#adm1+code": "ET04", "Notes": "mobile team"},
+        {"#org+name": "IRC", "#sector": "WASH", "#adm1+code": "ET01", "Notes": None},
+    ]
+    assert d.records.column(POS).to_pylist() == ["sheet=Sheet1/row=4", "sheet=Sheet1/row=6"]
+    assert d.blank_rows == 1
 
 
 def test_xlsx_header_only_and_not_a_workbook():

@@ -30,7 +30,7 @@ EXPECTED_FIELDS = {
 def sim(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     manifest = simulate(root / "sim", seed=11, days=8)
-    return root, manifest, {f.id: f for f in load_registry(REPO / "feeds.yaml", root)}
+    return root, manifest, {f.id: f for f in load_registry(REPO / "feeds.yaml", root).feeds}
 
 
 def payloads(root: Path, feed) -> list[tuple[bytes, str]]:

@@ -12,6 +12,9 @@ from ingest.pipeline import Batcher, ingest_feed
 from ingest.registry import parse_registry
 
 FEED_YAML = """
+version: 2
+agencies:
+  - {id: test, name: Test agency, kind: NGO}
 feeds:
   - id: test.reports
     agency: test
@@ -21,6 +24,7 @@ feeds:
     schedule: "@daily"
     releasability: partners
     schema_version: 1
+    entity: none
     mapping:
       record_id: [id]
       occurred_at: {fields: [date], format: iso}
@@ -41,7 +45,7 @@ def ingest(root: Path) -> None:
     (root / "inbox").mkdir(parents=True)
     for name, text in FILES.items():
         (root / "inbox" / name).write_text(text)
-    feed = parse_registry(FEED_YAML, {}, root)[0]
+    feed = parse_registry(FEED_YAML, {}, root).feeds[0]
     result = ingest_feed(feed, root)
     assert result.ok, result.error
 

@@ -9,7 +9,7 @@ import pytest
 from ingest.eventlog import EventLog, connect
 from ingest.feedserver import serve
 from ingest.pipeline import ingest_all
-from ingest.registry import parse_registry
+from ingest.registry import load_registry
 from ingest.simulate import simulate
 
 ROOT = Path(__file__).parents[2]
@@ -23,7 +23,7 @@ def ingested(tmp_path_factory):
     server = serve(root / "sim", "127.0.0.1", 0)
     try:
         env = {**ENV_CREDENTIALS, "PEACEOPS_FEEDS_URL": server.url}
-        feeds = parse_registry((ROOT / "feeds.yaml").read_text(), env, root)
+        feeds = list(load_registry(ROOT / "feeds.yaml", root, env).feeds)
         first = {r.feed_id: r for r in ingest_all(feeds, root, env=env)}
         second = {r.feed_id: r for r in ingest_all(feeds, root, env=env)}
     finally:

@@ -19,6 +19,7 @@ CHILD = """
 import sys
 from pathlib import Path
 import pyarrow as pa
+from ingest.decode import POS
 from ingest.envelope import envelope_sql
 from ingest.eventlog import EventLog
 from tests.conftest import make_feed
@@ -30,7 +31,7 @@ log = EventLog(root)
 def load(prefix, count):
     ids = pa.array([f"{prefix}{i}" for i in range(count)], pa.string())
     b = pa.table({"id": ids, "when": pa.array(["2026-11-01"] * count, pa.string()),
-                  "text": ids, "_pos": ids})
+                  "text": ids, POS: ids})
     with log.begin(feed.id) as ld:
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="x", load_id=ld.load_id)
         ld.add(sql, b, source={"sha256": prefix, "name": prefix})

@@ -8,18 +8,62 @@ record accounts for the rest, and the load counts balance. `bad` injects broken 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
 
-from ingest.gate.marts import MARTS, RELEASABILITY, REPO, country_bounds, vocabulary
+from ingest.country_pack import load_packs
+from ingest.gate.marts import MARTS, RELEASABILITY, REPO, VOCABULARIES
+from ingest.gate.parameters import country_bounds as pack_bounds
+from ingest.registry import load_registry
+from ingest.warehouse_tables import pack_tables, registry_tables
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
 START = datetime(2026, 10, 1, tzinfo=UTC)
 LEVELS = RELEASABILITY  # public, partners, mission, restricted
 BAD_KINDS = ("duplicate_key", "outside_country", "future_time")
+
+
+SEEDS = REPO / "dbt_project" / "seeds"
+
+
+def reference_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """What the gate reads its vocabularies from: the project's seeds, the demo's country
+    pack and registry (as a build loads them)."""
+    registry = load_registry(REPO / "feeds.yaml", Path("data"))
+    tables = {
+        **{f"pack.{n}": t for n, t in pack_tables(load_packs(registry.country_packs)).items()},
+        **{f"registry.{n}": t for n, t in registry_tables(registry).items()},
+    }
+    for schema in ("seeds", "pack", "registry"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for seed in SEEDS.glob("*.csv"):
+        con.execute(
+            f"CREATE TABLE seeds.{seed.stem} AS SELECT * FROM read_csv('{seed}', all_varchar = true)"
+        )
+    for name, table in tables.items():
+        con.register("_t", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _t")
+        con.unregister("_t")
+
+
+@cache
+def _reference() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    reference_tables(con)
+    return con
+
+
+def vocabulary(name: str) -> list[str]:
+    """The accepted values of a gate vocabulary, as the gate reads them."""
+    return sorted(v for (v,) in _reference().execute(VOCABULARIES[name]).fetchall())
+
+
+def country_bounds() -> dict[str, float]:
+    return pack_bounds(_reference())
 
 
 def mart_columns(name: str) -> list[tuple[str, str]]:
@@ -34,6 +78,7 @@ FACT_ENTITY = {
     "fct_incidents": ("incident_id", "int_incidents_folded", "inc"),
     "fct_aid_deliveries": ("delivery_id", "int_deliveries_folded", "del"),
     "fct_patrols": ("patrol_id", "int_patrols_folded", "pat"),
+    "fct_operational_presence": ("presence_id", "int_presence_folded", "pre"),
 }
 
 
@@ -44,7 +89,7 @@ def _value(mart: str, column: str, dtype: str, i: int, overrides: dict[str, Any]
     bounds = country_bounds()
     spec = {m.name: m for m in MARTS}[mart]
     if column in spec.vocab:
-        values = vocabulary(*spec.vocab[column])
+        values = vocabulary(spec.vocab[column])
         return values[i % len(values)]
     if column == spec.key and dtype == "varchar":
         return f"{mart}:{i}"
@@ -92,6 +137,7 @@ def make_warehouse(
     con.execute("SET TimeZone = 'UTC'")
     for schema in ("marts", "intermediate", "eventlog"):
         con.execute(f"CREATE SCHEMA {schema}")
+    reference_tables(con)
     events: list[tuple[str, str, datetime]] = []
     for spec in MARTS:
         cols = mart_columns(spec.name)
@@ -101,18 +147,16 @@ def make_warehouse(
         con.execute(f"CREATE TABLE marts.{spec.name} ({ddl})")
         n = rows
         if spec.name == "dim_agencies":
-            n = len(vocabulary("agencies", "agency_id"))
+            n = len(vocabulary("agency_id"))
         elif spec.name == "dim_locations":
-            n = len(vocabulary("gazetteer_admin2", "admin2_pcode"))
+            n = len(vocabulary("admin2_pcode"))
         if spec.key in spec.vocab:
-            n = min(n, len(vocabulary(*spec.vocab[spec.key])))
+            n = min(n, len(vocabulary(spec.vocab[spec.key])))
         mart_over = dict(overrides.get(spec.name, {}))
         if spec.name == "dim_agencies":
-            mart_over.setdefault("agency_id", lambda i: vocabulary("agencies", "agency_id")[i])
+            mart_over.setdefault("agency_id", lambda i: vocabulary("agency_id")[i])
         if spec.name == "dim_locations":
-            mart_over.setdefault(
-                "admin2_pcode", lambda i: vocabulary("gazetteer_admin2", "admin2_pcode")[i]
-            )
+            mart_over.setdefault("admin2_pcode", lambda i: vocabulary("admin2_pcode")[i])
         entity = FACT_ENTITY.get(spec.name)
         if entity:
             mart_over.setdefault("source_event_ids", lambda i, e=entity[2]: [f"ev-{e}-{i}"])
@@ -139,6 +183,17 @@ def make_warehouse(
             con.executemany(f"INSERT INTO intermediate.{folded} VALUES (?, ?, ?, ?)", recs)
             for _, ev, _, _ in recs:
                 events += [(e, f"test.{short}", START) for e in ev]
+    # the test feeds the events come through, as a build registers feeds.yaml's
+    for short, entity in (
+        ("inc", "incident"),
+        ("del", "delivery"),
+        ("pat", "patrol"),
+        ("pre", "presence"),
+    ):
+        con.execute(
+            "INSERT INTO registry.feeds (feed_id, agency_id, entity) VALUES (?, 'test', ?)",
+            [f"test.{short}", entity],
+        )
     con.execute(
         "CREATE TABLE eventlog.events_data (event_id varchar, feed_id varchar, "
         "recorded_at timestamptz)"
@@ -151,10 +206,12 @@ def make_warehouse(
         "committed_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, records_read BIGINT, "
         "events_appended BIGINT, duplicates BIGINT, quarantined BIGINT, sources INTEGER)"
     )
-    con.execute(
-        "INSERT INTO eventlog.loads VALUES ('l1', 'test', 'load', ?, ?, ?, ?, 1, 1, 1)",
-        [START, START, len(events) + 2, len(events)],
-    )
+    for feed_id in sorted({feed for _, feed, _ in events}):
+        n = sum(feed == feed_id for _, feed, _ in events)
+        con.execute(
+            "INSERT INTO eventlog.loads VALUES (?, ?, 'load', ?, ?, ?, ?, 1, 1, 1)",
+            [f"l-{feed_id}", feed_id, START, START, n + 2, n],
+        )
     for kind in bad:
         inject(con, kind)
     con.close()

@@ -75,7 +75,7 @@ def test_codes_and_releasability_within_vocabulary(tmp_path: Path) -> None:
     assert ("fct_patrols", "releasability", "expect_column_values_to_not_be_null") in failed
 
 
-def test_unreconciled_events_fail(tmp_path: Path) -> None:
+def test_unstaged_events_hold_their_feed_back_and_a_broken_log_fails(tmp_path: Path) -> None:
     make_warehouse(_wh(tmp_path))
     con = duckdb.connect(str(_wh(tmp_path)))
     con.execute(
@@ -84,10 +84,44 @@ def test_unreconciled_events_fail(tmp_path: Path) -> None:
     con.close()
     result = run_gate(tmp_path, data_docs=False)
     failed = _failed(result)
-    assert ("reconciliation", "events_unaccounted", "expect_column_values_to_be_between") in failed
+    # the feed whose event no fact or exclusion accounts for is held back, alone...
+    assert result.held_back == {
+        "test.inc": "1 of 10 events are neither in a fact nor listed as excluded "
+        "(staging did not read them)"
+    }
+    assert ("reconciliation", "events_unaccounted", "expect_column_values_to_be_between") not in (
+        failed
+    )
+    # ...but an event the log holds and no load appended is the log's fault: it fails
     assert ("reconciliation", "appended_not_committed", "expect_column_values_to_be_between") in (
         failed
     )
+
+
+def test_a_raw_feed_and_one_gone_from_the_registry_are_held_back_not_failed(
+    tmp_path: Path,
+) -> None:
+    make_warehouse(_wh(tmp_path))
+    con = duckdb.connect(str(_wh(tmp_path)))
+    con.execute(
+        "INSERT INTO registry.feeds (feed_id, agency_id, entity) VALUES ('x.raw', 'x', 'none')"
+    )
+    for feed_id in ("x.raw", "gone.feed"):
+        con.execute(
+            f"INSERT INTO eventlog.events_data VALUES ('ev-{feed_id}', '{feed_id}', TIMESTAMPTZ '2026-10-02')"
+        )
+        con.execute(
+            f"INSERT INTO eventlog.loads VALUES ('l-{feed_id}', '{feed_id}', 'load', "
+            "TIMESTAMPTZ '2026-10-02', TIMESTAMPTZ '2026-10-02', 1, 1, 0, 0, 1)"
+        )
+    con.close()
+    result = run_gate(tmp_path, data_docs=False)
+    assert result.passed, [f.describe() for f in result.failures]
+    assert result.held_back == {
+        "gone.feed": "in the event log but not in feeds.yaml",
+        "x.raw": "raw feed (entity none): kept in the log and the catalogue only",
+    }
+    assert {f["feed_id"] for f in result.feeds} >= {"x.raw", "gone.feed", "test.inc"}
 
 
 def test_row_count_change_against_the_published_manifest(tmp_path: Path) -> None:

@@ -51,8 +51,10 @@ def test_gazetteer_sizes_and_places_inside_their_admin2(sim) -> None:
     admin1 = pd.read_csv(out / "gazetteer" / "admin1.csv")
     admin2 = pd.read_csv(out / "gazetteer" / "admin2.csv")
     places = pd.read_csv(out / "gazetteer" / "places.csv", keep_default_na=False)
-    assert list(admin1.columns) == ["admin1_pcode", "admin1_name"]
-    assert list(admin2.columns) == ["admin2_pcode", "admin2_name", "admin1_pcode", "wkt"]
+    assert list(admin1.columns) == ["admin1_pcode", "admin1_name", "admin0_pcode", "alt_names"]
+    assert list(admin2.columns) == [
+        "admin2_pcode", "admin2_name", "admin1_pcode", "alt_names", "wkt"
+    ]  # fmt: skip
     assert list(places.columns) == [
         "place_id", "place_name", "alt_names", "latitude", "longitude", "admin2_pcode"
     ]  # fmt: skip

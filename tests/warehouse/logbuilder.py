@@ -10,22 +10,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingest.decode import POS
 from ingest.envelope import envelope_sql
 from ingest.eventlog import EventLog, Load
-from ingest.registry import Feed, load_registry
+from ingest.registry import Feed, Registry, load_registry
 
 REPO = Path(__file__).resolve().parents[2]
-FEED_IDS = (
-    "unmic.sitreps",
-    "forcar.patrols",
-    "ncbatt.patrols",
-    "ocha.deliveries",
-    "fap.distributions",
-    "moi.incidents",
-    "cpn.incidents",
-)
-
-
 # When a build run (re)wrote a row: differs between equal builds, so never compared.
 BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
 
@@ -44,8 +34,13 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def project_registry(root: Path) -> Registry:
+    """The project's feeds.yaml, inboxes under `root`."""
+    return load_registry(REPO / "feeds.yaml", root)
+
+
 def feeds(root: Path) -> dict[str, Feed]:
-    return {f.id: f for f in load_registry(REPO / "feeds.yaml", root)}
+    return {f.id: f for f in project_registry(root).feeds}
 
 
 def begin(
@@ -57,7 +52,7 @@ def begin(
     (as when ingests of different feeds run in parallel)."""
     columns = sorted({k for r in rows for k in r})
     data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
-    data["_pos"] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
+    data[POS] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
     table = pa.table(data)
     sha = f"{abs(hash((feed.id, recorded_at, len(rows)))):064d}"[:64]
     load = EventLog(root).begin(feed.id, recorded_at)

@@ -19,7 +19,7 @@ from ingest.eventlog import EventLog, connect
 from ingest.simulate import simulate
 from ingest.warehouse import build, run_dbt, warehouse_path
 
-from .logbuilder import FEED_IDS, append, feeds, ingest_simulation, query, snapshot
+from .logbuilder import append, feeds, ingest_simulation, project_registry, query, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -142,18 +142,20 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # recorded two weeks before the changes: timeliness (per week of recording) then has
     # weeks an incremental run recomputes and weeks it must leave alone
     ingest_simulation(root, now=datetime.now(UTC) - timedelta(days=14))
-    first = build(root, feed_ids=FEED_IDS, test=False)
+    first = build(root, registry=project_registry(root), test=False)
     ids = {}
     for feed in (MOI, OCHA):
         rows, ids[feed.feed_id] = changes(feed, early_records(root, feed, days=3))
         append(root, feeds(root)[feed.feed_id], rows, datetime.now(UTC))
     # folding only: the marts and resolution catch up on these changes in the next run
-    partial = build(root, feed_ids=FEED_IDS, test=False, select="+int_incidents_folded")
-    catch_up = build(root, feed_ids=FEED_IDS)
+    partial = build(
+        root, registry=project_registry(root), test=False, select="+int_incidents_folded"
+    )
+    catch_up = build(root, registry=project_registry(root))
     db = warehouse_path(root)
     shutil.copy(db, root / "incremental.duckdb")
     incremental = snapshot_all(db)
-    full = build(root, feed_ids=FEED_IDS, full_refresh=True, test=False)
+    full = build(root, registry=project_registry(root), full_refresh=True, test=False)
     return {
         "builds": [first, partial, catch_up, full],
         "ids": ids,

@@ -17,18 +17,13 @@ import pytest
 
 from ingest.warehouse import build, warehouse_path
 
-from .logbuilder import FEED_IDS, REPO, ingest_simulation
+from .logbuilder import REPO, ingest_simulation, project_registry
 
 simulate_mod = pytest.importorskip("ingest.simulate")
 
 PRECISION_FLOOR = 0.80
 RECALL_FLOOR = 0.70
-SEEDS = REPO / "dbt_project" / "seeds"
-GAZETTEER_SEEDS = {
-    "admin1.csv": "gazetteer_admin1.csv",
-    "admin2.csv": "gazetteer_admin2.csv",
-    "places.csv": "gazetteer_places.csv",
-}
+CARANA = REPO / "packs" / "carana"
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +31,18 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("simulated")
     manifest = simulate_mod.simulate(root / "sim", seed=7, days=14)
     ingest_simulation(root)
-    result = build(root, feed_ids=FEED_IDS)
+    result = build(root, registry=project_registry(root))
     return {"root": root, "manifest": manifest, "build": result}
 
 
-def test_committed_gazetteer_seeds_equal_the_simulators(tmp_path: Path) -> None:
+def test_committed_carana_pack_equals_the_simulators(tmp_path: Path) -> None:
     simulate_mod.simulate(tmp_path / "sim", seed=7, days=1)
-    for generated, seed in GAZETTEER_SEEDS.items():
-        assert filecmp.cmp(
-            tmp_path / "sim" / "gazetteer" / generated, SEEDS / seed, shallow=False
-        ), f"{seed} differs from the simulator's {generated}: copy it again"
+    generated = sorted(p.name for p in (tmp_path / "sim" / "gazetteer").iterdir())
+    assert generated == sorted(p.name for p in CARANA.iterdir())
+    for name in generated:
+        assert filecmp.cmp(tmp_path / "sim" / "gazetteer" / name, CARANA / name, shallow=False), (
+            f"packs/carana/{name} differs from the simulator's: copy sim/gazetteer again"
+        )
 
 
 @pytest.mark.slow

@@ -18,9 +18,19 @@ import pytest
 
 from ingest.warehouse import build, dbt_target_path, warehouse_path
 
-from .logbuilder import FEED_IDS, REPO, append, begin, feeds, finish, query, snapshot, utc
+from .logbuilder import (
+    REPO,
+    append,
+    begin,
+    feeds,
+    finish,
+    project_registry,
+    query,
+    snapshot,
+    utc,
+)
 
-SEEDS = REPO / "dbt_project" / "seeds"
+CARANA = REPO / "packs" / "carana"
 MARTS = (
     "fct_incidents",
     "fct_aid_deliveries",
@@ -43,8 +53,8 @@ INTERMEDIATE = (
 
 
 def places() -> list[dict[str, str]]:
-    """Two gazetteer places in different admin2 areas, from the committed seed."""
-    with open(SEEDS / "gazetteer_places.csv", newline="", encoding="utf-8") as fh:
+    """Two places in different admin2 areas, from the demo's country pack."""
+    with open(CARANA / "places.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     first = rows[0]
     second = next(r for r in rows if r["admin2_pcode"] != first["admin2_pcode"])
@@ -154,6 +164,7 @@ def scenario() -> list[tuple[str, dict[str, list[dict[str, str | None]]]]]:
                 "unmic.sitreps": [
                     {
                         "report_id": "SR-1b",
+                        "classification": "mission",
                         "supersedes": "SR-1",
                         "occurred_at": "2026-10-02T10:30:00Z",
                         "incident_type": "ARMED_CLASH",
@@ -164,6 +175,7 @@ def scenario() -> list[tuple[str, dict[str, list[dict[str, str | None]]]]]:
                     {
                         "report_id": "SR-3",
                         "status": "retracted",
+                        "classification": "mission",
                         "occurred_at": "2026-10-01T08:00:00Z",
                     },
                 ],
@@ -185,6 +197,7 @@ def scenario() -> list[tuple[str, dict[str, list[dict[str, str | None]]]]]:
                 "unmic.sitreps": [
                     {
                         "report_id": "SR-1c",
+                        "classification": "mission",
                         "supersedes": "SR-1b",
                         "occurred_at": "2026-10-02T10:30:00Z",
                         "incident_type": "ARMED_CLASH",
@@ -251,16 +264,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
             append(root, registry[feed_id], rows, utc(recorded))
         last = i == len(scenario()) - 1
         # incremental chain: dbt run after each load, dbt build (with tests) after the last
-        results.append(build(root, feed_ids=FEED_IDS, test=last, full_refresh=(i == 0)))
+        results.append(
+            build(root, registry=project_registry(root), test=last, full_refresh=(i == 0))
+        )
         if late is not None:
             finish(late)
     db = warehouse_path(root)
     incremental = {**snapshot(db, MARTS, "marts"), **snapshot(db, INTERMEDIATE, "intermediate")}
     shutil.copy(db, root / "incremental.duckdb")
-    full = build(root, feed_ids=FEED_IDS, full_refresh=True)
+    full = build(root, registry=project_registry(root), full_refresh=True)
     full_snap = {**snapshot(db, MARTS, "marts"), **snapshot(db, INTERMEDIATE, "intermediate")}
     shutil.copy(db, root / "full.duckdb")
-    past = build(root, feed_ids=FEED_IDS, as_of=utc("2026-10-03T00:00:00"))
+    past = build(root, registry=project_registry(root), as_of=utc("2026-10-03T00:00:00"))
     shutil.copy(db, root / "past.duckdb")
     return {
         "root": root,

@@ -18,15 +18,17 @@
 -#}
 
 {%- set staged = [] %}
-{%- for model in feed_models('all') %}{% do staged.append(ref(model)) %}{% endfor %}
+{%- for model in staging_models() %}{% do staged.append(ref(model)) %}{% endfor %}
 {%- set is_unheld = unheld_loads('load_id', staged) if is_incremental() else none %}
 
 with
 
 new_events as (
-    {% for model in feed_models('all') %}
-        select {{ envelope_columns() | join(', ') }}
-        from {{ ref(model) }}
+    {% for entity in entities() %}
+        select
+            {{ envelope_columns() | join(', ') }},
+            '{{ entity }}' as entity
+        from {{ ref(staging_model(entity)) }}
         {% if is_incremental() %}
             -- loads not keyed yet (not "newer than the newest keyed": see macro events_as_of)
             where {{ is_unheld }}
@@ -39,7 +41,9 @@ new_events as (
     rekeyed as (
         -- events keyed to a record that only now arrives, superseding an older one (as
         -- keyed before: an event's envelope never changes)
-        select {{ envelope_columns() | join(', ') }}
+        select
+            {{ envelope_columns() | join(', ') }},
+            entity
         from {{ this }} as existing
         where
             (existing.feed_id, existing.record_key) in (

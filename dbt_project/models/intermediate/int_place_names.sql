@@ -1,7 +1,12 @@
--- Every name a gazetteer place is known by (official and alternative, '|'-separated in the
--- seed), keyed by its normalised form; a name shared by several places is ambiguous and left out.
+-- Every name a country pack's place is known by (official and alternative, '|'-separated in
+-- the pack), keyed by its normalised form; a name shared by several places is ambiguous and
+-- left out.
 
 with
+
+places as (
+    select * from {{ source('pack', 'places') }}
+),
 
 names as (
     select
@@ -10,7 +15,7 @@ names as (
         latitude,
         longitude,
         admin2_pcode
-    from {{ ref('gazetteer_places') }}
+    from places
     union all
     select
         places.place_id,
@@ -18,7 +23,7 @@ names as (
         places.latitude,
         places.longitude,
         places.admin2_pcode
-    from {{ ref('gazetteer_places') }} as places,
+    from places,
         unnest(string_split(coalesce(places.alt_names, ''), '|')) as alt (name)
     where trim(alt.name) <> ''
 ),

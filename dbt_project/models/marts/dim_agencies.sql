@@ -1,22 +1,23 @@
--- The agency registry (seed `agencies`) with the feeds each agency reports through.
+-- The agencies feeds.yaml declares, with the feeds each reports through.
 
 with
 
 agencies as (
-    select * from {{ ref('agencies') }}
+    select * from {{ source('registry', 'agencies') }}
 ),
 
 feeds as (
     select
         agency_id,
-        list(distinct feed_id order by feed_id) as feed_ids
-    from {{ ref('int_events_keyed') }}
+        list(feed_id order by feed_id) as feed_ids
+    from {{ source('registry', 'feeds') }}
     group by agency_id
 )
 
 select
     agencies.agency_id,
     agencies.agency_name,
+    agencies.agency_acronym,
     agencies.agency_kind,
     agencies.is_humanitarian,
     agencies.is_military,

@@ -1,4 +1,4 @@
--- The admin2 areas of the gazetteer with their admin1 area: the places every fact points to.
+-- The admin2 areas of the country packs with their admin1 area.
 
 select
     admin2.admin2_pcode,
@@ -6,6 +6,6 @@ select
     admin2.admin1_pcode,
     admin1.admin1_name,
     'public' as releasability
-from {{ ref('gazetteer_admin2') }} as admin2
-left join {{ ref('gazetteer_admin1') }} as admin1
+from {{ source('pack', 'admin2') }} as admin2
+left join {{ source('pack', 'admin1') }} as admin1
     on admin2.admin1_pcode = admin1.admin1_pcode

@@ -39,7 +39,7 @@ sources as (
     from {{ ref('int_incidents_resolved') }} as resolved
     inner join {{ ref('int_incidents_folded') }} as folded
         on resolved.record_key = folded.record_key
-    inner join {{ ref('agencies') }} as agencies
+    inner join {{ source('registry', 'agencies') }} as agencies
         on folded.agency_id = agencies.agency_id
     {% if is_incremental() %}
         where resolved.incident_id in (select changed_incidents.incident_id from changed_incidents)

@@ -49,7 +49,7 @@ def command(
     console = Console(stderr=True)
     root = data_dir()
     try:
-        feeds = select(load_registry(feeds_file, root), feed_id)
+        feeds = select(load_registry(feeds_file, root).feeds, feed_id)
     except RegistryError as err:
         raise click.ClickException(str(err)) from None
     if now is not None and now.tzinfo is None:

@@ -51,7 +51,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
         return ok
 
     t0 = stage("ingest", "1/4 ingest: pull every feed into the event log")
-    results = ingest_all(load_registry(data_dir=root), root)
+    results = ingest_all(list(load_registry(data_dir=root).feeds), root)
     for r in results:
         c = r.counts
         status = "ok" if r.ok else f"[red]FAILED: {r.error}[/]"

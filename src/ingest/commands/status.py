@@ -32,7 +32,7 @@ def command(as_json: bool) -> None:
 
     root = data_dir()
     try:
-        feeds = load_registry(data_dir=root)
+        feeds = list(load_registry(data_dir=root).feeds)
     except RegistryError as err:
         raise click.ClickException(str(err)) from None
     report = status(root, feeds)

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ingest.connectors.base import ConnectorError, Pulled
+from ingest.connectors.base import ConnectorError, Pulled, Skipped
 from ingest.registry import Feed
 
-__all__ = ["ConnectorError", "Pulled", "pull"]
+__all__ = ["ConnectorError", "Pulled", "Skipped", "pull"]
 
 
-def pull(feed: Feed, cursor: str | None, env: Mapping[str, str]) -> Iterator[Pulled]:
-    """Yield the feed's payloads after `cursor` (None = from the start)."""
+def pull(feed: Feed, cursor: str | None, env: Mapping[str, str]) -> Iterator[Pulled | Skipped]:
+    """Yield the feed's payloads after `cursor` (None = from the start), and what it
+    left alone."""
     # Imported per kind so a file-drop run never pays for httpx.
     if feed.kind == "http_json":
         from ingest.connectors.http_json import pull_http_json

@@ -15,5 +15,13 @@ class Pulled:
     cursor: str | None  # for http_json: the cursor after this page
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file the connector saw and left alone, with why (reported, never silent)."""
+
+    name: str
+    reason: str
+
+
 class ConnectorError(RuntimeError):
     """A feed cannot be pulled; the message names the feed and what to fix."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from ingest.connectors.base import ConnectorError, Pulled
+from ingest.connectors.base import ConnectorError, Pulled, Skipped
 from ingest.registry import Feed
 
 # Files still being written by the sender (or editor/OS droppings) are left for
@@ -29,27 +29,36 @@ def file_format(name: str, feed_format: str) -> str:
     return EXTENSION_FORMATS.get(suffix, feed_format)
 
 
-def is_ready(path: Path) -> bool:
-    """A regular file that is neither hidden nor still being written."""
+def not_ready(path: Path) -> str | None:
+    """Why a file of the inbox is left alone (hidden, still being written, a folder),
+    or None when it is ready."""
     name = path.name
-    return (
-        not name.startswith(".") and not name.lower().endswith(PARTIAL_SUFFIXES) and path.is_file()
-    )
+    if name.startswith("."):
+        return "hidden file (its name starts with a dot)"
+    if name.lower().endswith(PARTIAL_SUFFIXES):
+        return "still being written (left for the next run)"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 def pull_file_drop(
     feed: Feed, cursor: str | None = None, env: Mapping[str, str] | None = None
-) -> Iterator[Pulled]:
-    """Yield every ready file in the inbox, sorted by name; cursor is always None."""
+) -> Iterator[Pulled | Skipped]:
+    """Yield every ready file in the inbox, sorted by name, and what is left alone;
+    cursor is always None."""
     inbox = Path(feed.location)
     # Checked before the first yield so a misconfigured feed fails fast and clearly.
     if not inbox.is_dir():
         what = "is not a folder" if inbox.exists() else "does not exist"
         raise ConnectorError(f"feed '{feed.id}': inbox folder {inbox} {what}")
-    files = sorted((p for p in inbox.iterdir() if is_ready(p)), key=lambda p: p.name)
-    return _read(files, feed.format)
+    return _read(sorted(inbox.iterdir(), key=lambda p: p.name), feed.format)
 
 
-def _read(files: list[Path], feed_format: str) -> Iterator[Pulled]:
-    for path in files:
-        yield Pulled(path.name, path.read_bytes(), file_format(path.name, feed_format), None)
+def _read(paths: list[Path], feed_format: str) -> Iterator[Pulled | Skipped]:
+    for path in paths:
+        reason = not_ready(path)
+        if reason:
+            yield Skipped(path.name, reason)
+        else:
+            yield Pulled(path.name, path.read_bytes(), file_format(path.name, feed_format), None)

@@ -83,7 +83,24 @@ def decode_csv(data: bytes, options: Mapping[str, Any]) -> Decoded:
         if "straddling" not in str(err):
             raise
         table = read(len(utf8) + 1)
-    return Decoded(table.append_column(POS, row_positions(table.num_rows)), rejects, encoding)
+    table = table.append_column(POS, row_positions(table.num_rows))
+    records, blank = drop_blank_rows(table)
+    return Decoded(records, rejects, encoding, blank)
+
+
+def drop_blank_rows(table: pa.Table) -> tuple[pa.Table, int]:
+    """The rows with at least one value, and how many had none (a sheet exported with
+    thousands of `,,,,` rows). Row positions are kept, so lineage stays exact."""
+    columns = [c for c in table.column_names if c != POS]
+    if not columns or table.num_rows == 0:
+        return table, 0
+    has_value = pc.invert(pc.is_null(table.column(columns[0])))
+    for name in columns[1:]:
+        has_value = pc.or_(has_value, pc.invert(pc.is_null(table.column(name))))
+    kept = pc.sum(has_value).as_py() or 0
+    if kept == table.num_rows:
+        return table, 0
+    return table.filter(has_value), table.num_rows - kept
 
 
 POSITIONS_STEP = 1_000_000

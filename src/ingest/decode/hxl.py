@@ -67,8 +67,12 @@ def decode_hxl(data: bytes, options: Mapping[str, Any]) -> Decoded:
     records: list[list[str | None]] = []
     positions: list[str] = []
     rejects: list[Reject] = []
+    blank = 0
     for number, row in enumerate(rows[tag_index + 1 :], start=tag_index + 2):
+        if not row:
+            continue  # an empty line is no row at all (as in the CSV decoder)
         if not any(c.strip() for c in row):
+            blank += 1
             continue
         pos = f"row={number}"
         if len(row) > width and any(c.strip() for c in row[width:]):
@@ -87,4 +91,4 @@ def decode_hxl(data: bytes, options: Mapping[str, Any]) -> Decoded:
         records.append([v if v != "" else None for v in cells[:width]])
         positions.append(pos)
     columns = {n: [r[i] for r in records] for i, n in enumerate(names)}
-    return Decoded(string_table(columns, positions), rejects, encoding)
+    return Decoded(string_table(columns, positions), rejects, encoding, blank)

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-POS = "_pos"
+# Where a record sits in its payload. The name holds a control character, which
+# `unique_names` removes from every column name a payload gives: no agency's own
+# column (even one called "_pos") can collide with it.
+POS = "\x1fpos"
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class DecodeError(ValueError):
@@ -27,6 +31,9 @@ class Decoded:
     records: pa.Table  # every column pa.string(), plus POS
     rejects: list[Reject] = field(default_factory=list)
     encoding: str | None = None
+    # Rows with no value at all (only delimiters, or empty sheet rows): not records,
+    # skipped by every decoder and counted here.
+    blank_rows: int = 0
 
 
 def string_table(columns: Mapping[str, Sequence[str | None]], positions: Sequence[str]) -> pa.Table:
@@ -38,8 +45,11 @@ def string_table(columns: Mapping[str, Sequence[str | None]], positions: Sequenc
 
 def rows_table(rows: Sequence[Mapping[str, str | None]], positions: Sequence[str]) -> pa.Table:
     """Records given as dicts (keys may differ between records) to a string table."""
-    names = ordered_union(r.keys() for r in rows)
-    return string_table({n: [r.get(n) for r in rows] for n in names}, positions)
+    keys = ordered_union(r.keys() for r in rows)
+    names = unique_names(keys, strip=False)
+    return string_table(
+        {n: [r.get(k) for r in rows] for n, k in zip(names, keys, strict=True)}, positions
+    )
 
 
 def ordered_union(key_lists: Iterable[Iterable[str]]) -> list[str]:
@@ -50,16 +60,20 @@ def ordered_union(key_lists: Iterable[Iterable[str]]) -> list[str]:
     return list(seen)
 
 
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Make column names unique and non-empty: blank → column_<n>, repeats → name_2, ..."""
+def unique_names(names: Sequence[str], strip: bool = True) -> list[str]:
+    """Make column names unique and non-empty: blank → column_<n>, repeats → name_2, ...
+    Names differing only in case repeat each other (SQL folds case: `id` and `ID` are one
+    column to DuckDB); control characters are dropped. A header's cells are stripped of
+    spaces; a JSON document's keys (`strip=False`) are kept as they are."""
     out: list[str] = []
     used: set[str] = set()
     for i, name in enumerate(names, start=1):
-        base = name.strip() or f"column_{i}"
+        cleaned = name.translate(_CONTROL)
+        base = (cleaned.strip() if strip else cleaned) or f"column_{i}"
         candidate, n = base, 1
-        while candidate in used or candidate == POS:
+        while candidate.lower() in used:
             n += 1
             candidate = f"{base}_{n}"
-        used.add(candidate)
+        used.add(candidate.lower())
         out.append(candidate)
     return out

@@ -1,5 +1,8 @@
 """XLSX workbooks: every sheet, with one- or two-row headers whose group cells are merged.
 
+A sheet with an HXL hashtag row (within its first rows, under any human headers)
+is named by its hashtags, as an HXL CSV is (ingest.decode.hxl).
+
 Agencies' workbooks put a merged group cell ("Distribution") over several
 sub-headers ("Dist. ID", "Date"); such columns are named "Distribution / Date".
 A header cell merged down over both header rows is named once. Cells keep what
@@ -15,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
+from ingest.decode.hxl import SEARCH_ROWS, column_names, find_hashtag_row
 from ingest.decode.model import Decoded, DecodeError, rows_table, unique_names
 
 Cell = Any
@@ -67,20 +71,29 @@ def header_names(header: Sequence[Sequence[Cell]]) -> list[str]:
 
 def sheet_records(
     name: str, rows: list[list[Cell]], merges: Sequence[Merge], depth: int | None
-) -> tuple[list[dict[str, str | None]], list[str]]:
+) -> tuple[list[dict[str, str | None]], list[str], int]:
+    """The sheet's records, their positions and how many blank rows it had."""
     if not rows:
-        return [], []
-    depth = depth or header_depth(merges)
-    rows = fill_merges([list(r) for r in rows], [m for m in merges if m[0][0] < depth])
-    names = header_names(rows[:depth])
-    records, positions = [], []
+        return [], [], 0
+    texts = [[cell_text(v) or "" for v in row] for row in rows[:SEARCH_ROWS]]
+    tag_index = find_hashtag_row(texts) if depth is None else None
+    if tag_index is not None:
+        # an HXL sheet: the hashtag row names the columns, as in an HXL CSV
+        names = column_names(texts[tag_index], texts[:tag_index])
+        depth = tag_index + 1
+    else:
+        depth = depth or header_depth(merges)
+        rows = fill_merges([list(r) for r in rows], [m for m in merges if m[0][0] < depth])
+        names = header_names(rows[:depth])
+    records, positions, blank = [], [], 0
     for number, row in enumerate(rows[depth:], start=depth + 1):
         values = [cell_text(v) for v in row[: len(names)]]
         if not any(values):
-            continue  # blank rows separate blocks in hand-made sheets; they hold no record
+            blank += 1  # blank rows separate blocks in hand-made sheets; they hold no record
+            continue
         records.append(dict(zip(names, values, strict=False)))
         positions.append(f"sheet={name}/row={number}")
-    return records, positions
+    return records, positions, blank
 
 
 def decode_xlsx(data: bytes, options: Mapping[str, Any]) -> Decoded:
@@ -93,13 +106,15 @@ def decode_xlsx(data: bytes, options: Mapping[str, Any]) -> Decoded:
     wanted = options.get("sheets")
     records: list[dict[str, str | None]] = []
     positions: list[str] = []
+    blank = 0
     for name in book.sheet_names:
         if wanted and name not in wanted:
             continue
         sheet = book.get_sheet_by_name(name)
         rows = sheet.to_python(skip_empty_area=False)
         merges = sheet.merged_cell_ranges or []
-        recs, pos = sheet_records(name, rows, merges, options.get("header_rows"))
+        recs, pos, blanks = sheet_records(name, rows, merges, options.get("header_rows"))
         records += recs
         positions += pos
-    return Decoded(rows_table(records, positions), [], None)
+        blank += blanks
+    return Decoded(rows_table(records, positions), [], None, blank)

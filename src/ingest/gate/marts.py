@@ -2,24 +2,24 @@
 
 Every published mart is declared here with all its columns (a test compares them
 with the mart YAMLs under dbt_project/models/marts/, so a new column cannot reach a
-partner unreviewed) and the checks it must pass. Vocabularies and the country's
-bounding box are read from the dbt seeds, so they follow the data, not the code.
+partner unreviewed) and the checks it must pass. Vocabularies (codes, p-codes,
+agencies) and the countries' bounding box are read from the warehouse when the gate
+runs (its seeds, its country packs and its registry), so they follow the data and
+feeds.yaml, never the code, and the committed suites need no regeneration.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-SEEDS = REPO / "dbt_project" / "seeds"
 SCHEMA = "marts"
 
 RELEASABILITY = ("public", "partners", "mission", "restricted")
-TIME_PRECISIONS = ("minute", "day", "month")
+TIME_PRECISIONS = ("minute", "day", "month", "year")
+ADMIN_LEVELS = (0, 1, 2)
 LOCATION_METHODS = ("coordinates", "mgrs", "place_name", "admin_area")
 
 # Column names that hold free text or people's names. They are never shared below
@@ -45,8 +45,8 @@ class MartSpec:
     not_null: tuple[str, ...] = ()
     # (latitude, longitude) columns that must lie inside the country
     coordinates: tuple[str, str] | None = None
-    # column -> (seed file, seed column): codes that must be in the seed's vocabulary
-    vocab: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column -> name of its vocabulary (VOCABULARIES): codes that must be in it
+    vocab: dict[str, str] = field(default_factory=dict)
     # column -> fixed accepted values
     accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Columns shared only at mission level (free text, names, operational detail).
@@ -72,36 +72,31 @@ class MartSpec:
         return [c for c in self.columns if c not in self.mission_only and not FREE_TEXT.search(c)]
 
 
-def _seed_rows(name: str) -> list[dict[str, str]]:
-    with open(SEEDS / f"{name}.csv", newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+# The vocabularies codes are checked against: name -> SQL over the warehouse giving the
+# accepted values (the expectation parameter `vocab_<name>` when the gate runs).
+VOCABULARIES = {
+    "incident_type": "SELECT DISTINCT incident_type FROM seeds.acled_event_types",
+    "incident_sub_type": "SELECT DISTINCT incident_sub_type FROM seeds.acled_event_types",
+    "cluster_code": "SELECT DISTINCT cluster_code FROM seeds.map_sectors",
+    "unit": "SELECT DISTINCT unit FROM seeds.map_units",
+    "patrol_type": "SELECT patrol_type FROM seeds.map_patrol_types "
+    "UNION SELECT code FROM registry.code_overrides WHERE field = 'patrol_type'",
+    "admin0_pcode": "SELECT admin0_pcode FROM pack.admin0",
+    "admin1_pcode": "SELECT admin1_pcode FROM pack.admin1",
+    "admin2_pcode": "SELECT admin2_pcode FROM pack.admin2",
+    "agency_id": "SELECT agency_id FROM registry.agencies",
+    "agency_kind": "SELECT DISTINCT agency_kind FROM registry.agencies",
+}
 
 
-@cache
-def vocabulary(seed: str, column: str) -> tuple[str, ...]:
-    """The distinct non-empty values of a seed column, sorted."""
-    return tuple(sorted({r[column] for r in _seed_rows(seed) if r.get(column)}))
-
-
-@cache
-def country_bounds() -> dict[str, float]:
-    """Bounding box of every admin2 polygon of the gazetteer seed (WKT)."""
-    lons: list[float] = []
-    lats: list[float] = []
-    number = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
-    for row in _seed_rows("gazetteer_admin2"):
-        for lon, lat in re.findall(rf"({number})\s+({number})", row["wkt"]):
-            lons.append(float(lon))
-            lats.append(float(lat))
-    if not lons:
-        raise ValueError("gazetteer_admin2.csv has no polygon coordinates")
-    return {"min_lat": min(lats), "max_lat": max(lats), "min_lon": min(lons), "max_lon": max(lons)}
+def vocab_parameter(name: str) -> dict[str, str]:
+    return {"$PARAMETER": f"vocab_{name}"}
 
 
 COMMON_FACT = ("source_count", "source_event_ids", "releasability")
-ADMIN2 = ("gazetteer_admin2", "admin2_pcode")
-ADMIN1 = ("gazetteer_admin1", "admin1_pcode")
-AGENCY = ("agencies", "agency_id")
+ADMIN2 = "admin2_pcode"
+ADMIN1 = "admin1_pcode"
+AGENCY = "agency_id"
 
 MARTS: tuple[MartSpec, ...] = (
     MartSpec(
@@ -135,8 +130,8 @@ MARTS: tuple[MartSpec, ...] = (
         not_null=("occurred_at", "incident_type", "admin2_pcode"),
         coordinates=("latitude", "longitude"),
         vocab={
-            "incident_type": ("acled_event_types", "incident_type"),
-            "incident_sub_type": ("acled_event_types", "incident_sub_type"),
+            "incident_type": "incident_type",
+            "incident_sub_type": "incident_sub_type",
             "admin2_pcode": ADMIN2,
             "admin1_pcode": ADMIN1,
         },
@@ -178,8 +173,8 @@ MARTS: tuple[MartSpec, ...] = (
         coordinates=("latitude", "longitude"),
         vocab={
             "agency_id": AGENCY,
-            "cluster_code": ("map_sectors", "cluster_code"),
-            "unit": ("map_units", "unit"),
+            "cluster_code": "cluster_code",
+            "unit": "unit",
             "admin2_pcode": ADMIN2,
             "admin1_pcode": ADMIN1,
         },
@@ -246,7 +241,7 @@ MARTS: tuple[MartSpec, ...] = (
         coordinates=("latitude", "longitude"),
         vocab={
             "agency_id": AGENCY,
-            "patrol_type": ("map_patrol_types", "patrol_type"),
+            "patrol_type": "patrol_type",
             "admin2_pcode": ADMIN2,
             "admin1_pcode": ADMIN1,
         },
@@ -255,11 +250,88 @@ MARTS: tuple[MartSpec, ...] = (
         mission_only=("patrol_unit", "mgrs_ref"),
     ),
     MartSpec(
+        name="fct_operational_presence",
+        key="presence_id",
+        columns=(
+            "presence_id",
+            "feed_id",
+            "agency_id",
+            "record_id",
+            "location_code",
+            "location_name",
+            "admin_level",
+            "admin0_pcode",
+            "admin1_code",
+            "admin1_name",
+            "admin2_code",
+            "admin2_name",
+            "org_acronym",
+            "org_name",
+            "org_type_description",
+            "sector_code",
+            "sector_name",
+            "source_sector",
+            "reference_period_start",
+            "reference_period_end",
+            "time_precision",
+            "latitude",
+            "longitude",
+            "location_method",
+            "source_count",
+            "source_event_ids",
+            "correction_count",
+            "releasability",
+            "first_recorded_at",
+            "last_recorded_at",
+        ),
+        times=("first_recorded_at", "last_recorded_at"),
+        not_null=("org_name", "sector_code", "admin_level"),
+        coordinates=("latitude", "longitude"),
+        vocab={
+            "agency_id": AGENCY,
+            "sector_code": "cluster_code",
+            "admin0_pcode": "admin0_pcode",
+            "admin1_code": ADMIN1,
+            "admin2_code": ADMIN2,
+        },
+        accepted={
+            "time_precision": TIME_PRECISIONS,
+            "location_method": LOCATION_METHODS,
+            "admin_level": ADMIN_LEVELS,
+        },
+        hxl={
+            "presence_id": "#activity+code",
+            "feed_id": "#meta+feed",
+            "agency_id": "#org+reporting+code",
+            "record_id": "#meta+record",
+            "location_code": "#country+code",
+            "location_name": "#country+name",
+            "admin_level": "#adm+level",
+            "admin1_code": "#adm1+code",
+            "admin1_name": "#adm1+name",
+            "admin2_code": "#adm2+code",
+            "admin2_name": "#adm2+name",
+            "org_acronym": "#org+acronym",
+            "org_name": "#org+name",
+            "org_type_description": "#org+type",
+            "sector_code": "#sector+code",
+            "sector_name": "#sector+name",
+            "source_sector": "#sector+source",
+            "reference_period_start": "#date+start",
+            "reference_period_end": "#date+end",
+            "time_precision": "#date+precision",
+            "latitude": "#geo+lat",
+            "longitude": "#geo+lon",
+            "releasability": "#meta+releasability",
+        },
+    ),
+    MartSpec(
         name="dim_agencies",
         key="agency_id",
         columns=(
             "agency_id",
             "agency_name",
+            "agency_acronym",
             "agency_kind",
             "is_humanitarian",
             "is_military",
@@ -267,7 +339,7 @@ MARTS: tuple[MartSpec, ...] = (
             "default_releasability",
             "feed_ids",
         ),
-        vocab={"agency_id": AGENCY, "agency_kind": ("agencies", "agency_kind")},
+        vocab={"agency_id": AGENCY, "agency_kind": "agency_kind"},
         accepted={"default_releasability": RELEASABILITY},
         # The hub's own judgement of each agency's reliability stays inside the mission.
         mission_only=("reporting_reliability",),
@@ -431,12 +503,17 @@ MARTS: tuple[MartSpec, ...] = (
         vocab={
             "admin2_pcode": ADMIN2,
             "admin1_pcode": ADMIN1,
-            "cluster_code": ("map_sectors", "cluster_code"),
+            "cluster_code": "cluster_code",
         },
     ),
 )
 
 MARTS_BY_NAME = {m.name: m for m in MARTS}
-FACTS = ("fct_incidents", "fct_aid_deliveries", "fct_patrols")
+FACTS = ("fct_incidents", "fct_aid_deliveries", "fct_patrols", "fct_operational_presence")
 # Folded intermediate models: every event of a record, and whether it left the facts.
-FOLDED = ("int_incidents_folded", "int_deliveries_folded", "int_patrols_folded")
+FOLDED = (
+    "int_incidents_folded",
+    "int_deliveries_folded",
+    "int_patrols_folded",
+    "int_presence_folded",
+)

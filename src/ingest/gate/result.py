@@ -58,6 +58,10 @@ class GateResult:
     checked_at: str | None = None
     # rows per published mart in the warehouse that was checked
     row_counts: dict[str, int] = field(default_factory=dict)
+    # feeds left out of the publish, with why (raw, not in feeds.yaml, not staged)
+    held_back: dict[str, str] = field(default_factory=dict)
+    # per feed: its events committed, in facts, retracted or excluded, unaccounted
+    feeds: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,6 +81,7 @@ class GateResult:
             "suites": len(self.stats),
             "expectations": sum(s.expectations for s in self.stats.values()),
             "failures": [f.describe() for f in self.failures],
+            "held_back": self.held_back,
         }
 
     @classmethod
@@ -90,4 +95,6 @@ class GateResult:
             warehouse=Path(data["warehouse"]) if data.get("warehouse") else None,
             checked_at=data.get("checked_at"),
             row_counts=data.get("row_counts", {}),
+            held_back=data.get("held_back", {}),
+            feeds=data.get("feeds", []),
         )

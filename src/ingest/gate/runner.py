@@ -31,14 +31,16 @@ import duckdb
 from ingest.eventlog import connect
 from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
 from ingest.gate.marts import FACTS, FOLDED, MARTS, SCHEMA
+from ingest.gate.parameters import expectation_parameters
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
+from ingest.registry import Registry, load_registry
 
 MAX_EXAMPLES = 5
 
 RECONCILIATION_SQL = """
 WITH committed AS (
-    SELECT DISTINCT event_id FROM eventlog.events {as_of_filter}
+    SELECT DISTINCT feed_id, event_id FROM eventlog.events {as_of_filter}
 ),
 facts AS (
     {facts}
@@ -49,55 +51,112 @@ folded AS (
 removed AS (
     SELECT DISTINCT event_id FROM folded WHERE is_retracted OR is_excluded
 ),
+per_feed AS (
+    SELECT
+        committed.feed_id,
+        count(*) AS events_committed,
+        count(facts.event_id) AS events_in_facts,
+        count(removed.event_id) AS events_retracted_or_excluded,
+        count(*) FILTER (WHERE facts.event_id IS NULL AND removed.event_id IS NULL)
+            AS events_unaccounted,
+        count(*) FILTER (WHERE facts.event_id IS NOT NULL AND removed.event_id IS NOT NULL)
+            AS fact_events_also_removed
+    FROM committed
+    LEFT JOIN facts ON committed.event_id = facts.event_id
+    LEFT JOIN removed ON committed.event_id = removed.event_id
+    GROUP BY committed.feed_id
+),
 loads AS (
     SELECT
-        coalesce(sum(records_read - events_appended - duplicates - quarantined), 0)
-            AS unbalanced,
-        coalesce(sum(events_appended), 0) AS appended
+        feed_id,
+        sum(records_read - events_appended - duplicates - quarantined) AS unbalanced,
+        sum(events_appended) AS appended
     FROM eventlog.loads WHERE kind = 'load'
+    GROUP BY feed_id
+),
+feeds AS (
+    SELECT feed_id FROM per_feed UNION SELECT feed_id FROM loads
+    UNION SELECT feed_id FROM registry.feeds
 )
 SELECT
-    (SELECT count(*) FROM committed) AS events_committed,
-    (SELECT count(*) FROM facts) AS events_in_facts,
-    (SELECT count(*) FROM removed) AS events_retracted_or_excluded,
-    (SELECT count(*) FROM committed c
-        WHERE c.event_id NOT IN (SELECT event_id FROM facts)
-          AND c.event_id NOT IN (SELECT event_id FROM removed)) AS events_unaccounted,
-    (SELECT count(*) FROM facts f
-        WHERE f.event_id NOT IN (SELECT event_id FROM committed)) AS fact_events_not_committed,
-    (SELECT count(*) FROM facts f
-        WHERE f.event_id IN (SELECT event_id FROM removed)) AS fact_events_also_removed,
-    (SELECT unbalanced FROM loads) AS load_counts_unbalanced,
+    feeds.feed_id,
+    coalesce(registry.entity, '(not in feeds.yaml)') AS entity,
+    coalesce(per_feed.events_committed, 0) AS events_committed,
+    coalesce(per_feed.events_in_facts, 0) AS events_in_facts,
+    coalesce(per_feed.events_retracted_or_excluded, 0) AS events_retracted_or_excluded,
+    coalesce(per_feed.events_unaccounted, 0) AS events_unaccounted,
+    coalesce(per_feed.fact_events_also_removed, 0) AS fact_events_also_removed,
+    coalesce(loads.unbalanced, 0) AS load_counts_unbalanced,
     {appended_check} AS appended_not_committed
+FROM feeds
+LEFT JOIN registry.feeds AS registry ON feeds.feed_id = registry.feed_id
+LEFT JOIN per_feed ON feeds.feed_id = per_feed.feed_id
+LEFT JOIN loads ON feeds.feed_id = loads.feed_id
+ORDER BY feeds.feed_id
+"""
+# Events a fact's lineage names that the log does not hold: no feed to pin them on.
+ORPHANS_SQL = """
+WITH committed AS (SELECT DISTINCT event_id FROM eventlog.events {as_of_filter}),
+facts AS ({facts})
+SELECT count(*) FROM facts WHERE event_id NOT IN (SELECT event_id FROM committed)
 """
 
 
+def _as_of_filter(as_of: datetime | None) -> str:
+    if as_of is None:
+        return ""
+    return f"WHERE recorded_at <= TIMESTAMPTZ '{as_of.astimezone(UTC).isoformat()}'"
+
+
+def _facts_sql() -> str:
+    return "\n    UNION\n    ".join(
+        f"SELECT unnest(source_event_ids) AS event_id FROM {SCHEMA}.{m}" for m in FACTS
+    )
+
+
 def reconciliation_sql(as_of: datetime | None = None) -> str:
-    """Every committed event (as known at `as_of`) is behind a fact or belongs to a record
-    that was retracted or excluded (listed in normalisation_issues); nothing else.
+    """Per feed: every committed event (as known at `as_of`) is behind a fact or belongs to
+    a record that was retracted or excluded (listed in normalisation_issues); nothing else.
 
     Lineage (`source_event_ids`) names every event of a record's history, corrections
     and superseded versions included, so superseded events are "behind" their fact.
-    Quarantined records never became events: the loads' own counts must balance
+    Quarantined records never became events: each feed's loads must balance
     (read = appended + duplicates + quarantined) and their appended events must be
-    exactly the committed log.
+    exactly the feed's committed log.
     """
-    facts = "\n    UNION\n    ".join(
-        f"SELECT unnest(source_event_ids) AS event_id FROM {SCHEMA}.{m}" for m in FACTS
-    )
     folded = "\n    UNION ALL\n    ".join(
         f"SELECT unnest(event_ids) AS event_id, is_retracted, is_excluded FROM intermediate.{m}"
         for m in FOLDED
     )
     if as_of is None:
-        as_of_filter = ""
-        appended = "(SELECT appended FROM loads) - (SELECT count(*) FROM eventlog.events)"
+        appended = "coalesce(loads.appended, 0) - coalesce(per_feed.events_committed, 0)"
     else:
-        as_of_filter = f"WHERE recorded_at <= TIMESTAMPTZ '{as_of.astimezone(UTC).isoformat()}'"
         appended = "0"  # loads after as_of are in the log but not in the build
     return RECONCILIATION_SQL.format(
-        as_of_filter=as_of_filter, facts=facts, folded=folded, appended_check=appended
+        as_of_filter=_as_of_filter(as_of),
+        facts=_facts_sql(),
+        folded=folded,
+        appended_check=appended,
     )
+
+
+def held_back(frame: Any) -> dict[str, str]:
+    """The feeds the publish leaves out, with why: raw feeds, feeds the registry no
+    longer declares, and feeds whose events staging did not read. Such a feed stops
+    nothing else; the log's integrity (loads balance, appended = committed) is still
+    checked for every feed by the reconciliation suite."""
+    out: dict[str, str] = {}
+    for row in frame.itertuples(index=False):
+        if row.entity == "none":
+            out[row.feed_id] = "raw feed (entity none): kept in the log and the catalogue only"
+        elif row.entity == "(not in feeds.yaml)":
+            out[row.feed_id] = "in the event log but not in feeds.yaml"
+        elif row.events_unaccounted:
+            out[row.feed_id] = (
+                f"{row.events_unaccounted:,} of {row.events_committed:,} events are neither in a "
+                "fact nor listed as excluded (staging did not read them)"
+            )
+    return out
 
 
 def _quote(name: str) -> str:
@@ -246,17 +305,21 @@ def run_gate(
     now: datetime | None = None,
     as_of: datetime | None = None,
     config: GateConfig | None = None,
+    registry: Registry | None = None,
     data_docs: bool = True,
     on_suite: Callable[[SuiteStats], None] | None = None,
 ) -> GateResult:
     """Validate every published mart of the warehouse of `root`; nothing is written but
-    the run's GX context, results and Data Docs under `<root>/gate/`."""
+    the run's GX context, results and Data Docs under `<root>/gate/`. The mission's start
+    comes from the registry (feeds.yaml)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from ingest.warehouse import warehouse_path
 
     started = time.perf_counter()
     config = config or load_config()
+    registry = registry or load_registry(data_dir=root)
+    mission_start = registry.mission.start
     now = (now or datetime.now(UTC)).astimezone(UTC)
     warehouse = warehouse or warehouse_path(root)
     result = GateResult(passed=False, warehouse=warehouse, checked_at=now.isoformat())
@@ -267,17 +330,12 @@ def run_gate(
         result.duration = time.perf_counter() - started
         return result
 
-    import pandas as pd
-
     context = _context(root)
     checkpoint = context.checkpoints.get(CHECKPOINT)
     result_format = checkpoint.result_format
-    params = {
-        "now": pd.Timestamp(now),
-        "mission_start": pd.Timestamp(config.mission_start),
-    }
     con = connect(warehouse, read_only=True)
     try:
+        params = expectation_parameters(con, now, mission_start)
         present = {
             f"{schema}.{name}"
             for schema, name in con.execute(
@@ -315,7 +373,18 @@ def run_gate(
                         root / "gate" / "scratch",
                     )
                 elif kind == RECONCILIATION:
-                    frames = iter([con.execute(reconciliation_sql(as_of)).df()])
+                    frame = con.execute(reconciliation_sql(as_of)).df()
+                    result.feeds = frame.to_dict("records")
+                    result.held_back = held_back(frame)
+                    frame["fact_events_not_committed"] = con.execute(
+                        ORPHANS_SQL.format(as_of_filter=_as_of_filter(as_of), facts=_facts_sql())
+                    ).fetchone()[0]
+                    # a held-back feed's unstaged events are its reason, not a failure;
+                    # the log's own integrity is checked for every feed
+                    frame.loc[
+                        frame["feed_id"].isin(list(result.held_back)), "events_unaccounted"
+                    ] = 0
+                    frames = iter([frame])
                 elif kind == ROW_COUNTS:
                     frames = iter([row_count_frame(result.row_counts, previous)])
                 else:

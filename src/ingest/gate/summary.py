@@ -20,6 +20,8 @@ def format_summary(result: GateResult, *, max_failures: int = 30) -> str:
         f"{sum(s.expectations for s in result.stats.values())} expectations, "
         f"{len(result.failures)} failed, {result.duration:.1f} s"
     )
+    for feed_id, reason in result.held_back.items():
+        lines.append(f"  held back: {feed_id}: {reason}")
     for failure in result.failures[:max_failures]:
         lines.append(f"  - {failure.describe()}")
     if len(result.failures) > max_failures:

@@ -1,0 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='record_key',
+        incremental_strategy='delete+insert',
+        post_hook="{{ fold_post_hook() }}",
+    )
+}}
+
+-- The current state of every presence record as of as_of (see macro fold_events).
+
+{{ fold_events('presence') }}

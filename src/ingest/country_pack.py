@@ -1,0 +1,172 @@
+"""Country packs: the admin areas and places of one or more countries, as data.
+
+A pack is a folder (docs/country-packs.md):
+
+    pack.yaml         name, source, licence
+    admin0.csv        admin0_pcode, iso3, admin0_name, alt_names
+    admin1.csv        admin1_pcode, admin1_name, admin0_pcode, alt_names[, wkt]
+    admin2.csv        admin2_pcode, admin2_name, admin1_pcode, alt_names[, wkt]
+    places.csv        place_id, place_name, alt_names, latitude, longitude, admin2_pcode  (optional)
+    name_rejections.csv  name, admin_level, pcode: fuzzy matches a reviewer refused (optional)
+
+`alt_names` holds other names and spellings, '|'-separated (other languages,
+variants seen in agencies' data); `wkt` a WGS84 polygon or multipolygon. A pack
+without boundaries locates records by p-code and by name only.
+
+Packs are checked when loaded (required columns, unique p-codes, every parent
+known); the build copies them into the warehouse's `pack` schema, and the
+point-in-area functions read their polygons from the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+PACKS_ENV = "PEACEOPS_COUNTRY_PACKS"
+REQUIRED = {
+    "admin0": ("admin0_pcode", "iso3", "admin0_name"),
+    "admin1": ("admin1_pcode", "admin1_name", "admin0_pcode"),
+    "admin2": ("admin2_pcode", "admin2_name", "admin1_pcode"),
+    "places": ("place_id", "place_name", "latitude", "longitude", "admin2_pcode"),
+    "name_rejections": ("name", "admin_level", "pcode"),
+}
+OPTIONAL = {
+    "admin0": ("alt_names",),
+    "admin1": ("alt_names", "wkt"),
+    "admin2": ("alt_names", "wkt"),
+    "places": ("alt_names",),
+    "name_rejections": (),
+}
+OPTIONAL_FILES = ("places", "name_rejections")
+
+
+class PackError(ValueError):
+    """A country pack is malformed; the message names the file and the row."""
+
+
+Rows = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class CountryPack:
+    path: Path
+    name: str
+    source: str
+    licence: str
+    tables: dict[str, Rows]
+
+    @property
+    def has_boundaries(self) -> bool:
+        return any(r.get("wkt") for t in ("admin1", "admin2") for r in self.tables[t])
+
+
+def _read(path: Path, table: str) -> Rows:
+    if not path.exists():
+        if table in OPTIONAL_FILES:
+            return []
+        raise PackError(f"country pack {path.parent}: {path.name} is missing")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        columns = reader.fieldnames or []
+        missing = [c for c in REQUIRED[table] if c not in columns]
+        if missing:
+            raise PackError(
+                f"country pack {path.parent}: {path.name} lacks column(s) {', '.join(missing)} "
+                f"(has {', '.join(columns)})"
+            )
+        keep = (*REQUIRED[table], *OPTIONAL[table])
+        return [{c: (row.get(c) or "").strip() for c in keep} for row in reader]
+
+
+def _unique(rows: Rows, key: str, where: str) -> set[str]:
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=2):
+        code = row[key]
+        if not code:
+            raise PackError(f"{where} row {i}: empty {key}")
+        if code in seen:
+            raise PackError(f"{where} row {i}: {key} {code!r} is listed twice")
+        seen.add(code)
+    return seen
+
+
+def _parents(rows: Rows, column: str, known: set[str], where: str) -> None:
+    for i, row in enumerate(rows, start=2):
+        if row[column] not in known:
+            raise PackError(f"{where} row {i}: {column} {row[column]!r} is not in the pack")
+
+
+@cache
+def load_pack(path: Path) -> CountryPack:
+    """Read and check one pack folder (cached: packs do not change during a run)."""
+    if not path.is_dir():
+        raise PackError(f"country pack {path} is not a folder (see docs/country-packs.md)")
+    meta_file = path / "pack.yaml"
+    meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+    tables = {t: _read(path / f"{t}.csv", t) for t in REQUIRED}
+    where = {t: f"country pack {path}: {t}.csv" for t in REQUIRED}
+    admin0 = _unique(tables["admin0"], "admin0_pcode", where["admin0"])
+    admin1 = _unique(tables["admin1"], "admin1_pcode", where["admin1"])
+    admin2 = _unique(tables["admin2"], "admin2_pcode", where["admin2"])
+    _unique(tables["places"], "place_id", where["places"])
+    _parents(tables["admin1"], "admin0_pcode", admin0, where["admin1"])
+    _parents(tables["admin2"], "admin1_pcode", admin1, where["admin2"])
+    _parents(tables["places"], "admin2_pcode", admin2, where["places"])
+    for i, row in enumerate(tables["places"], start=2):
+        try:
+            float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            raise PackError(
+                f"{where['places']} row {i}: latitude/longitude are not numbers"
+            ) from None
+    return CountryPack(
+        path=path,
+        name=str(meta.get("name") or path.name),
+        source=str(meta.get("source") or ""),
+        licence=str(meta.get("licence") or ""),
+        tables=tables,
+    )
+
+
+def load_packs(paths: Sequence[Path]) -> list[CountryPack]:
+    """Several packs used together; a p-code may belong to one pack only."""
+    packs = [load_pack(Path(p)) for p in paths]
+    for table, key in (
+        ("admin0", "admin0_pcode"),
+        ("admin1", "admin1_pcode"),
+        ("admin2", "admin2_pcode"),
+    ):
+        owner: dict[str, Path] = {}
+        for pack in packs:
+            for row in pack.tables[table]:
+                if row[key] in owner:
+                    raise PackError(
+                        f"{key} {row[key]!r} is in both {owner[row[key]]} and {pack.path}"
+                    )
+                owner[row[key]] = pack.path
+    return packs
+
+
+def combined(packs: Sequence[CountryPack], table: str) -> Rows:
+    """The rows of one table over every pack, each with the columns of its table."""
+    return [row for pack in packs for row in pack.tables[table]]
+
+
+def packs_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> list[Path]:
+    """The pack folders a build passes to the dbt plugin (os.pathsep-separated)."""
+    env = os.environ if env is None else env
+    text = env.get(PACKS_ENV, "")
+    return [Path(p) for p in text.split(os.pathsep) if p]
+
+
+def polygons(packs: Sequence[CountryPack], level: int) -> list[tuple[str, str]]:
+    """(p-code, WKT) of every area of `level` (1 or 2) that has a boundary."""
+    key = f"admin{level}_pcode"
+    return [(r[key], r["wkt"]) for r in combined(packs, f"admin{level}") if r.get("wkt")]
