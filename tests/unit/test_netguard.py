@@ -33,7 +33,7 @@ def tripwires(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return reached
 
 
-def test_the_guard_is_on_in_every_test() -> None:
+def test_the_guard_is_on_while_tests_run() -> None:
     for (owner, name), guard in netguard._GUARDS.items():
         assert getattr(owner, name) is guard, f"{name} is not guarded"
 
