@@ -4,12 +4,13 @@ The in-process guard (tests/netguard.py) sees only the test runner's own sockets
 subprocesses (Chromium, Streamlit, dbt or Airflow commands) are measured by running
 them under STRACE and counting here. An attempt is a connect() to, or a send towards,
 an IPv4/IPv6 address outside loopback, in two kinds: `sent`, a TCP connect or any
-send (a DNS query to the resolver is one), which puts a packet on the wire; and
-`route_checks`, a connect() on a UDP socket, which only asks the kernel for a route.
-Unix and netlink sockets are not counted: they never leave the machine.
+send or write on such a socket (a DNS query to the resolver is one), which puts a
+packet on the wire; and `route_checks`, a connect() on a UDP socket, which only asks
+the kernel for a route. Unix and netlink sockets, files and pipes are not counted:
+they never leave the machine.
 
     strace -f --seccomp-bpf -yy -Y -qq -e signal=none \\
-        -e trace=connect,sendto,sendmsg,sendmmsg -o /tmp/trace make test
+        -e trace=connect,sendto,sendmsg,sendmmsg,write,writev -o /tmp/trace make test
     .venv/bin/python -m tests.egress /tmp/trace
 """
 
@@ -23,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # -yy prints each socket's endpoints beside its descriptor, so a send() on a connected
-# socket (how resolvers send DNS queries) shows where it goes; -Y names the program;
+# socket (how resolvers send DNS queries, and libuv any data) shows where it goes, and a
+# write() to a file shows a path, not a socket; -Y names the program;
 # --seccomp-bpf stops only at the traced calls, which keeps a traced Chromium fast.
 STRACE = (
     "strace",
@@ -35,12 +37,12 @@ STRACE = (
     "-e",
     "signal=none",
     "-e",
-    "trace=connect,sendto,sendmsg,sendmmsg",
+    "trace=connect,sendto,sendmsg,sendmmsg,write,writev",
 )
 
 # 1234<chromium> sendmmsg(7<UDP:[10.0.0.2:5000->10.0.0.1:53]>, ...
 _CALL = re.compile(
-    r"^(?:\d+(?:<(?P<program>[^>]*)>)?\s+)?(?P<call>connect|sendto|sendmsg|sendmmsg)"
+    r"^(?:\d+(?:<(?P<program>[^>]*)>)?\s+)?(?P<call>connect|sendto|sendmsg|sendmmsg|writev?)"
     r"\(\d+(?:<(?P<kind>[^:>]+):\[(?P<ends>.*?)\]>)?"
 )
 _V4 = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([^"]+)"\)')
@@ -59,6 +61,12 @@ def _is_loopback(host: str, *, or_unspecified: bool = True) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return ip.is_loopback or (or_unspecified and ip.is_unspecified)
+
+
+def _addresses(line: str) -> list[str]:
+    """The IP socket addresses a call names ('host:port')."""
+    named = [f"{h}:{p}" for p, h in _V4.findall(line)]
+    return named + [f"[{h}]:{p}" for p, h in _V6.findall(line)]
 
 
 def _host(endpoint: str) -> str:
@@ -88,8 +96,7 @@ def _attempt(line: str) -> tuple[bool, str, list[str]] | None:
         return None  # a '<... resumed>' tail, an exit line: the call's head was counted
     program = call["program"] or "?"
     route_check = call["call"] == "connect" and call["kind"] in _CONNECTIONLESS
-    named = [f"{h}:{p}" for p, h in _V4.findall(line)]
-    named += [f"[{h}]:{p}" for p, h in _V6.findall(line)]
+    named = [] if call["call"].startswith("write") else _addresses(line)
     if named or call["call"] == "connect":
         # a connect() to AF_UNSPEC or AF_UNIX names no IP address
         return route_check, program, [d for d in named if not _is_loopback(_host(d))]
