@@ -78,7 +78,7 @@ def _host(endpoint: str) -> str:
 class Egress:
     """What a traced process tree aimed past loopback, per (program, destination)."""
 
-    # TCP connects and sends (DNS queries included): packets that could leave
+    # TCP connects, sends and writes (DNS queries included): packets that could leave
     sent: Counter[tuple[str, str]] = field(default_factory=Counter)
     # connect() on a UDP or raw socket: the kernel picks a route and sends nothing
     route_checks: Counter[tuple[str, str]] = field(default_factory=Counter)
