@@ -38,10 +38,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# A browser test counts what Chromium sends past loopback from its system calls.
+STRACE := /usr/bin/strace
+
+$(STRACE):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq strace
+
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 	$(BIN)/python -m ingest.demo
 
-test: $(STAMP) $(CHROMIUM)  ## lint and the whole test suite, slow end-to-end tests included (CI)
+test: $(STAMP) $(CHROMIUM) $(STRACE)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models

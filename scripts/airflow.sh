@@ -26,6 +26,9 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
 # SQLite takes one writer at a time: keep the number of concurrent task processes small.
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+# Tasks record this machine's own name, not its FQDN: Airflow's default asks the
+# resolver for that, a DNS query wherever /etc/hosts does not list the host.
+export AIRFLOW__CORE__HOSTNAME_CALLABLE="${AIRFLOW__CORE__HOSTNAME_CALLABLE:-socket.gethostname}"
 # The UI is for this machine only (its admin password sits in a plain file).
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
 API_PORT="${AIRFLOW__API__PORT:-8080}"

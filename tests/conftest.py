@@ -1,7 +1,10 @@
-"""Shared test helpers: a small feed definition and batches built in memory."""
+"""Shared test helpers: a small feed definition and batches built in memory; and the
+guard that keeps every test on loopback."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +12,9 @@ import pytest
 
 from ingest.decode import POS
 from ingest.registry import Feed, parse_registry
+from tests import netguard
+
+pytest_plugins = ("pytester",)  # tests/unit/test_netguard.py runs a test that phones home
 
 TEST_FEED_YAML = """
 version: 2
@@ -31,6 +37,22 @@ feeds:
       retraction: {field: status, values: [retracted]}
       event_types: {reported: test.reported, corrected: test.corrected, retracted: test.retracted}
 """
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole run, collection included, reaches nothing past loopback in-process;
+    subprocesses are measured with strace instead (tests/egress.py)."""
+    guard = ExitStack()
+    guard.enter_context(netguard.loopback_only())
+    config.add_cleanup(guard.close)
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only_check() -> Iterator[None]:
+    """Fail the test even when the code under test swallowed the guard's error."""
+    yield
+    if refused := netguard.taken():
+        pytest.fail("reached beyond loopback: " + "; ".join(refused), pytrace=False)
 
 
 def make_feed(root: Path) -> Feed:

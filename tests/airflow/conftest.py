@@ -19,7 +19,8 @@ DAGS = ROOT / "dags"
 
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point Airflow at a temporary home, the project's dags/, no examples, no telemetry."""
+    """Point Airflow at a temporary home, the project's dags/, no examples, no telemetry,
+    no name look-ups."""
     home = tmp_path_factory.mktemp("airflow_home")
     env = {
         "AIRFLOW_HOME": str(home),
@@ -28,6 +29,9 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Each task records its host; the default (getfqdn) asks the resolver for this
+        # machine's full name: a DNS query wherever /etc/hosts does not list it.
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "socket.gethostname",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "GX_ANALYTICS_ENABLED": "False",
         "DO_NOT_TRACK": "1",

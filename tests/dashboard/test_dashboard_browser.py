@@ -21,19 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.browser import launch_options
+
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 MOI = "moi: Ministry of Interior of Carana"
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
@@ -119,7 +110,7 @@ def page(server: str):
     # expect() waits 5 s by default, not the page's timeout: too short on a loaded machine
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(**launch_options())
         try:
             pg = browser.new_page(viewport={"width": 1600, "height": 1300})
             pg.set_default_timeout(TIMEOUT_MS)
