@@ -148,6 +148,9 @@ def sql_list(paths: list[Path]) -> str:
 
 MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "3GB"
+# DuckDB otherwise installs and loads a known extension on first use (httpfs for an
+# https:// path): a download from outside, and code the hub never chose to run.
+NO_EXTENSION_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def connect(
@@ -156,8 +159,8 @@ def connect(
     """A DuckDB session (in memory unless `database` names a file) in UTC, so naive times
     mean UTC everywhere, within the hub's memory limit: DuckDB's own default is 80% of
     the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
-    same setting)."""
-    con = duckdb.connect(str(database), read_only=read_only)
+    same setting). No extension is installed or loaded behind the hub's back."""
+    con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
     con.execute("SET TimeZone = 'UTC'")
     limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
     con.execute(f"SET memory_limit = '{limit}'")

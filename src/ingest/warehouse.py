@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.eventlog import EventLog, sql_list
+from ingest.eventlog import EventLog, connect, sql_list
 from ingest.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -255,9 +255,8 @@ def build(
     if feed_ids is None:
         feed_ids = [f.id for f in load_registry(data_dir=root)]
     warehouse_path(root).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse_path(root)))
+    con = connect(warehouse_path(root))
     try:
-        con.execute("SET TimeZone = 'UTC'")
         create_eventlog_views(con, root, feed_ids)
     finally:
         con.close()
