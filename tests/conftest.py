@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from ingest.envelope import envelope_sql
+from ingest.eventlog import Commit, Counts, EventLog
 from ingest.registry import Feed, parse_registry
 
 TEST_FEED_YAML = """
@@ -38,6 +41,17 @@ def batch(rows: list[dict[str, str | None]], columns: tuple[str, ...] | None = N
     data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
     data["_pos"] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
     return pa.table(data)
+
+
+def append(
+    log: EventLog, feed: Feed, rows: list[dict], now: datetime | None = None
+) -> tuple[Counts, Commit | None]:
+    """Append `rows` to the log as one load of `feed` and commit it."""
+    with log.begin(feed.id, now) as load:
+        b = batch(rows)
+        sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
+        counts = load.add(sql, b, source={"sha256": f"s{len(rows)}", "name": "t"})
+        return counts, load.commit()
 
 
 @pytest.fixture

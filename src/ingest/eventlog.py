@@ -142,8 +142,13 @@ def _count_by_source(refs: pa.ChunkedArray) -> dict[str, int]:
     return {v["values"]: v["counts"] for v in pc.value_counts(shas).to_pylist()}
 
 
+def sql_text(value: str | Path) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(sql_text(p) for p in paths) + "]"
 
 
 MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
@@ -243,7 +248,7 @@ class EventLog:
         # across loads but keeps every row's load_id and recorded_at.
         where = []
         if as_of_load is not None:
-            where.append("load_id <= " + sql_list([as_of_load])[1:-1])
+            where.append(f"load_id <= {sql_text(as_of_load)}")
         if as_of_time is not None:
             where.append(f"recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'")
         return sql + (" WHERE " + " AND ".join(where) if where else "")
@@ -361,9 +366,8 @@ class Load:
         self.log.clean_debris(self.feed_id)
         files = self.log.live_files(self.feed_id)
         if files:
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             self.con.execute(
-                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet([{listing}])"
+                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet({sql_list(files)})"
             )
         else:
             self.con.execute("CREATE TEMP TABLE committed_ids (event_id VARCHAR)")
