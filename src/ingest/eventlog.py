@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 from collections import defaultdict
@@ -34,6 +35,8 @@ import pyarrow.parquet as pq
 
 from ingest.envelope import SOURCE
 from ingest.paths import eventlog_dir, quarantine_dir, state_dir
+
+logger = logging.getLogger(__name__)
 
 COMMITS = "_commits"
 
@@ -111,6 +114,36 @@ class Commit:
     def from_json(cls, data: dict[str, Any]) -> Commit:
         return cls(**data)
 
+    @classmethod
+    def read(cls, path: Path) -> Commit:
+        """The commit record at `path`; ValueError saying why if the file is not one."""
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"unreadable JSON ({err})") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        try:
+            commit = cls.from_json(data)
+        except TypeError as err:
+            raise ValueError(f"not a commit record ({err})") from None
+        if commit.load_id != path.stem:
+            raise ValueError(f"its load_id {commit.load_id!r} is not its file name")
+        lists = (commit.files, commit.quarantine_files, commit.removes, commit.sources)
+        if not all(isinstance(x, list) for x in lists) or not isinstance(commit.counts, dict):
+            raise ValueError("files, quarantine_files, removes, sources or counts of a wrong type")
+        return commit
+
+
+_warned: set[Path] = set()
+
+
+def _warn_once(path: Path, reason: str) -> None:
+    """One warning per stray file and process: the log is read many times a command."""
+    if path not in _warned:
+        _warned.add(path)
+        logger.warning("skipping %s: %s; move it out of %s", path, reason, path.parent)
+
 
 def new_load_id(feed_id: str, now: datetime | None = None) -> str:
     """Time-sortable and unique. Taken once the feed's lock is held, so one feed's
@@ -186,17 +219,35 @@ class EventLog:
     # --- reading -----------------------------------------------------------
 
     def commits(self, feed_id: str | None = None, as_of_load: str | None = None) -> list[Commit]:
-        if not self.commits_dir.exists():
-            return []
+        """The committed loads, in load id order. A file in `_commits/` that is not a
+        commit record (a stray copy, a truncated write by hand) is skipped with a
+        warning: it must not stop every later command, and it commits nothing."""
         out = []
-        for path in sorted(self.commits_dir.glob("*.json")):
+        for path in self._commit_paths():
             load_id = path.stem
             if as_of_load is not None and load_id > as_of_load:
                 continue
-            commit = Commit.from_json(json.loads(path.read_text()))
+            try:
+                commit = Commit.read(path)
+            except ValueError as err:
+                _warn_once(path, str(err))
+                continue
             if feed_id is None or commit.feed_id == feed_id:
                 out.append(commit)
         return out
+
+    def unreadable_commits(self) -> dict[Path, str]:
+        """Files in `_commits/` that are not commit records, and why (for `status`)."""
+        out = {}
+        for path in self._commit_paths():
+            try:
+                Commit.read(path)
+            except ValueError as err:
+                out[path] = str(err)
+        return out
+
+    def _commit_paths(self) -> list[Path]:
+        return sorted(self.commits_dir.glob("*.json")) if self.commits_dir.exists() else []
 
     def live_files(self, feed_id: str | None = None) -> list[Path]:
         """Event files committed and not compacted away, oldest first."""

@@ -77,3 +77,9 @@ def command(as_json: bool) -> None:
         console.print(
             f"published: version {pub.get('version')} as of {pub.get('as_of')} (gate {verdict})"
         )
+    for path, reason in report["unreadable_commits"].items():
+        console.print(
+            f"[yellow]skipped[/] {path}: {reason}; not a commit record, move it out of the log",
+            highlight=False,
+            soft_wrap=True,
+        )
