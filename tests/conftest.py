@@ -54,6 +54,14 @@ def append(
         return counts, load.commit()
 
 
+def drop(feed: Feed, name: str, text: str) -> Path:
+    """Put a file into a file-drop feed's inbox."""
+    inbox = Path(feed.location)
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_text(text)
+    return inbox / name
+
+
 @pytest.fixture
 def feed(tmp_path: Path) -> Feed:
     return make_feed(tmp_path)

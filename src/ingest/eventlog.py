@@ -34,7 +34,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest.envelope import SOURCE
-from ingest.paths import eventlog_dir, quarantine_dir, state_dir
+from ingest.paths import (
+    PRIVATE_FILE,
+    eventlog_dir,
+    private_dir,
+    private_opener,
+    quarantine_dir,
+    state_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +161,18 @@ def new_load_id(feed_id: str, now: datetime | None = None) -> str:
 
 def _fsync_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as fh:
+    with open(tmp, "wb", opener=private_opener) as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _seal(path: Path) -> None:
+    """A file DuckDB or Arrow wrote (they create 0644): private, and on disk before its commit."""
+    os.chmod(path, PRIVATE_FILE)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -318,9 +332,8 @@ class EventLog:
     @contextlib.contextmanager
     def lock(self, feed_id: str) -> Iterator[None]:
         """One writer per feed at a time; different feeds append in parallel."""
-        locks = state_dir(self.root) / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{feed_id}.lock", "w") as fh:
+        locks = private_dir(self.root, state_dir(self.root) / "locks")
+        with open(locks / f"{feed_id}.lock", "w", opener=private_opener) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -367,8 +380,7 @@ class EventLog:
                 )
             finally:
                 con.close()
-            with open(target, "rb") as fh:
-                os.fsync(fh.fileno())
+            _seal(target)
             now = datetime.now(UTC).isoformat()
             commit = Commit(
                 load_id=load_id,
@@ -387,7 +399,7 @@ class EventLog:
             return commit
 
     def _write_commit(self, commit: Commit) -> None:
-        self.commits_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, self.commits_dir)
         _fsync_write(
             self.commits_dir / f"{commit.load_id}.json",
             json.dumps(asdict(commit), indent=1).encode(),
@@ -453,7 +465,7 @@ class Load:
         con = self.con
         params = {"recorded_at": self.recorded_at}
         counts = Counts()
-        self.feed_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log.root, self.feed_dir)
         name = f"{self.load_id}-{len(self.files)}.parquet"
         target = self.feed_dir / name
         cols = ", ".join(EVENT_COLUMNS)
@@ -575,14 +587,13 @@ class Load:
             return None
         quarantine_files = []
         if self.quarantine:
-            qdir = self.log.quarantine_dir / f"feed_id={self.feed_id}"
-            qdir.mkdir(parents=True, exist_ok=True)
+            qdir = private_dir(self.log.root, self.log.quarantine_dir / f"feed_id={self.feed_id}")
             table = pa.concat_tables([t.cast(QUARANTINE_SCHEMA) for t in self.quarantine])
             pq.write_table(table, qdir / f"{self.load_id}.parquet", compression="zstd")
+            _seal(qdir / f"{self.load_id}.parquet")
             quarantine_files.append(f"feed_id={self.feed_id}/{self.load_id}.parquet")
         for f in self.files:
-            with open(self.log.dir / f, "rb") as fh:
-                os.fsync(fh.fileno())
+            _seal(self.log.dir / f)
         commit = Commit(
             load_id=self.load_id,
             feed_id=self.feed_id,

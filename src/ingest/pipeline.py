@@ -21,7 +21,7 @@ from ingest.decode import Decoded, DecodeError, Reject, decode
 from ingest.envelope import SOURCE, envelope_sql
 from ingest.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
 from ingest.landing import land, sha256
-from ingest.paths import state_dir
+from ingest.paths import private_dir, private_opener, state_dir
 from ingest.registry import Feed
 
 log = logging.getLogger(__name__)
@@ -205,8 +205,7 @@ def ingest_feed(
 
 def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult) -> None:
     """Remember the last pull attempt for `peaceops status` (not part of the log)."""
-    folder = state_dir(root) / "pulls"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(root, state_dir(root) / "pulls")
     info = {
         "feed_id": feed_id,
         "started_at": started.isoformat(),
@@ -217,7 +216,8 @@ def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult
         "counts": asdict(result.counts),
     }
     tmp = folder / f".{feed_id}.json.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
+    with open(tmp, "w", opener=private_opener) as fh:
+        fh.write(json.dumps(info, indent=1))
     tmp.replace(folder / f"{feed_id}.json")
 
 

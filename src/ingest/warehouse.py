@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.eventlog import EventLog, connect, sql_list
-from ingest.paths import data_dir
+from ingest.paths import data_dir, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def build(
     root = root or data_dir()
     if feed_ids is None:
         feed_ids = [f.id for f in load_registry(data_dir=root)]
-    warehouse_path(root).parent.mkdir(parents=True, exist_ok=True)
+    private_dir(root, warehouse_path(root).parent)
     con = connect(warehouse_path(root))
     try:
         create_eventlog_views(con, root, feed_ids)
