@@ -21,12 +21,14 @@ import json
 import logging
 import os
 import secrets
+import socket
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +39,7 @@ from ingest.envelope import SOURCE
 from ingest.paths import (
     PRIVATE_FILE,
     eventlog_dir,
+    landing_dir,
     private_dir,
     private_opener,
     quarantine_dir,
@@ -140,6 +143,76 @@ class Commit:
         if not all(isinstance(x, list) for x in lists) or not isinstance(commit.counts, dict):
             raise ValueError("files, quarantine_files, removes, sources or counts of a wrong type")
         return commit
+
+
+LOCK_TIMEOUT_ENV = "PEACEOPS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
+LOCK_POLL = 0.2  # seconds between two tries
+
+
+class LockTimeout(RuntimeError):
+    """A writer waited for a lock longer than it may; the message names the holder."""
+
+
+def lock_timeout(seconds: float | None = None) -> float:
+    """`seconds` if given, else PEACEOPS_LOCK_TIMEOUT, else DEFAULT_LOCK_TIMEOUT."""
+    if seconds is not None:
+        return seconds
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        return float(raw) if raw.strip() else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise ValueError(f"{LOCK_TIMEOUT_ENV} must be seconds, not {raw!r}") from None
+
+
+def _note_holder(fh: IO[str]) -> None:
+    fh.truncate(0)
+    fh.write(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.now(UTC).isoformat(),
+            }
+        )
+    )
+    fh.flush()
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock at `path`, as its holder noted it."""
+    try:
+        note = json.loads(path.read_text())
+        return f"pid {note['pid']} on {note['host']} since {note['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"  # it has not noted itself yet
+
+
+def _acquire(fh: IO[str], path: Path, what: str, timeout: float) -> None:
+    """flock `fh`, waiting at most `timeout` seconds, and saying so once."""
+    deadline = time.monotonic() + timeout
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LockTimeout(
+                f"{what} is locked by {_holder(path)} ({path}); gave up after {timeout:g} s: "
+                f"let that run finish or stop it, or wait longer ({LOCK_TIMEOUT_ENV}, --lock-timeout)"
+            )
+        if not waiting:
+            waiting = True
+            logger.warning("%s is locked by %s; waiting up to %g s", what, _holder(path), timeout)
+        time.sleep(min(LOCK_POLL, left))
+
+
+def feed_of(load_id: str) -> str:
+    """The feed of a load id (`<time>Z-<feed_id>-<random>`)."""
+    return load_id.partition("-")[2].rpartition("-")[0]
 
 
 _warned: set[Path] = set()
@@ -330,41 +403,59 @@ class EventLog:
     # --- writing -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, feed_id: str) -> Iterator[None]:
-        """One writer per feed at a time; different feeds append in parallel."""
-        locks = private_dir(self.root, state_dir(self.root) / "locks")
-        with open(locks / f"{feed_id}.lock", "w", opener=private_opener) as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def lock(self, feed_id: str, timeout: float | None = None) -> Iterator[None]:
+        """One writer per feed at a time; different feeds append in parallel.
+
+        The holder writes who it is into the lock file; a writer that waits says who it
+        waits for and gives up after `timeout` seconds (see `lock_timeout`)."""
+        path = private_dir(self.root, state_dir(self.root) / "locks") / f"{feed_id}.lock"
+        # "a+", not "w": opening must not wipe the current holder's note
+        with open(path, "a+", opener=private_opener) as fh:
+            _acquire(fh, path, f"feed {feed_id}", lock_timeout(timeout))
             try:
+                _note_holder(fh)
                 yield
             finally:
+                fh.truncate(0)
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def clean_debris(self, feed_id: str) -> list[Path]:
-        """Delete files of this feed that no commit names: leftovers of killed loads.
+        """Delete files of this feed that no commit names: leftovers of killed loads
+        (event and quarantine files, half-landed `.part` payloads, commit records
+        being written).
 
         Call only while holding the feed's lock, so no load of this feed is running.
         """
         keep = set(self.live_files(feed_id)) | set(self.quarantine_files(feed_id))
-        removed = []
-        for folder in (self.dir / f"feed_id={feed_id}", self.quarantine_dir / f"feed_id={feed_id}"):
-            if folder.exists():
-                for path in folder.iterdir():
-                    if path not in keep:
-                        path.unlink()
-                        removed.append(path)
+        folders = (self.dir / f"feed_id={feed_id}", self.quarantine_dir / f"feed_id={feed_id}")
+        debris = [p for folder in folders if folder.exists() for p in folder.iterdir()]
+        debris += (landing_dir(self.root) / feed_id).glob(".*.part")
+        debris += (
+            p
+            for p in self.commits_dir.glob(".*.json.*.tmp")
+            if feed_of(p.name[1:].partition(".json.")[0]) == feed_id
+        )
+        removed = [p for p in debris if p not in keep]
+        for path in removed:
+            path.unlink()
+        if removed:
+            logger.info("feed %s: removed %d leftovers of killed runs", feed_id, len(removed))
         return removed
 
-    def begin(self, feed_id: str, recorded_at: datetime | None = None) -> Load:
-        return Load(self, feed_id, recorded_at or datetime.now(UTC))
+    def begin(
+        self, feed_id: str, recorded_at: datetime | None = None, lock_timeout: float | None = None
+    ) -> Load:
+        return Load(self, feed_id, recorded_at or datetime.now(UTC), lock_timeout)
 
-    def compact(self, feed_id: str, min_files: int = 2) -> Commit | None:
+    def compact(
+        self, feed_id: str, min_files: int = 2, lock_timeout: float | None = None
+    ) -> Commit | None:
         """Merge a feed's live files into one: same rows, same ids, one atomic commit.
 
         The replaced files are deleted only after the commit; if the process dies
         in between, the next load's debris cleaning deletes them.
         """
-        with self.lock(feed_id):
+        with self.lock(feed_id, lock_timeout):
             self.clean_debris(feed_id)
             files = self.live_files(feed_id)
             if len(files) < min_files:
@@ -410,7 +501,13 @@ class EventLog:
 class Load:
     """One append: add batches, then commit once. Use as a context manager."""
 
-    def __init__(self, log: EventLog, feed_id: str, recorded_at: datetime):
+    def __init__(
+        self,
+        log: EventLog,
+        feed_id: str,
+        recorded_at: datetime,
+        lock_timeout: float | None = None,
+    ):
         self.log = log
         self.feed_id = feed_id
         self.recorded_at = recorded_at.astimezone(UTC)
@@ -420,7 +517,7 @@ class Load:
         self.sources: list[dict[str, Any]] = []
         self.quarantine: list[pa.Table] = []
         self.con = connect()
-        self._lock = log.lock(feed_id)
+        self._lock = log.lock(feed_id, lock_timeout)
         self._committed_ids: str | None = None
 
     def __enter__(self) -> Load:

@@ -166,8 +166,10 @@ def ingest_feed(
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    lock_timeout: float | None = None,
 ) -> FeedResult:
-    """Pull everything new from one feed into one atomic load."""
+    """Pull everything new from one feed into one atomic load. A run of the same feed
+    in progress is waited for up to `lock_timeout` seconds (see eventlog.lock_timeout)."""
     from ingest.connectors import pull
 
     env = os.environ if env is None else env
@@ -175,7 +177,7 @@ def ingest_feed(
     result = FeedResult(feed.id)
     started = datetime.now(UTC)
     try:
-        with eventlog.begin(feed.id, now) as load:
+        with eventlog.begin(feed.id, now, lock_timeout) as load:
             result.load_id = load.load_id
             seen = eventlog.committed_sources(feed.id)
             cursor = eventlog.last_cursor(feed.id)

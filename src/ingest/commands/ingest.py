@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ingest.commands import options
 from ingest.eventlog import Counts
 
 
@@ -23,9 +24,14 @@ from ingest.eventlog import Counts
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"]),
     help="Record the load as learnt at this UTC time (replays and backfills).",
 )
+@options.lock_timeout
 @click.option("-v", "--verbose", is_flag=True, help="Log every request and retry.")
 def command(
-    feed_id: str | None, feeds_file: Path | None, now: datetime | None, verbose: bool
+    feed_id: str | None,
+    feeds_file: Path | None,
+    now: datetime | None,
+    lock_timeout: float | None,
+    verbose: bool,
 ) -> None:
     """Pull new records from the agency feeds into the event log.
 
@@ -63,7 +69,9 @@ def command(
 
         for feed in feeds:
             status.update(f"[bold]{feed.id}[/]: pulling")
-            results.append(ingest_feed(feed, root, now=now, progress=progress))
+            results.append(
+                ingest_feed(feed, root, now=now, progress=progress, lock_timeout=lock_timeout)
+            )
 
     table = Table(title=f"ingest into {root}")
     for col in ("feed", "read", "appended", "duplicates", "quarantined", "load"):
