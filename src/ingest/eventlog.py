@@ -499,7 +499,8 @@ class EventLog:
 
 
 class Load:
-    """One append: add batches, then commit once. Use as a context manager."""
+    """One append: add batches, then commit once; `renew` starts the next append of
+    the same run. Use as a context manager."""
 
     def __init__(
         self,
@@ -511,17 +512,29 @@ class Load:
         self.log = log
         self.feed_id = feed_id
         self.recorded_at = recorded_at.astimezone(UTC)
-        self.load_id = ""  # set under the lock, see __enter__
-        self.counts = Counts()
-        self.files: list[str] = []
-        self.sources: list[dict[str, Any]] = []
-        self.quarantine: list[pa.Table] = []
+        self._fresh(load_id="")  # the id is taken under the lock, see __enter__
         self.con = connect()
         self._lock = log.lock(feed_id, lock_timeout)
         self._committed_ids: str | None = None
 
+    def _fresh(self, load_id: str) -> None:
+        self.load_id = load_id
+        self.counts = Counts()
+        self.files: list[str] = []
+        self.sources: list[dict[str, Any]] = []
+        self.quarantine: list[pa.Table] = []
+
+    def renew(self) -> None:
+        """Start the next load, still under the feed's lock: a new load id and nothing
+        added yet; ids committed so far still count as duplicates."""
+        self._fresh(new_load_id(self.feed_id))
+
     def __enter__(self) -> Load:
-        self._lock.__enter__()
+        try:
+            self._lock.__enter__()
+        except BaseException:
+            self.con.close()
+            raise
         self.load_id = new_load_id(self.feed_id)
         self.log.clean_debris(self.feed_id)
         files = self.log.live_files(self.feed_id)

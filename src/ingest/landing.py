@@ -23,9 +23,13 @@ def land(root: Path, feed_id: str, data: bytes, digest: str) -> Path:
     if not path.exists():
         private_dir(root, folder)
         tmp = folder / f".{digest}.{secrets.token_hex(4)}.part"
-        with open(tmp, "wb", opener=private_opener) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "wb", opener=private_opener) as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk gets its space back for other feeds
+            raise
         os.replace(tmp, path)
     return path

@@ -141,6 +141,13 @@ def test_faults_are_deterministic(sim):
         assert s.stats["slow"] == 2 and s.stats["errors"] == 2 and s.stats["throttled"] == 4
 
 
+def test_a_server_can_go_down_mid_pull(sim):
+    with serve(sim, faults=Faults(down_from=3)) as s:
+        h = auth(s.url)
+        codes = [HTTP.get(records_url(s.url), headers=h).status_code for _ in range(5)]
+    assert codes == [200, 200, 500, 500, 500]
+
+
 def test_error_rate_is_seeded(sim):
     def run() -> list[int]:
         with serve(sim, faults=Faults(error_rate=0.5, seed=3)) as s:

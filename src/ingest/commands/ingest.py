@@ -74,17 +74,28 @@ def command(
             )
 
     table = Table(title=f"ingest into {root}")
-    for col in ("feed", "read", "appended", "duplicates", "quarantined", "load"):
-        table.add_column(col, justify="right" if col not in ("feed", "load") else "left")
+    for col in ("feed", "read", "appended", "duplicates", "quarantined", "committed", "result"):
+        table.add_column(col, justify="left" if col in ("feed", "committed", "result") else "right")
     for r in results:
         c = r.counts
-        load = r.load_id or ("[red]FAILED[/]" if r.error else "nothing new")
         table.add_row(
-            r.feed_id, *(f"{n:,}" for n in (c.read, c.appended, c.duplicates, c.quarantined)), load
+            r.feed_id,
+            *(f"{n:,}" for n in (c.read, c.appended, c.duplicates, c.quarantined)),
+            committed(r.loads),
+            "[red]FAILED[/]" if r.error else "ok" if r.loads else "nothing new",
         )
     Console().print(table)
     failed = [r for r in results if not r.ok]
     for r in failed:
-        console.print(f"[red]feed {r.feed_id} failed:[/] {r.error}")
+        console.print(
+            f"[red]feed {r.feed_id} FAILED:[/] {r.error}", highlight=False, soft_wrap=True
+        )
     if failed:
         raise SystemExit(1)
+
+
+def committed(loads: list[str]) -> str:
+    """The loads a feed's run committed (the counts are theirs), for the summary."""
+    if not loads:
+        return "-"
+    return loads[0] if len(loads) == 1 else f"{len(loads)} loads, last {loads[-1]}"

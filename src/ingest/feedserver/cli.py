@@ -62,6 +62,7 @@ def is_loopback(host: str) -> bool:
 @click.option("--throttle-every", type=int, help="Every Nth page answers 429.")
 @click.option("--retry-after", type=int, help="Seconds sent in Retry-After with a 429.")
 @click.option("--token-ttl", type=float, help="Seconds an access token stays valid.")
+@click.option("--down-from", type=int, help="From the Nth page on, every page answers HTTP 500.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --error-rate.")
 def command(
     port: int,
