@@ -31,6 +31,16 @@ feeds:
 """
 
 
+def two_feed_registry(folder: Path) -> Path:
+    """`folder/feeds.yaml`: the test feed and one like it, test.second, with their
+    inboxes under `folder` (not the data directory)."""
+    entry = TEST_FEED_YAML.split("feeds:\n", 1)[1]
+    text = "feeds:\n" + entry + entry.replace("test.reports", "test.second")
+    path = folder / "feeds.yaml"
+    path.write_text(text.replace("location: inbox/", f"location: {folder}/inbox/"))
+    return path
+
+
 def make_feed(root: Path) -> Feed:
     return parse_registry(TEST_FEED_YAML, {}, root)[0]
 

@@ -15,21 +15,16 @@ from ingest import pipeline
 from ingest.cli import main
 from ingest.eventlog import EventLog
 from ingest.registry import parse_registry
-from tests.conftest import TEST_FEED_YAML
+from tests.conftest import two_feed_registry
 
 FEEDS = ("test.reports", "test.second")
 ROWS = {"test.reports": 2000, "test.second": 20}  # about 420 KB and 4 KB
-SECOND = TEST_FEED_YAML.split("feeds:\n", 1)[1].replace("test.reports", "test.second")
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Two file-drop feeds with a file each (inboxes outside the data directory)."""
-    registry = tmp_path / "feeds.yaml"
-    registry.write_text(
-        TEST_FEED_YAML.replace("location: inbox/", f"location: {tmp_path}/inbox/")
-        + SECOND.replace("location: inbox/", f"location: {tmp_path}/inbox/")
-    )
+    registry = two_feed_registry(tmp_path)
     for feed in parse_registry(registry.read_text(), {}, tmp_path):
         Path(feed.location).mkdir(parents=True)
         rows = "".join(f"{feed.id}-{i},2026-10-30,{'x' * 200}\n" for i in range(ROWS[feed.id]))

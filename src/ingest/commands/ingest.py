@@ -46,7 +46,7 @@ def command(
 
     from ingest.paths import data_dir
     from ingest.pipeline import ingest_feed
-    from ingest.registry import RegistryError, load_registry, select
+    from ingest.registry import load_registry, select
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -54,10 +54,7 @@ def command(
     )
     console = Console(stderr=True)
     root = data_dir()
-    try:
-        feeds = select(load_registry(feeds_file, root), feed_id)
-    except RegistryError as err:
-        raise click.ClickException(str(err)) from None
+    feeds = select(load_registry(feeds_file, root), feed_id)
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
 

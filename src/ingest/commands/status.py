@@ -27,14 +27,11 @@ def command(as_json: bool) -> None:
     from rich.table import Table
 
     from ingest.paths import data_dir
-    from ingest.registry import RegistryError, load_registry
+    from ingest.registry import load_registry
     from ingest.status import status
 
     root = data_dir()
-    try:
-        feeds = load_registry(data_dir=root)
-    except RegistryError as err:
-        raise click.ClickException(str(err)) from None
+    feeds = load_registry(data_dir=root)
     report = status(root, feeds)
     if as_json:
         click.echo(json.dumps(report, indent=1, default=str))
