@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.feedserver import MAX_LIMIT, Faults, serve
-from ingest.feedserver.cli import command, is_loopback
+from ingest.feedserver.cli import command
+from ingest.net import is_loopback
 
 FEED = "unmic.sitreps"
 # One client for the module: a new httpx client per request costs ~50 ms.
