@@ -236,14 +236,15 @@ def _pull(
     seen = load.log.committed_sources(feed.id)
     cursor = load.log.last_cursor(feed.id)
 
-    def so_far(feed_id: str, counts: Counts) -> None:
-        total = Counts()
-        total.add(result.counts)
-        total.add(counts)
-        progress(feed_id, total)
+    def so_far(feed_id: str, counts: Counts) -> None:  # the run's, not just this load's
+        if progress is not None:
+            total = Counts()
+            total.add(result.counts)
+            total.add(counts)
+            progress(feed_id, total)
 
-    batcher = Batcher(load, feed, so_far if progress else None)
-    pending = 0
+    batcher = Batcher(load, feed, so_far)
+    pending = 0  # pages since the last commit (files have no cursor: one load)
     for pulled in pull(feed, cursor, env):
         paged = pulled.cursor is not None
         cursor = pulled.cursor if paged else cursor
@@ -256,7 +257,7 @@ def _pull(
         del pulled
         batcher.add(payload)
         result.sources += 1
-        pending += paged
+        pending += int(paged)
         if pending == per_load:
             _commit(load, batcher, cursor, result)
             pending = 0
