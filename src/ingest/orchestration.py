@@ -163,7 +163,8 @@ def run_ingest(
     now: datetime | None = None,
     from_airflow: bool = False,
 ) -> dict[str, Any]:
-    """Ingest one feed as one load; raise FeedFailed when it failed.
+    """Ingest one feed (one load, or one every few pages of an API); raise FeedFailed
+    when it failed.
 
     The registry is parsed again with the run's environment, so a feed URL changed
     since the DAG file was parsed takes effect. Returns the last load id (None when

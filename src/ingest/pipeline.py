@@ -1,4 +1,5 @@
-"""Ingest: pull a feed, land the bytes, decode, compute envelopes, append one load.
+"""Ingest: pull a feed, land the bytes, decode, compute envelopes, append a load (an
+API's pages a load every few pages).
 
 One feed's failure never touches another feed's data: each feed is its own
 load under its own lock, and `ingest_all` carries on past a broken feed.

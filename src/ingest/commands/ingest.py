@@ -35,11 +35,14 @@ def command(
 ) -> None:
     """Pull new records from the agency feeds into the event log.
 
-    Each feed becomes one atomic load: raw bytes are landed, decoded, turned into
-    events and committed together; records that cannot become events go to the
-    quarantine with a reason. Prints per feed: records read, events appended,
-    duplicates skipped, quarantined. Exits 1 if any feed failed (the others are
-    still committed).
+    Each feed becomes one atomic load (an API's pages a load every
+    $PEACEOPS_PAGES_PER_LOAD pages, default 20, so a pull that fails late keeps
+    what came before): raw bytes are landed, decoded, turned into events and
+    committed together; records that cannot become events go to the quarantine
+    with a reason. Prints per feed: records read, events appended, duplicates
+    skipped, quarantined, the loads committed. A feed that fails is marked FAILED
+    with its reason in one line; the others are still pulled, and the command
+    exits 1.
     """
     from rich.console import Console
     from rich.table import Table
