@@ -76,7 +76,7 @@ def command(as_json: bool) -> None:
         )
     for path, reason in report["unreadable_commits"].items():
         console.print(
-            f"[yellow]skipped[/] {path}: {reason}; not a commit record, move it out of the log",
+            f"[yellow]skipped[/] {path}: {reason}; move it out of the log",
             highlight=False,
             soft_wrap=True,
         )
