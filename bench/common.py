@@ -14,6 +14,16 @@ from typing import Any
 RESULTS = Path(__file__).parent / "results"
 
 
+def plain_duckdb(database: str | Path = ":memory:", *, read_only: bool = False) -> Any:
+    """DuckDB as an analyst opens it (no hub settings: the floors are DuckDB's own), less
+    the download of an extension on first use that no session of the hub may do."""
+    import duckdb
+
+    from ingest.eventlog import NO_EXTENSION_AUTOLOAD
+
+    return duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
+
+
 @dataclass
 class Row:
     bench: str

@@ -16,10 +16,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
-from bench.common import Row, best_of
+from bench.common import Row, best_of, plain_duckdb
 from bench.stages import in_child
 
 FEED_YAML = """
@@ -46,7 +45,7 @@ feeds:
 
 def make_csv(path: Path, rows: int) -> None:
     """A 15-column CSV shaped like an agency export (~200 bytes a row)."""
-    con = duckdb.connect()
+    con = plain_duckdb()
     con.execute(
         f"""COPY (
         SELECT 'R-' || i AS report_id,
@@ -63,7 +62,7 @@ def make_csv(path: Path, rows: int) -> None:
 
 
 def floor_copy(csv: Path, out: Path) -> None:
-    con = duckdb.connect()
+    con = plain_duckdb()
     con.execute(
         f"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{out}' (FORMAT parquet)"
     )

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import Row
+from bench.common import Row, plain_duckdb
 from bench.stages import in_child
 
 SCALE = 100.0
@@ -137,14 +137,12 @@ def publish(root: Path, checked: dict) -> None:
 
 
 def query_latencies(root: Path) -> dict[str, float]:
-    import duckdb
-
     database = root / "published" / "current" / "mission" / "unified.duckdb"
     out = {}
     for name, sql in QUERIES.items():
         times = []
         for _ in range(5):
-            con = duckdb.connect(str(database), read_only=True)
+            con = plain_duckdb(database, read_only=True)
             start = time.perf_counter()
             con.sql(sql).fetchall()
             times.append(time.perf_counter() - start)

@@ -42,6 +42,11 @@ export DO_NOT_TRACK=1
 
 # Task processes find the project's python, dbt and peaceops first.
 export PATH="$BIN:$PATH"
+
+# shellcheck source=scripts/feeds.sh
+source "$PROJECT/scripts/feeds.sh"
+# Before anything slow: the feed server's port must be free for our own server.
+port_free "$FEEDS_PORT" || exit 1
 mkdir -p "$AIRFLOW_HOME"
 
 if [ ! -f "$PEACEOPS_DATA_DIR/sim/manifest.json" ]; then
@@ -49,9 +54,8 @@ if [ ! -f "$PEACEOPS_DATA_DIR/sim/manifest.json" ]; then
     "$BIN/peaceops" simulate
 fi
 
-"$BIN/peaceops" serve-feeds --port "$FEEDS_PORT" >"$AIRFLOW_HOME/feedserver.log" 2>&1 &
-FEEDS_PID=$!
-trap 'kill "$FEEDS_PID" 2>/dev/null || true' EXIT
+trap 'kill "${FEEDS_PID:-}" 2>/dev/null || true' EXIT
+start_feed_server "$FEEDS_PORT" "$AIRFLOW_HOME/feedserver.log" || exit 1
 
 "$BIN/airflow" db migrate >/dev/null
 "$BIN/airflow" pools set peaceops_duckdb 1 "DuckDB writers: warehouse build, gate, publish, compaction" >/dev/null

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from ingest.decode import POS
+from ingest.envelope import envelope_sql
+from ingest.eventlog import Commit, Counts, EventLog
 from ingest.registry import Feed, parse_registry
 from tests import netguard
 
@@ -55,6 +58,16 @@ def _loopback_only_check() -> Iterator[None]:
         pytest.fail("reached beyond loopback: " + "; ".join(refused), pytrace=False)
 
 
+def two_feed_registry(folder: Path) -> Path:
+    """`folder/feeds.yaml`: the test feed and one like it, test.second, with their
+    inboxes under `folder` (not the data directory)."""
+    head, entry = TEST_FEED_YAML.split("feeds:\n", 1)
+    text = head + "feeds:\n" + entry + entry.replace("test.reports", "test.second")
+    path = folder / "feeds.yaml"
+    path.write_text(text.replace("location: inbox/", f"location: {folder}/inbox/"))
+    return path
+
+
 def make_feed(root: Path) -> Feed:
     return parse_registry(TEST_FEED_YAML, {}, root).feeds[0]
 
@@ -65,6 +78,25 @@ def batch(rows: list[dict[str, str | None]], columns: tuple[str, ...] | None = N
     data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
     data[POS] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())
     return pa.table(data)
+
+
+def append(
+    log: EventLog, feed: Feed, rows: list[dict], now: datetime | None = None
+) -> tuple[Counts, Commit | None]:
+    """Append `rows` to the log as one load of `feed` and commit it."""
+    with log.begin(feed.id, now) as load:
+        b = batch(rows)
+        sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
+        counts = load.add(sql, b, source={"sha256": f"s{len(rows)}", "name": "t"})
+        return counts, load.commit()
+
+
+def drop(feed: Feed, name: str, text: str) -> Path:
+    """Put a file into a file-drop feed's inbox."""
+    inbox = Path(feed.location)
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_text(text)
+    return inbox / name
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ cost nothing to the others.
 from __future__ import annotations
 
 import importlib
+import logging
 
 import click
 
@@ -39,12 +40,36 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a failure is one line naming it and the fix, exit code 1,
+        and a traceback only with -v."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:
+            if ctx.params.get("verbose"):
+                raise
+            from ingest.errors import explain
+
+            raise click.ClickException(explain(err)) from None
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show the traceback of a failure, and the hub's debug log.",
+)
 @click.version_option(package_name="peaceops-data-hub")
-def main() -> None:
+def main(verbose: bool) -> None:
     """PeaceOps Data Hub: pull agency feeds into an append-only event log,
     build the unified warehouse, check it and publish it.
 
     The data directory is ./data unless PEACEOPS_DATA_DIR says otherwise.
+    A failure prints one line and exits 1; -v shows its traceback.
     """
+    if verbose:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("ingest").setLevel(logging.DEBUG)

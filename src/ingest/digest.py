@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.eventlog import EventLog, connect, sql_list
+from ingest.paths import private_dir, private_opener
 from ingest.registry import Feed
 
 EXAMPLES = 3
@@ -116,8 +117,8 @@ def render_markdown(digest: dict[str, Any]) -> str:
 
 def write_digest(root: Path, digest: dict[str, Any]) -> list[Path]:
     """Write `reports/quarantine-<date>.md` and `.json`; a rerun replaces them."""
-    folder = reports_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
+    # The examples are quarantined records' raw text: as private as the quarantine.
+    folder = private_dir(root, reports_dir(root))
     paths = []
     for suffix, text in (
         ("md", render_markdown(digest)),
@@ -125,7 +126,8 @@ def write_digest(root: Path, digest: dict[str, Any]) -> list[Path]:
     ):
         path = folder / f"quarantine-{digest['date']}.{suffix}"
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8", opener=private_opener) as fh:
+            fh.write(text)
         tmp.replace(path)
         paths.append(path)
     return paths

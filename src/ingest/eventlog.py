@@ -18,14 +18,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
+import socket
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 import pyarrow as pa
@@ -33,7 +36,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest.envelope import SOURCE
-from ingest.paths import eventlog_dir, quarantine_dir, state_dir
+from ingest.paths import (
+    PRIVATE_FILE,
+    eventlog_dir,
+    landing_dir,
+    private_dir,
+    private_opener,
+    quarantine_dir,
+    state_dir,
+)
+
+logger = logging.getLogger(__name__)
 
 COMMITS = "_commits"
 
@@ -111,6 +124,106 @@ class Commit:
     def from_json(cls, data: dict[str, Any]) -> Commit:
         return cls(**data)
 
+    @classmethod
+    def read(cls, path: Path) -> Commit:
+        """The commit record at `path`; ValueError saying why if the file is not one."""
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"unreadable JSON ({err})") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        try:
+            commit = cls.from_json(data)
+        except TypeError as err:
+            raise ValueError(f"not a commit record ({err})") from None
+        if commit.load_id != path.stem:
+            raise ValueError(f"its load_id {commit.load_id!r} is not its file name")
+        lists = (commit.files, commit.quarantine_files, commit.removes, commit.sources)
+        if not all(isinstance(x, list) for x in lists) or not isinstance(commit.counts, dict):
+            raise ValueError("files, quarantine_files, removes, sources or counts of a wrong type")
+        return commit
+
+
+LOCK_TIMEOUT_ENV = "PEACEOPS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
+LOCK_POLL = 0.2  # seconds between two tries
+
+
+class LockTimeout(RuntimeError):
+    """A writer waited for a lock longer than it may; the message names the holder."""
+
+
+def lock_timeout(seconds: float | None = None) -> float:
+    """`seconds` if given, else PEACEOPS_LOCK_TIMEOUT, else DEFAULT_LOCK_TIMEOUT."""
+    if seconds is not None:
+        return seconds
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        return float(raw) if raw.strip() else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise ValueError(f"{LOCK_TIMEOUT_ENV} must be seconds, not {raw!r}") from None
+
+
+def _note_holder(fh: IO[str]) -> None:
+    fh.truncate(0)
+    fh.write(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.now(UTC).isoformat(),
+            }
+        )
+    )
+    fh.flush()
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock at `path`, as its holder noted it."""
+    try:
+        note = json.loads(path.read_text())
+        return f"pid {note['pid']} on {note['host']} since {note['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"  # it has not noted itself yet
+
+
+def _acquire(fh: IO[str], path: Path, what: str, timeout: float) -> None:
+    """flock `fh`, waiting at most `timeout` seconds, and saying so once."""
+    deadline = time.monotonic() + timeout
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LockTimeout(
+                f"{what} is locked by {_holder(path)} ({path}); gave up after {timeout:g} s: "
+                f"let that run finish or stop it, or wait longer ({LOCK_TIMEOUT_ENV}, --lock-timeout)"
+            )
+        if not waiting:
+            waiting = True
+            logger.warning("%s is locked by %s; waiting up to %g s", what, _holder(path), timeout)
+        time.sleep(min(LOCK_POLL, left))
+
+
+def feed_of(load_id: str) -> str:
+    """The feed of a load id (`<time>Z-<feed_id>-<random>`)."""
+    return load_id.partition("-")[2].rpartition("-")[0]
+
+
+_warned: set[Path] = set()
+
+
+def _warn_once(path: Path, reason: str) -> None:
+    """One warning per stray file and process: the log is read many times a command."""
+    if path not in _warned:
+        _warned.add(path)
+        logger.warning("skipping %s: %s; move it out of %s", path, reason, path.parent)
+
 
 def new_load_id(feed_id: str, now: datetime | None = None) -> str:
     """Time-sortable and unique. Taken once the feed's lock is held, so one feed's
@@ -121,11 +234,18 @@ def new_load_id(feed_id: str, now: datetime | None = None) -> str:
 
 def _fsync_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as fh:
+    with open(tmp, "wb", opener=private_opener) as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _seal(path: Path) -> None:
+    """A file DuckDB or Arrow wrote (they create 0644): private, and on disk before its commit."""
+    os.chmod(path, PRIVATE_FILE)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -142,12 +262,20 @@ def _count_by_source(refs: pa.ChunkedArray) -> dict[str, int]:
     return {v["values"]: v["counts"] for v in pc.value_counts(shas).to_pylist()}
 
 
+def sql_text(value: str | Path) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(sql_text(p) for p in paths) + "]"
 
 
 MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "3GB"
+# DuckDB otherwise installs and loads a known extension on first use (httpfs for an
+# https:// path): a download from outside, and code the hub never chose to run.
+NO_EXTENSION_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def connect(
@@ -156,8 +284,8 @@ def connect(
     """A DuckDB session (in memory unless `database` names a file) in UTC, so naive times
     mean UTC everywhere, within the hub's memory limit: DuckDB's own default is 80% of
     the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
-    same setting)."""
-    con = duckdb.connect(str(database), read_only=read_only)
+    same setting). No extension is installed or loaded behind the hub's back."""
+    con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
     con.execute("SET TimeZone = 'UTC'")
     limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
     con.execute(f"SET memory_limit = '{limit}'")
@@ -178,17 +306,35 @@ class EventLog:
     # --- reading -----------------------------------------------------------
 
     def commits(self, feed_id: str | None = None, as_of_load: str | None = None) -> list[Commit]:
-        if not self.commits_dir.exists():
-            return []
+        """The committed loads, in load id order. A file in `_commits/` that is not a
+        commit record (a stray copy, a truncated write by hand) is skipped with a
+        warning: it must not stop every later command, and it commits nothing."""
         out = []
-        for path in sorted(self.commits_dir.glob("*.json")):
+        for path in self._commit_paths():
             load_id = path.stem
             if as_of_load is not None and load_id > as_of_load:
                 continue
-            commit = Commit.from_json(json.loads(path.read_text()))
+            try:
+                commit = Commit.read(path)
+            except ValueError as err:
+                _warn_once(path, str(err))
+                continue
             if feed_id is None or commit.feed_id == feed_id:
                 out.append(commit)
         return out
+
+    def unreadable_commits(self) -> dict[Path, str]:
+        """Files in `_commits/` that are not commit records, and why (for `status`)."""
+        out = {}
+        for path in self._commit_paths():
+            try:
+                Commit.read(path)
+            except ValueError as err:
+                out[path] = str(err)
+        return out
+
+    def _commit_paths(self) -> list[Path]:
+        return sorted(self.commits_dir.glob("*.json")) if self.commits_dir.exists() else []
 
     def live_files(self, feed_id: str | Collection[str] | None = None) -> list[Path]:
         """Event files committed and not compacted away, oldest first (of one feed, of
@@ -245,7 +391,7 @@ class EventLog:
         # across loads but keeps every row's load_id and recorded_at.
         where = []
         if as_of_load is not None:
-            where.append("load_id <= " + sql_list([as_of_load])[1:-1])
+            where.append(f"load_id <= {sql_text(as_of_load)}")
         if as_of_time is not None:
             where.append(f"recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'")
         return sql + (" WHERE " + " AND ".join(where) if where else "")
@@ -262,42 +408,59 @@ class EventLog:
     # --- writing -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, feed_id: str) -> Iterator[None]:
-        """One writer per feed at a time; different feeds append in parallel."""
-        locks = state_dir(self.root) / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{feed_id}.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def lock(self, feed_id: str, timeout: float | None = None) -> Iterator[None]:
+        """One writer per feed at a time; different feeds append in parallel.
+
+        The holder writes who it is into the lock file; a writer that waits says who it
+        waits for and gives up after `timeout` seconds (see `lock_timeout`)."""
+        path = private_dir(self.root, state_dir(self.root) / "locks") / f"{feed_id}.lock"
+        # "a+", not "w": opening must not wipe the current holder's note
+        with open(path, "a+", opener=private_opener) as fh:
+            _acquire(fh, path, f"feed {feed_id}", lock_timeout(timeout))
             try:
+                _note_holder(fh)
                 yield
             finally:
+                fh.truncate(0)
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def clean_debris(self, feed_id: str) -> list[Path]:
-        """Delete files of this feed that no commit names: leftovers of killed loads.
+        """Delete files of this feed that no commit names: leftovers of killed loads
+        (event and quarantine files, half-landed `.part` payloads, commit records
+        being written).
 
         Call only while holding the feed's lock, so no load of this feed is running.
         """
         keep = set(self.live_files(feed_id)) | set(self.quarantine_files(feed_id))
-        removed = []
-        for folder in (self.dir / f"feed_id={feed_id}", self.quarantine_dir / f"feed_id={feed_id}"):
-            if folder.exists():
-                for path in folder.iterdir():
-                    if path not in keep:
-                        path.unlink()
-                        removed.append(path)
+        folders = (self.dir / f"feed_id={feed_id}", self.quarantine_dir / f"feed_id={feed_id}")
+        debris = [p for folder in folders if folder.exists() for p in folder.iterdir()]
+        debris += (landing_dir(self.root) / feed_id).glob(".*.part")
+        debris += (
+            p
+            for p in self.commits_dir.glob(".*.json.*.tmp")
+            if feed_of(p.name[1:].partition(".json.")[0]) == feed_id
+        )
+        removed = [p for p in debris if p not in keep]
+        for path in removed:
+            path.unlink()
+        if removed:
+            logger.info("feed %s: removed %d leftovers of killed runs", feed_id, len(removed))
         return removed
 
-    def begin(self, feed_id: str, recorded_at: datetime | None = None) -> Load:
-        return Load(self, feed_id, recorded_at or datetime.now(UTC))
+    def begin(
+        self, feed_id: str, recorded_at: datetime | None = None, lock_timeout: float | None = None
+    ) -> Load:
+        return Load(self, feed_id, recorded_at or datetime.now(UTC), lock_timeout)
 
-    def compact(self, feed_id: str, min_files: int = 2) -> Commit | None:
+    def compact(
+        self, feed_id: str, min_files: int = 2, lock_timeout: float | None = None
+    ) -> Commit | None:
         """Merge a feed's live files into one: same rows, same ids, one atomic commit.
 
         The replaced files are deleted only after the commit; if the process dies
         in between, the next load's debris cleaning deletes them.
         """
-        with self.lock(feed_id):
+        with self.lock(feed_id, lock_timeout):
             self.clean_debris(feed_id)
             files = self.live_files(feed_id)
             if len(files) < min_files:
@@ -313,8 +476,7 @@ class EventLog:
                 )
             finally:
                 con.close()
-            with open(target, "rb") as fh:
-                os.fsync(fh.fileno())
+            _seal(target)
             now = datetime.now(UTC).isoformat()
             commit = Commit(
                 load_id=load_id,
@@ -333,7 +495,7 @@ class EventLog:
             return commit
 
     def _write_commit(self, commit: Commit) -> None:
-        self.commits_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, self.commits_dir)
         _fsync_write(
             self.commits_dir / f"{commit.load_id}.json",
             json.dumps(asdict(commit), indent=1).encode(),
@@ -342,30 +504,48 @@ class EventLog:
 
 
 class Load:
-    """One append: add batches, then commit once. Use as a context manager."""
+    """One append: add batches, then commit once; `renew` starts the next append of
+    the same run. Use as a context manager."""
 
-    def __init__(self, log: EventLog, feed_id: str, recorded_at: datetime):
+    def __init__(
+        self,
+        log: EventLog,
+        feed_id: str,
+        recorded_at: datetime,
+        lock_timeout: float | None = None,
+    ):
         self.log = log
         self.feed_id = feed_id
         self.recorded_at = recorded_at.astimezone(UTC)
-        self.load_id = ""  # set under the lock, see __enter__
+        self._fresh(load_id="")  # the id is taken under the lock, see __enter__
+        self.con = connect()
+        self._lock = log.lock(feed_id, lock_timeout)
+        self._committed_ids: str | None = None
+
+    def _fresh(self, load_id: str) -> None:
+        self.load_id = load_id
         self.counts = Counts()
         self.files: list[str] = []
         self.sources: list[dict[str, Any]] = []
         self.quarantine: list[pa.Table] = []
-        self.con = connect()
-        self._lock = log.lock(feed_id)
-        self._committed_ids: str | None = None
+
+    def renew(self) -> None:
+        """Start the next load, still under the feed's lock: a new load id and nothing
+        added yet; ids committed so far still count as duplicates."""
+        self._fresh(new_load_id(self.feed_id))
 
     def __enter__(self) -> Load:
-        self._lock.__enter__()
+        try:
+            self._lock.__enter__()
+        except BaseException:
+            self.con.close()
+            raise
         self.load_id = new_load_id(self.feed_id)
         self.log.clean_debris(self.feed_id)
         files = self.log.live_files(self.feed_id)
         if files:
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             self.con.execute(
-                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet([{listing}])"
+                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet({sql_list(files)})"
             )
         else:
             self.con.execute("CREATE TEMP TABLE committed_ids (event_id VARCHAR)")
@@ -400,7 +580,7 @@ class Load:
         con = self.con
         params = {"recorded_at": self.recorded_at}
         counts = Counts()
-        self.feed_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log.root, self.feed_dir)
         name = f"{self.load_id}-{len(self.files)}.parquet"
         target = self.feed_dir / name
         cols = ", ".join(EVENT_COLUMNS)
@@ -522,14 +702,13 @@ class Load:
             return None
         quarantine_files = []
         if self.quarantine:
-            qdir = self.log.quarantine_dir / f"feed_id={self.feed_id}"
-            qdir.mkdir(parents=True, exist_ok=True)
+            qdir = private_dir(self.log.root, self.log.quarantine_dir / f"feed_id={self.feed_id}")
             table = pa.concat_tables([t.cast(QUARANTINE_SCHEMA) for t in self.quarantine])
             pq.write_table(table, qdir / f"{self.load_id}.parquet", compression="zstd")
+            _seal(qdir / f"{self.load_id}.parquet")
             quarantine_files.append(f"feed_id={self.feed_id}/{self.load_id}.parquet")
         for f in self.files:
-            with open(self.log.dir / f, "rb") as fh:
-                os.fsync(fh.fileno())
+            _seal(self.log.dir / f)
         commit = Commit(
             load_id=self.load_id,
             feed_id=self.feed_id,

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ingest.paths import landing_dir
+from ingest.paths import landing_dir, private_dir, private_opener
 
 
 def sha256(data: bytes) -> str:
@@ -21,11 +21,15 @@ def land(root: Path, feed_id: str, data: bytes, digest: str) -> Path:
     folder = landing_dir(root) / feed_id
     path = folder / digest
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(root, folder)
         tmp = folder / f".{digest}.{secrets.token_hex(4)}.part"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "wb", opener=private_opener) as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk gets its space back for other feeds
+            raise
         os.replace(tmp, path)
     return path

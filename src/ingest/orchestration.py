@@ -166,11 +166,13 @@ def run_ingest(
     now: datetime | None = None,
     from_airflow: bool = False,
 ) -> dict[str, Any]:
-    """Ingest one feed as one load; raise FeedFailed when it failed.
+    """Ingest one feed (one load, or one every few pages of an API); raise FeedFailed
+    when it failed.
 
     The registry is parsed again with the run's environment, so a feed URL changed
-    since the DAG file was parsed takes effect. Returns the load id (None when the
-    feed had nothing new) and the counts.
+    since the DAG file was parsed takes effect. Returns the last load id (None when
+    the feed had nothing new), every load the run committed (a paged pull commits
+    every few pages) and their counts.
     """
     from ingest.eventlog import EventLog
     from ingest.pipeline import ingest_feed
@@ -193,6 +195,7 @@ def run_ingest(
     return {
         "feed_id": feed_id,
         "load_id": result.load_id,
+        "loads": result.loads,
         "sources": result.sources,
         "counts": {
             "read": c.read,

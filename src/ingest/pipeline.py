@@ -1,4 +1,5 @@
-"""Ingest: pull a feed, land the bytes, decode, compute envelopes, append one load.
+"""Ingest: pull a feed, land the bytes, decode, compute envelopes, append a load (an
+API's pages a load every few pages).
 
 One feed's failure never touches another feed's data: each feed is its own
 load under its own lock, and `ingest_all` carries on past a broken feed.
@@ -20,9 +21,10 @@ import pyarrow as pa
 from ingest.connectors.base import Skipped
 from ingest.decode import POS, Decoded, DecodeError, Reject, decode
 from ingest.envelope import SOURCE, envelope_sql
+from ingest.errors import one_line
 from ingest.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
 from ingest.landing import land, sha256
-from ingest.paths import state_dir
+from ingest.paths import private_dir, private_opener, state_dir
 from ingest.registry import Feed
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,33 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, Counts], None]
 
 
+PAGES_PER_LOAD_ENV = "PEACEOPS_PAGES_PER_LOAD"
+DEFAULT_PAGES_PER_LOAD = 20
+
+
+def pages_per_load(pages: int | None = None) -> int:
+    """How many pages of a paged pull one load commits: `pages` if given, else
+    PEACEOPS_PAGES_PER_LOAD, else DEFAULT_PAGES_PER_LOAD."""
+    if pages is None:
+        raw = os.environ.get(PAGES_PER_LOAD_ENV, "")
+        try:
+            pages = int(raw) if raw.strip() else DEFAULT_PAGES_PER_LOAD
+        except ValueError:
+            raise ValueError(
+                f"{PAGES_PER_LOAD_ENV} must be a number of pages, not {raw!r}"
+            ) from None
+    if pages < 1:
+        raise ValueError(f"{PAGES_PER_LOAD_ENV} must be at least 1, not {pages}")
+    return pages
+
+
 @dataclass
 class FeedResult:
+    """What a feed's run committed (counts and loads), and why it failed if it did."""
+
     feed_id: str
     counts: Counts = field(default_factory=Counts)
-    load_id: str | None = None
+    loads: list[str] = field(default_factory=list)
     error: str | None = None
     sources: int = 0
     # What a data engineer should know about the pull that is not an error: files left
@@ -44,6 +68,11 @@ class FeedResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def load_id(self) -> str | None:
+        """The last load committed (None: nothing new, or nothing before a failure)."""
+        return self.loads[-1] if self.loads else None
 
 
 def decode_options(feed: Feed) -> dict:
@@ -132,9 +161,7 @@ def missing_columns(feed: Feed, columns: list[str]) -> str | None:
     return None
 
 
-def one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}"
+
 
 
 def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
@@ -229,44 +256,30 @@ def ingest_feed(
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    lock_timeout: float | None = None,
+    pages: int | None = None,
 ) -> FeedResult:
-    """Pull everything new from one feed into one atomic load."""
-    from ingest.connectors import pull
+    """Pull everything new from one feed into one load, or for a paged pull (an API's
+    pages, each with its cursor) into a load every `pages` pages (see
+    `pages_per_load`): a pull that fails at page 46 of 53 keeps the 40 pages
+    committed before it, and the next run resumes from their cursor. Files are
+    committed in one load: a failed run re-reads them from the inbox, and smaller
+    loads of small daily files cost more than that saves.
 
+    A run of the same feed in progress is waited for up to `lock_timeout` seconds (see
+    eventlog.lock_timeout). Any failure is the feed's alone: it ends in
+    `FeedResult.error`, one line, never in an exception."""
     env = os.environ if env is None else env
-    eventlog = EventLog(root)
     result = FeedResult(feed.id)
     started = datetime.now(UTC)
     try:
-        with eventlog.begin(feed.id, now) as load:
-            result.load_id = load.load_id
-            seen = eventlog.committed_sources(feed.id)
-            cursor = eventlog.last_cursor(feed.id)
-            batcher = Batcher(load, feed, progress)
-            for pulled in pull(feed, cursor, env):
-                if isinstance(pulled, Skipped):
-                    result.notes.append(f"{pulled.name}: skipped, {pulled.reason}")
-                    continue
-                cursor = pulled.cursor if pulled.cursor is not None else cursor
-                sha = sha256(pulled.data)
-                if feed.kind == "file_drop" and sha in seen:
-                    continue
-                payload = prepare(load, feed, pulled.name, pulled.data, pulled.fmt, sha)
-                # Landed and decoded, the bytes are done with: a large file's would
-                # otherwise stay in memory beside its records (1.4 GB at 10M rows).
-                del pulled
-                result.notes += payload_notes(payload)
-                batcher.add(payload)
-                result.sources += 1
-            batcher.flush()
-            result.notes += batcher.notes
-            result.counts = load.counts
-            commit = load.commit(cursor)
-            if commit is None:
-                result.load_id = None
+        per_load = pages_per_load(pages)
+        with EventLog(root).begin(feed.id, now, lock_timeout) as load:
+            _pull(load, feed, env, result, per_load, progress)
     except Exception as err:  # one feed's failure is reported, never spread
-        log.exception("feed %s failed", feed.id)
-        result.error = f"{type(err).__name__}: {err}"
+        result.error = one_line(err)
+        log.error("feed %s failed: %s", feed.id, result.error)
+        log.debug("feed %s failed", feed.id, exc_info=True)
     _record_pull(root, feed.id, started, result)
     return result
 
@@ -285,10 +298,68 @@ def payload_notes(payload: Payload) -> list[str]:
     return notes
 
 
+def _pull(
+    load: Load,
+    feed: Feed,
+    env: Mapping[str, str],
+    result: FeedResult,
+    per_load: int,
+    progress: Progress | None,
+) -> None:
+    """Pull into `load`, committing every `per_load` pages and at the end."""
+    from ingest.connectors import pull
+
+    seen = load.log.committed_sources(feed.id)
+    cursor = load.log.last_cursor(feed.id)
+
+    def so_far(feed_id: str, counts: Counts) -> None:  # the run's, not just this load's
+        if progress is not None:
+            total = Counts()
+            total.add(result.counts)
+            total.add(counts)
+            progress(feed_id, total)
+
+    batcher = Batcher(load, feed, so_far)
+    pending = 0  # pages since the last commit (files have no cursor: one load)
+    for pulled in pull(feed, cursor, env):
+        if isinstance(pulled, Skipped):
+            result.notes.append(f"{pulled.name}: skipped, {pulled.reason}")
+            continue
+        paged = pulled.cursor is not None
+        cursor = pulled.cursor if paged else cursor
+        sha = sha256(pulled.data)
+        if feed.kind == "file_drop" and sha in seen:
+            continue
+        payload = prepare(load, feed, pulled.name, pulled.data, pulled.fmt, sha)
+        # Landed and decoded, the bytes are done with: a large file's would
+        # otherwise stay in memory beside its records (1.4 GB at 10M rows).
+        del pulled
+        result.notes += payload_notes(payload)
+        batcher.add(payload)
+        result.sources += 1
+        pending += int(paged)
+        if pending == per_load:
+            _commit(load, batcher, cursor, result)
+            pending = 0
+    _commit(load, batcher, cursor, result)
+    result.notes += batcher.notes
+
+
+def _commit(load: Load, batcher: Batcher, cursor: str | None, result: FeedResult) -> None:
+    """Commit what `load` holds with `cursor`, count it in `result`, start the next load."""
+    batcher.flush()
+    commit = load.commit(cursor)
+    if commit is not None:
+        result.counts.add(load.counts)
+        result.loads.append(commit.load_id)
+    load.renew()
+
+
 def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult) -> None:
-    """Remember the last pull attempt for `peaceops status` (not part of the log)."""
-    folder = state_dir(root) / "pulls"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Remember the last pull attempt for `peaceops status` (not part of the log).
+
+    A disk that is full or read-only fails this too: the feed's result says so, and
+    the other feeds are still tried."""
     info = {
         "feed_id": feed_id,
         "started_at": started.isoformat(),
@@ -299,9 +370,15 @@ def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult
         "counts": asdict(result.counts),
         "notes": result.notes,
     }
-    tmp = folder / f".{feed_id}.json.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
-    tmp.replace(folder / f"{feed_id}.json")
+    try:
+        folder = private_dir(root, state_dir(root) / "pulls")
+        tmp = folder / f".{feed_id}.json.tmp"
+        with open(tmp, "w", opener=private_opener) as fh:
+            fh.write(json.dumps(info, indent=1))
+        tmp.replace(folder / f"{feed_id}.json")
+    except OSError as err:
+        log.error("feed %s: its pull is not recorded for status: %s", feed_id, one_line(err))
+        result.error = result.error or f"pull not recorded for status: {one_line(err)}"
 
 
 def ingest_all(

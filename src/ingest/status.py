@@ -122,4 +122,7 @@ def status(root: Path, feeds: list[Feed], now: datetime | None = None) -> dict[s
             for f in feeds
         ],
         "published": published(root),
+        "unreadable_commits": {
+            str(path): reason for path, reason in log.unreadable_commits().items()
+        },
     }

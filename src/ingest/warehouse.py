@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from ingest.contract import dbt_contract
 from ingest.country_pack import PACKS_ENV, CountryPack, load_packs
-from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, sql_list
-from ingest.paths import data_dir
+from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, connect, sql_list
+from ingest.paths import data_dir, private_dir
 from ingest.registry import ENTITIES, Registry
 from ingest.warehouse_tables import pack_tables, registry_tables
 
@@ -297,10 +297,9 @@ def build(
     root = root or data_dir()
     registry = registry or load_registry(data_dir=root)
     packs = load_packs(registry.country_packs)
-    warehouse_path(root).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse_path(root)))
+    private_dir(root, warehouse_path(root).parent)
+    con = connect(warehouse_path(root))
     try:
-        con.execute("SET TimeZone = 'UTC'")
         create_eventlog_views(con, root, registry)
         create_registry_tables(con, registry)
         create_pack_tables(con, packs)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ingest.connectors import ConnectorError, pull
-from ingest.connectors.http_json import credentials, pull_http_json
+from ingest.connectors.http_json import credentials, pull_http_json, retry_after
 from ingest.feedserver import Faults, serve
 from ingest.registry import parse_registry
 
@@ -177,7 +179,8 @@ def test_connection_errors_are_retried_then_reported(tmp_path):
     sleeps: list[float] = []
     with pytest.raises(ConnectorError, match="token request failed after 4 attempts"):
         list(pull_http_json(feed, None, ENV, attempts=4, backoff=0.2, sleep=sleeps.append))
-    assert sleeps == [0.2, 0.4, 0.8]  # exponential backoff
+    # exponential backoff, each step jittered between half and all of it
+    assert all(0.5 * step <= s <= step for s, step in zip(sleeps, [0.2, 0.4, 0.8], strict=True))
 
 
 def test_retry_after_is_honoured(sim, tmp_path):
@@ -189,3 +192,79 @@ def test_retry_after_is_honoured(sim, tmp_path):
         next(pulled)  # the second page request is throttled
         pulled.close()
     assert sleeps == [3.0]
+
+
+def scripted(*answers: httpx.Response) -> httpx.MockTransport:
+    """A token for any POST, then `answers` to the GETs in turn."""
+    pages = iter(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 60})
+        return next(pages)
+
+    return httpx.MockTransport(handle)
+
+
+LAST_PAGE = httpx.Response(
+    200, json={"data": [{"report_id": "R1"}], "next_cursor": "1", "has_more": False}
+)
+
+
+def test_retry_after_as_an_http_date(tmp_path):
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    transport = scripted(httpx.Response(429, headers={"Retry-After": when}), LAST_PAGE)
+    sleeps: list[float] = []
+    feed = make_feed("https://feeds.example.org", tmp_path)
+    pages = list(pull_http_json(feed, None, ENV, transport=transport, sleep=sleeps.append))
+    assert len(pages) == 1
+    assert len(sleeps) == 1 and 25 < sleeps[0] <= 30
+
+
+def test_retry_after_forms():
+    now = datetime(2026, 11, 6, 8, 49, 37, tzinfo=UTC)
+    assert retry_after("120", now) == 120.0
+    assert retry_after("Fri, 06 Nov 2026 08:50:07 GMT", now) == 30.0
+    assert retry_after("Friday, 06-Nov-26 08:50:07 GMT", now) == 30.0
+    assert retry_after("soon", now) is None
+
+
+def test_backoff_is_jittered(tmp_path):
+    feed = make_feed("https://feeds.example.org", tmp_path)
+
+    def waits() -> list[float]:
+        failures = [httpx.Response(500) for _ in range(4)]
+        sleeps: list[float] = []
+        transport = scripted(*failures, LAST_PAGE)
+        list(pull_http_json(feed, None, ENV, transport=transport, sleep=sleeps.append, backoff=1.0))
+        return sleeps
+
+    first, second = waits(), waits()
+    for run in (first, second):
+        assert len(run) == 4 and all(0.5 * 2**k <= s <= 2**k for k, s in enumerate(run))
+    assert first != second  # a fixed schedule would send every client back at once
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://feeds.example.org", "http://10.0.0.5:8765"],
+)
+def test_credentials_go_in_clear_to_no_other_machine(tmp_path, url):
+    def no_request(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"sent {request.method} {request.url}")
+
+    feed = make_feed(url, tmp_path)
+    with pytest.raises(
+        ConnectorError, match=r"feed 'unmic.sitreps': refusing to send its credentials"
+    ) as err:
+        list(pull_http_json(feed, None, ENV, transport=httpx.MockTransport(no_request)))
+    assert "use https" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://feeds.example.org", "http://localhost:8765", "http://[::1]:8765"]
+)
+def test_https_or_this_machine_is_fine(tmp_path, url):
+    feed = make_feed(url, tmp_path)
+    pages = list(pull_http_json(feed, None, ENV, transport=scripted(LAST_PAGE)))
+    assert len(pages) == 1

@@ -91,7 +91,9 @@ def test_a_file_that_breaks_loading_is_set_aside_and_the_others_load(
     )
     assert result.ok
     assert result.counts.appended == 4  # a.csv and z.csv: batched with bad.csv, retried alone
-    assert quarantine(tmp_path) == [("unloadable_file", "RuntimeError: something no one foresaw")]
+    assert quarantine(tmp_path) == [
+        ("unloadable_file", "RuntimeError: something no one foresaw with a second line")
+    ]
     assert result.counts.reconciles
 
 

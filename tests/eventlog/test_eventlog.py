@@ -12,15 +12,7 @@ from hypothesis import strategies as st
 from ingest.envelope import envelope_sql
 from ingest.eventlog import Counts, EventLog, connect
 from ingest.registry import Feed
-from tests.conftest import batch, make_feed
-
-
-def append(log: EventLog, feed: Feed, rows: list[dict], now: datetime | None = None):
-    with log.begin(feed.id, now) as load:
-        b = batch(rows)
-        sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
-        counts = load.add(sql, b, source={"sha256": f"s{len(rows)}", "name": "t"})
-        return counts, load.commit()
+from tests.conftest import append, batch, make_feed
 
 
 def events(log: EventLog, **kw) -> list[tuple]:

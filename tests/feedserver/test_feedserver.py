@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.feedserver import MAX_LIMIT, Faults, serve
-from ingest.feedserver.cli import command, is_loopback
+from ingest.feedserver.cli import command
+from ingest.net import is_loopback
 
 FEED = "unmic.sitreps"
 # One client for the module: a new httpx client per request costs ~50 ms.
@@ -139,6 +140,13 @@ def test_faults_are_deterministic(sim):
                 assert r.headers["Retry-After"] == "2"
         assert codes == [200, 200, 429, 500, 200, 429, 200, 500, 429, 200, 200, 429]
         assert s.stats["slow"] == 2 and s.stats["errors"] == 2 and s.stats["throttled"] == 4
+
+
+def test_a_server_can_go_down_mid_pull(sim):
+    with serve(sim, faults=Faults(down_from=3)) as s:
+        h = auth(s.url)
+        codes = [HTTP.get(records_url(s.url), headers=h).status_code for _ in range(5)]
+    assert codes == [200, 200, 500, 500, 500]
 
 
 def test_error_rate_is_seeded(sim):

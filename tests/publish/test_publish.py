@@ -116,6 +116,19 @@ def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     assert current_version(tmp_path) == first.resolve()
 
 
+def test_published_versions_stay_readable_by_their_audiences(tmp_path: Path) -> None:
+    """Unlike the private folders beside it (tests/eventlog/test_file_modes.py)."""
+    old = os.umask(0o022)
+    try:
+        make_warehouse(_wh(tmp_path))
+        version = publish(tmp_path, _passed(tmp_path))
+    finally:
+        os.umask(old)
+    for path in [version, *version.rglob("*")]:
+        expected = 0o755 if path.is_dir() else 0o644
+        assert path.stat().st_mode & 0o777 == expected, path
+
+
 def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     make_warehouse(_wh(tmp_path))
     made = [publish(tmp_path, _passed(tmp_path), keep=10) for _ in range(4)]

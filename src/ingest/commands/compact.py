@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ingest.commands import options
+
 
 @click.command("compact")
 @click.option(
@@ -15,7 +17,8 @@ import click
     show_default=True,
     help="Compact a feed with at least this many files.",
 )
-def command(feed_id: str | None, min_files: int) -> None:
+@options.lock_timeout
+def command(feed_id: str | None, min_files: int, lock_timeout: float | None) -> None:
     """Compact the event log: one file per feed instead of one per load.
 
     Every event and its id is kept; the switch is one atomic commit, so readers
@@ -28,7 +31,7 @@ def command(feed_id: str | None, min_files: int) -> None:
     feeds = [feed_id] if feed_id else sorted({c.feed_id for c in log.commits()})
     for fid in feeds:
         before = len(log.live_files(fid))
-        commit = log.compact(fid, min_files=min_files)
+        commit = log.compact(fid, min_files=min_files, lock_timeout=lock_timeout)
         if commit is None:
             click.echo(f"{fid}: {before} file(s), nothing to compact")
         else:

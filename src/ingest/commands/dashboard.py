@@ -9,7 +9,10 @@ from pathlib import Path
 
 import click
 
+from ingest.net import is_loopback
+
 AUDIENCES = ("public", "partners", "mission")
+AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
 
 
 def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
@@ -35,23 +38,48 @@ def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
+def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) -> tuple[str, ...]:
+    """The audiences to offer, the first selected: `given` (--audience), else `spec`
+    (PEACEOPS_DASHBOARD_AUDIENCES), else all, public first. The dashboard has no login
+    of its own, so one reachable from other machines offers public only unless told
+    otherwise: it fails closed."""
+    from ingest.dashboard.queries import allowed_audiences
+
+    if given:
+        return given
+    if spec and spec.strip():
+        try:
+            return allowed_audiences(spec)
+        except ValueError as err:
+            raise click.UsageError(f"{AUDIENCES_ENV}: {err}") from None
+    return ("public",) if remote else AUDIENCES
+
+
 @click.command("dashboard")
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to listen on.")
 @click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on (keep it local unless a proxy guards it).",
+    help="Address to listen on: this machine only, unless --allow-remote.",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a non-loopback --host. The dashboard has no login: only behind an "
+    "authenticating proxy (README), and it then offers public only unless --audience "
+    f"or ${AUDIENCES_ENV} names more.",
 )
 @click.option(
     "--audience",
     "audiences",
     type=click.Choice(AUDIENCES),
     multiple=True,
-    help="Audience(s) the dashboard offers, repeatable; the first is the default "
-    "(default: mission, partners, public).",
+    help="Audience(s) the dashboard offers, repeatable; the first is selected "
+    f"(default: ${AUDIENCES_ENV}, else public, partners, mission with public selected; "
+    "with --allow-remote: public only).",
 )
-def command(port: int, host: str, audiences: tuple[str, ...]) -> None:
+def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]) -> None:
     """Serve the dashboard on http://127.0.0.1:PORT: a map of incidents, deliveries
     and patrols, coverage gaps, duplication, deconfliction alerts and agency
     timeliness, with a version (as-of) picker, an audience selector and filters.
@@ -61,13 +89,22 @@ def command(port: int, host: str, audiences: tuple[str, ...]) -> None:
     """
     from ingest.paths import data_dir
 
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        raise click.UsageError(
+            f"--host {host} is not a loopback address and the dashboard has no login: put it "
+            "behind an authenticating proxy (README) and pass --allow-remote"
+        )
+    offered = offered_audiences(audiences, os.environ.get(AUDIENCES_ENV), remote)
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     env = dict(os.environ)
     env["PEACEOPS_DATA_DIR"] = str(data_dir())
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    if audiences:
-        env["PEACEOPS_DASHBOARD_AUDIENCES"] = ",".join(audiences)
-    click.echo(f"dashboard on http://{host}:{port} (data: {env['PEACEOPS_DATA_DIR']})")
+    env[AUDIENCES_ENV] = ",".join(offered)
+    click.echo(
+        f"dashboard on http://{host}:{port} (data: {env['PEACEOPS_DATA_DIR']}; "
+        f"audiences: {', '.join(offered)})"
+    )
     try:
         code = subprocess.call(streamlit_args(app, host=host, port=port), env=env)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ingest.commands import options
 from ingest.eventlog import Counts
 
 
@@ -23,24 +24,32 @@ from ingest.eventlog import Counts
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"]),
     help="Record the load as learnt at this UTC time (replays and backfills).",
 )
+@options.lock_timeout
 @click.option("-v", "--verbose", is_flag=True, help="Log every request and retry.")
 def command(
-    feed_id: str | None, feeds_file: Path | None, now: datetime | None, verbose: bool
+    feed_id: str | None,
+    feeds_file: Path | None,
+    now: datetime | None,
+    lock_timeout: float | None,
+    verbose: bool,
 ) -> None:
     """Pull new records from the agency feeds into the event log.
 
-    Each feed becomes one atomic load: raw bytes are landed, decoded, turned into
-    events and committed together; records that cannot become events go to the
-    quarantine with a reason. Prints per feed: records read, events appended,
-    duplicates skipped, quarantined. Exits 1 if any feed failed (the others are
-    still committed).
+    Each feed becomes one atomic load (an API's pages a load every
+    $PEACEOPS_PAGES_PER_LOAD pages, default 20, so a pull that fails late keeps
+    what came before): raw bytes are landed, decoded, turned into events and
+    committed together; records that cannot become events go to the quarantine
+    with a reason. Prints per feed: records read, events appended, duplicates
+    skipped, quarantined, the loads committed. A feed that fails is marked FAILED
+    with its reason in one line; the others are still pulled, and the command
+    exits 1.
     """
     from rich.console import Console
     from rich.table import Table
 
     from ingest.paths import data_dir
     from ingest.pipeline import ingest_feed
-    from ingest.registry import RegistryError, load_registry, select
+    from ingest.registry import load_registry, select
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -48,10 +57,7 @@ def command(
     )
     console = Console(stderr=True)
     root = data_dir()
-    try:
-        feeds = select(load_registry(feeds_file, root).feeds, feed_id)
-    except RegistryError as err:
-        raise click.ClickException(str(err)) from None
+    feeds = select(load_registry(feeds_file, root).feeds, feed_id)
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
 
@@ -63,20 +69,33 @@ def command(
 
         for feed in feeds:
             status.update(f"[bold]{feed.id}[/]: pulling")
-            results.append(ingest_feed(feed, root, now=now, progress=progress))
+            results.append(
+                ingest_feed(feed, root, now=now, progress=progress, lock_timeout=lock_timeout)
+            )
 
     table = Table(title=f"ingest into {root}")
-    for col in ("feed", "read", "appended", "duplicates", "quarantined", "load"):
-        table.add_column(col, justify="right" if col not in ("feed", "load") else "left")
+    for col in ("feed", "read", "appended", "duplicates", "quarantined", "committed", "result"):
+        table.add_column(col, justify="left" if col in ("feed", "committed", "result") else "right")
     for r in results:
         c = r.counts
-        load = r.load_id or ("[red]FAILED[/]" if r.error else "nothing new")
         table.add_row(
-            r.feed_id, *(f"{n:,}" for n in (c.read, c.appended, c.duplicates, c.quarantined)), load
+            r.feed_id,
+            *(f"{n:,}" for n in (c.read, c.appended, c.duplicates, c.quarantined)),
+            committed(r.loads),
+            "[red]FAILED[/]" if r.error else "ok" if r.loads else "nothing new",
         )
     Console().print(table)
     failed = [r for r in results if not r.ok]
     for r in failed:
-        console.print(f"[red]feed {r.feed_id} failed:[/] {r.error}")
+        console.print(
+            f"[red]feed {r.feed_id} FAILED:[/] {r.error}", highlight=False, soft_wrap=True
+        )
     if failed:
         raise SystemExit(1)
+
+
+def committed(loads: list[str]) -> str:
+    """The loads a feed's run committed (the counts are theirs), for the summary."""
+    if not loads:
+        return "-"
+    return loads[0] if len(loads) == 1 else f"{len(loads)} loads, last {loads[-1]}"

@@ -12,15 +12,25 @@ import click
 
 @dataclass
 class RunSummary:
-    ok: bool = True
     stages: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     published: Path | None = None
-    failed_stage: str | None = None
+    failed: list[str] = field(default_factory=list)  # stages, in order
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def failed_stage(self) -> str | None:
+        """The last stage that failed: the one that stopped the run, if one did."""
+        return self.failed[-1] if self.failed else None
 
 
 def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunSummary:
-    """Run every stage on the data directory `root`; stop at the first failed stage.
+    """Run every stage on the data directory `root`, as the Airflow DAGs do: a feed
+    that fails is reported and the warehouse is built and published from the others;
+    a failed build or check stops the run (a failed check publishes nothing).
 
     Each stage is the plain function the CLI and the DAGs call: ingest_all, build,
     run_gate, publish.
@@ -46,8 +56,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
         summary.seconds[name] = time.perf_counter() - t0
         summary.stages[name] = text
         if not ok:
-            summary.ok = False
-            summary.failed_stage = name
+            summary.failed.append(name)
         return ok
 
     t0 = stage("ingest", "1/4 ingest: pull every feed into the event log")
@@ -65,8 +74,8 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     text = f"{len(results)} feeds, {appended:,} new events" + (
         f", failed: {', '.join(failed)}" if failed else ""
     )
-    if not done("ingest", t0, not failed, text):
-        return _finish(console, summary)
+    # Like the Airflow path: one feed down does not hold back what the others brought.
+    done("ingest", t0, not failed, text)
 
     t0 = stage("build", "2/4 build: dbt seed + build on the committed log")
     built = build(root, on_step=lambda s: console.print(f"  dbt {s}", highlight=False))
@@ -97,7 +106,7 @@ def _finish(console: Any, summary: RunSummary) -> RunSummary:
     console.rule("[bold]summary")
     for name in ("ingest", "build", "check", "publish"):
         if name in summary.stages:
-            mark = "[red]FAILED[/]" if summary.failed_stage == name else "[green]ok[/]"
+            mark = "[red]FAILED[/]" if name in summary.failed else "[green]ok[/]"
             console.print(
                 f"  {name:<8} {mark:<6} {summary.seconds[name]:6.1f}s  {summary.stages[name]}",
                 highlight=False,
@@ -106,6 +115,10 @@ def _finish(console: Any, summary: RunSummary) -> RunSummary:
             console.print(f"  {name:<8} [dim]not run[/]")
     if summary.failed_stage == "check":
         console.print("  nothing published: published/current is unchanged")
+    elif "ingest" in summary.failed and summary.published is not None:
+        console.print(
+            "  published from the feeds that arrived; the failed ones go on at their next run"
+        )
     return summary
 
 
@@ -114,7 +127,9 @@ def _finish(console: Any, summary: RunSummary) -> RunSummary:
 def command(keep: int | None) -> None:
     """Ingest every feed, build the warehouse, check it and publish it.
 
-    Stops at the first failed stage and exits 1; a failed check publishes nothing.
+    A feed that fails is reported and the others are built and published, as under
+    Airflow; a failed build or check stops the run (a failed check publishes
+    nothing). Exits 1 if anything failed.
     """
     from ingest.paths import data_dir
 

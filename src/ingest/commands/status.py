@@ -27,14 +27,11 @@ def command(as_json: bool) -> None:
     from rich.table import Table
 
     from ingest.paths import data_dir
-    from ingest.registry import RegistryError, load_registry
+    from ingest.registry import load_registry
     from ingest.status import status
 
     root = data_dir()
-    try:
-        feeds = list(load_registry(data_dir=root).feeds)
-    except RegistryError as err:
-        raise click.ClickException(str(err)) from None
+    feeds = list(load_registry(data_dir=root).feeds)
     report = status(root, feeds)
     if as_json:
         click.echo(json.dumps(report, indent=1, default=str))
@@ -76,4 +73,10 @@ def command(as_json: bool) -> None:
         verdict = "passed" if gate.get("success", gate.get("passed")) else "see manifest"
         console.print(
             f"published: version {pub.get('version')} as of {pub.get('as_of')} (gate {verdict})"
+        )
+    for path, reason in report["unreadable_commits"].items():
+        console.print(
+            f"[yellow]skipped[/] {path}: {reason}; move it out of the log",
+            highlight=False,
+            soft_wrap=True,
         )

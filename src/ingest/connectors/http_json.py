@@ -7,22 +7,29 @@ gives ``{"data": [...], "next_cursor": ..., "has_more": ...}``.
 
 Each page is yielded with its bytes untouched, so the landed payload is exactly
 what the agency sent. Transient failures (5xx, 429, timeouts, dropped
-connections) are retried with exponential backoff; a 401 fetches a new token
-once. The secret and the token are never logged.
+connections) are retried with exponential backoff, jittered so that clients that
+failed together do not retry together; a 429's Retry-After (seconds or an HTTP
+date) is honoured. A 401 fetches a new token once. The secret and the token are
+never logged, and never sent in clear: over https, or plain http to this machine
+only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from ingest.connectors.base import ConnectorError, Pulled
+from ingest.net import is_loopback
 from ingest.registry import Feed
 
 log = logging.getLogger(__name__)
@@ -123,12 +130,12 @@ class _Session:
 
     def _wait(self, attempt: int, resp: httpx.Response | None) -> float:
         if resp is not None and resp.status_code == 429:
-            raw = resp.headers.get("Retry-After", "")
-            try:
-                return min(max(float(raw), 0.0), MAX_RETRY_AFTER)
-            except ValueError:
-                pass  # an HTTP-date or garbage: fall back to backoff
-        return self.backoff * 2 ** (attempt - 1)
+            asked = retry_after(resp.headers.get("Retry-After", ""))
+            if asked is not None:
+                return min(max(asked, 0.0), MAX_RETRY_AFTER)
+        # Between half and all of the exponential step: clients that failed together
+        # (a server restart) spread their retries instead of hitting it together again.
+        return self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
 
     def send(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
         """Send with retries for transient failures; returns the final response."""
@@ -224,6 +231,38 @@ class _Session:
             return resp
 
 
+def retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for: a number of seconds or an HTTP date
+    (RFC 9110); None when it is neither."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 850 and asctime forms carry no zone: they mean GMT
+        when = when.replace(tzinfo=UTC)
+    return (when - (now or datetime.now(UTC))).total_seconds()
+
+
+def check_transport(feed: Feed) -> None:
+    """Refuse to send the feed's credentials in clear: https, or plain http to this
+    machine only (the simulated API)."""
+    for url in (feed.auth_url or "", feed.location):
+        parts = urlsplit(url)
+        if parts.scheme == "https" or (
+            parts.scheme == "http" and is_loopback(parts.hostname or "")
+        ):
+            continue
+        where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        raise ConnectorError(
+            f"feed '{feed.id}': refusing to send its credentials to {where}: use https "
+            "(plain http only to this machine)"
+        )
+
+
 def _error_code(resp: httpx.Response) -> str:
     """The API's error code, if the body carries one (never echoes headers)."""
     try:
@@ -247,6 +286,7 @@ def pull_http_json(
     """Yield one `Pulled` per non-empty page after `cursor`, until has_more is false."""
     if not feed.auth_url:
         raise ConnectorError(f"feed '{feed.id}': an http_json feed needs auth_url")
+    check_transport(feed)
     # Resolved before the first page so a missing secret fails before any request.
     creds = credentials(feed, env)
     timeout = timeout or httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)

@@ -11,7 +11,7 @@ Streamlit) without a base map, the charts are Vega-Lite (bundled too).
 Environment:
     PEACEOPS_DATA_DIR                 data directory (default ./data)
     PEACEOPS_DASHBOARD_AUDIENCES      audiences offered, comma-separated, first is the
-                                      default (default: mission,partners,public)
+                                      default (default: public,partners,mission)
 """
 
 from __future__ import annotations

@@ -37,6 +37,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ingest.eventlog import connect
+
 AUDIENCES: tuple[str, ...] = ("public", "partners", "mission")
 CURRENT = "current"
 DB_NAME = "unified.duckdb"
@@ -155,9 +157,8 @@ def allowed_audiences(spec: str | None) -> tuple[str, ...]:
 @contextlib.contextmanager
 def open_readonly(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to one published database, closed on exit."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
-        con.execute("SET TimeZone = 'UTC'")
         yield con
     finally:
         con.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import signal
 import time
@@ -11,19 +10,11 @@ from pathlib import Path
 
 import click
 
+from ingest.net import is_loopback
+
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command("serve-feeds")
@@ -62,6 +53,7 @@ def is_loopback(host: str) -> bool:
 @click.option("--throttle-every", type=int, help="Every Nth page answers 429.")
 @click.option("--retry-after", type=int, help="Seconds sent in Retry-After with a 429.")
 @click.option("--token-ttl", type=float, help="Seconds an access token stays valid.")
+@click.option("--down-from", type=int, help="From the Nth page on, every page answers HTTP 500.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --error-rate.")
 def command(
     port: int,

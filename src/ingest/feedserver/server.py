@@ -58,6 +58,7 @@ class Faults:
     throttle_every: int = 0  # every Nth page answers 429 with Retry-After
     retry_after: int = 1  # seconds, sent in Retry-After
     token_ttl: float = 3600.0  # seconds a token stays valid
+    down_from: int = 0  # from the Nth page on, every page answers HTTP 500 (a server gone down)
     seed: int = 0
 
     @classmethod
@@ -271,7 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
             n = st.pages
             throttle = f.throttle_every > 0 and n % f.throttle_every == 0
             error = not throttle and (
-                (f.error_every > 0 and n % f.error_every == 0)
+                (f.down_from > 0 and n >= f.down_from)
+                or (f.error_every > 0 and n % f.error_every == 0)
                 or (f.error_rate > 0 and st.rng.random() < f.error_rate)
             )
             slow = f.slow_every > 0 and n % f.slow_every == 0 and f.slow_seconds > 0

@@ -1,0 +1,44 @@
+"""Failures as one line each: what failed and, where the hub knows it, the fix."""
+
+from __future__ import annotations
+
+import errno
+
+# What to do about the disk errors every stage can meet.
+DISK_FIXES = {
+    errno.ENOSPC: "free space on the data directory's disk, then rerun",
+    errno.EROFS: "the data directory is read-only: point PEACEOPS_DATA_DIR at a writable one",
+    errno.EACCES: "this user may not write there: check the data directory's owner and modes",
+}
+
+
+def flat(err: BaseException) -> str:
+    """The message on one line (YAML's and DuckDB's span several)."""
+    return " ".join(str(err).split())
+
+
+def one_line(err: BaseException) -> str:
+    """`Type: message` on one line."""
+    text = flat(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def explain(err: BaseException) -> str:
+    """One line for the command line: the failure and what to do about it."""
+    from ingest.connectors.base import ConnectorError
+    from ingest.eventlog import LockTimeout
+    from ingest.registry import RegistryError
+
+    text = one_line(err)
+    if "Could not set lock on file" in str(err):  # DuckDB: one writer per database file
+        return (
+            "the warehouse is open in another process (a build or publish still running): "
+            f"wait for it to finish, then rerun ({text})"
+        )
+    if isinstance(err, OSError) and err.errno in DISK_FIXES:
+        return f"{text}: {DISK_FIXES[err.errno]}"
+    if isinstance(err, RegistryError):
+        return f"{flat(err)}; fix the feed registry ($PEACEOPS_FEEDS, else ./feeds.yaml)"
+    if isinstance(err, (LockTimeout, ConnectorError)):  # their messages say what to do
+        return flat(err)
+    return f"{text} (peaceops -v shows where it failed)"
