@@ -1,4 +1,5 @@
-"""One ingest DAG per feed in feeds.yaml: pull the feed into one atomic load of the event log.
+"""One ingest DAG per feed in feeds.yaml: pull the feed into one atomic load of the event log;
+and one replay DAG per feed, triggered by hand after a mapping fix.
 
 Parse-time work is reading feeds.yaml (YAML parse only); the pipeline's heavy
 imports happen inside the task. Each run writes only its own feed's load, so the
@@ -22,6 +23,7 @@ from ingest.orchestration import (
     feed_asset_uri,
     ingest_dag_id,
     load_feeds,
+    replay_dag_id,
 )
 from ingest.registry import Feed
 
@@ -114,5 +116,51 @@ def make_ingest_dag(feed: Feed) -> DAG:
     return ingest_dag()
 
 
+REPLAY_DOC = """
+### Replay `{id}`
+
+Triggered by hand, never scheduled. Re-derives the feed's events from every payload it
+landed, under feeds.yaml as it is now (`ingest.replay.replay_feed`): one new load that
+retires the feed's earlier loads. Run it after fixing the feed's mapping; its Asset event
+starts the warehouse DAG, whose build sees the changed contract and rebuilds in full.
+"""
+
+
+def make_replay_dag(feed: Feed) -> DAG:
+    """The replay DAG of one feed (manual)."""
+    asset = Asset(uri=feed_asset_uri(feed.id), name=f"eventlog.{feed.id}", group="peaceops")
+
+    @dag(
+        dag_id=replay_dag_id(feed.id),
+        description=f"Replay {feed.name} from its landed payloads",
+        schedule=None,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["peaceops", "replay", f"agency:{feed.agency}"],
+        doc_md=REPLAY_DOC.format(id=feed.id),
+        default_args={
+            "owner": feed.owner,
+            "retries": INGEST_RETRIES,  # a failed replay commits nothing: safe to retry
+            "retry_delay": RETRY_DELAY,
+            "retry_exponential_backoff": RETRY_BACKOFF,
+            "max_retry_delay": MAX_RETRY_DELAY,
+        },
+    )
+    def replay_dag() -> None:
+        @task(task_id="replay", outlets=[asset])
+        def replay(outlet_events: Any = None) -> dict[str, Any]:
+            from ingest.orchestration import pin_paths, run_replay
+
+            summary = run_replay(feed.id, root=pin_paths())
+            outlet_events[asset].extra = {k: v for k, v in summary.items() if k != "notes"}
+            return summary
+
+        replay()
+
+    return replay_dag()
+
+
 for _feed in load_feeds():
     make_ingest_dag(_feed)
+    make_replay_dag(_feed)

@@ -9,14 +9,19 @@
     cast('{{ value }}' as timestamptz)
 {%- endmacro %}
 
+{#- Known at as_of: recorded by then, and not retired by a replay by then. -#}
+{% macro known_at_as_of(recorded_at) -%}
+    {{ recorded_at }} <= {{ as_of() }} and (retired_at is null or retired_at > {{ as_of() }})
+{%- endmacro %}
+
 {#- The events of a source as known at as_of; in an incremental run only loads the model does
     not hold yet. Not "newer than the newest held": a load id is taken when the load begins,
     so a slow load can commit after loads with newer ids have been built. Rows keep their
     load id through compaction. -#}
 {% macro events_as_of(relation) -%}
-    select *
+    select * exclude (retired_at)
     from {{ relation }}
-    where recorded_at <= {{ as_of() }}
+    where {{ known_at_as_of('recorded_at') }}
     {%- if is_incremental() %}
         and {{ unheld_loads('load_id', [relation]) }}
     {%- endif %}

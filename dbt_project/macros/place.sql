@@ -17,7 +17,8 @@
                             areas without boundaries, as sent unchecked), the grid
                             reference's, or the matched place's
       location_method  coordinates | mgrs | place_name | admin_area
-      location_issue   why the place could not be fully normalised, else NULL
+      location_issue   why the place could not be fully normalised, else NULL (e.g.
+                       country_not_in_pack: the record names a country no pack holds)
 
     Order: a point inside an admin2 boundary, a grid reference inside one, a place name,
     the admin2 reference, a point inside an admin1 boundary, the admin1 reference, the
@@ -37,6 +38,9 @@
         case
             when resolved.raw_latitude is not null and resolved.given_lat is null
                 then 'unreadable_coordinates'
+            when resolved.admin0_ref is not null and resolved.ref_admin0 is null
+                and resolved.admin_level is null
+                then 'country_not_in_pack'
             when resolved.given_lat is not null and resolved.given_admin2 is null
                 and resolved.given_admin1 is null and not resolved.keeps_given_point
                 then 'point_outside_admin_areas'
@@ -120,57 +124,98 @@
     ) as resolved
 {%- endmacro %}
 
-{#- The points (given, grid reference, place) and the areas each reference names. -#}
+{#- The points (given, grid reference, place) and the areas each reference names: exactly
+    (p-code, name or variant of the pack), else by a close spelling (macro close_names).
+    `name_matches` lists the close spellings used, for review (review_name_matches). -#}
 {% macro locate_refs(relation) -%}
-    select
-        with_admin1.*,
-        coalesce(ref2_code.admin2_pcode, ref2_name.pcode) as ref_admin2
-    from (
+    with
+
+    parsed as materialized (
+        select
+            located.*,
+            {{ name_key('located.place_name') }} as place_key,
+            {{ name_key('located.admin0_ref') }} as admin0_key,
+            {{ name_key('located.admin1_ref') }} as admin1_key,
+            {{ name_key('located.admin2_ref') }} as admin2_key,
+            if(abs(try_cast(located.raw_latitude as double)) <= 90
+                and abs(try_cast(located.raw_longitude as double)) <= 180,
+                try_cast(located.raw_latitude as double), null) as given_lat,
+            if(abs(try_cast(located.raw_latitude as double)) <= 90
+                and abs(try_cast(located.raw_longitude as double)) <= 180,
+                try_cast(located.raw_longitude as double), null) as given_lon,
+            mgrs_to_lat(located.mgrs_ref) as grid_lat,
+            mgrs_to_lon(located.mgrs_ref) as grid_lon
+        from {{ relation }} as located
+    ),
+
+    place_exact as (
+        select
+            parsed.*,
+            places.place_id as exact_place
+        from parsed
+        left join {{ ref('int_place_names') }} as places
+            on parsed.place_key = places.name_key
+    ),
+
+    placed as materialized (
+        select
+            place_exact.* exclude (exact_place),
+            coalesce(place_exact.exact_place, close_place.pcode) as place_id,
+            close_place.rule as place_rule,
+            admin2_at(place_exact.given_lat, place_exact.given_lon) as given_admin2,
+            admin1_at(place_exact.given_lat, place_exact.given_lon) as given_admin1,
+            admin2_at(place_exact.grid_lat, place_exact.grid_lon) as grid_admin2
+        from place_exact
+        left join (
+            {{ close_names('place_exact', 'place_key', "'*'", 'exact_place', none) }}
+        ) as close_place
+            on place_exact.place_key = close_place.name_key and place_exact.exact_place is null
+    ),
+
+    with_place as (
+        select
+            placed.*,
+            places.latitude as place_lat,
+            places.longitude as place_lon,
+            places.admin2_pcode as place_admin2
+        from placed
+        left join (
+            select
+                place_id,
+                any_value(latitude) as latitude,
+                any_value(longitude) as longitude,
+                any_value(admin2_pcode) as admin2_pcode
+            from {{ ref('int_place_names') }}
+            group by place_id
+        ) as places
+            on placed.place_id = places.place_id
+    ),
+
+    with_admin0 as materialized (
+        select
+            with_place.*,
+            coalesce(ref0_code.admin0_pcode, ref0_iso.admin0_pcode, ref0_name.pcode, feeds.country)
+                as ref_admin0
+        from with_place
+        left join {{ source('registry', 'feeds') }} as feeds
+            on with_place.feed_id = feeds.feed_id
+        left join {{ source('pack', 'admin0') }} as ref0_code
+            on upper(trim(with_place.admin0_ref)) = ref0_code.admin0_pcode
+        left join {{ source('pack', 'admin0') }} as ref0_iso
+            on upper(trim(with_place.admin0_ref)) = ref0_iso.iso3
+        left join {{ ref('int_area_names') }} as ref0_name
+            on
+                ref0_name.admin_level = 0
+                and ref0_name.scope = '*'
+                and with_place.admin0_key = ref0_name.name_key
+    ),
+
+    admin1_exact as (
         select
             with_admin0.*,
-            coalesce(ref1_code.admin1_pcode, ref1_in_admin2.admin1_pcode, ref1_name.pcode) as ref_admin1
-        from (
-            select
-                pointed.*,
-                coalesce(ref0_code.admin0_pcode, ref0_iso.admin0_pcode, ref0_name.pcode, feeds.country)
-                    as ref_admin0
-            from (
-                select
-                    parsed.*,
-                    admin2_at(parsed.given_lat, parsed.given_lon) as given_admin2,
-                    admin1_at(parsed.given_lat, parsed.given_lon) as given_admin1,
-                    admin2_at(parsed.grid_lat, parsed.grid_lon) as grid_admin2
-                from (
-                    select
-                        located.*,
-                        if(abs(try_cast(located.raw_latitude as double)) <= 90
-                            and abs(try_cast(located.raw_longitude as double)) <= 180,
-                            try_cast(located.raw_latitude as double), null) as given_lat,
-                        if(abs(try_cast(located.raw_latitude as double)) <= 90
-                            and abs(try_cast(located.raw_longitude as double)) <= 180,
-                            try_cast(located.raw_longitude as double), null) as given_lon,
-                        mgrs_to_lat(located.mgrs_ref) as grid_lat,
-                        mgrs_to_lon(located.mgrs_ref) as grid_lon,
-                        places.latitude as place_lat,
-                        places.longitude as place_lon,
-                        places.admin2_pcode as place_admin2
-                    from {{ relation }} as located
-                    left join {{ ref('int_place_names') }} as places
-                        on {{ name_key('located.place_name') }} = places.name_key
-                ) as parsed
-            ) as pointed
-            left join {{ source('registry', 'feeds') }} as feeds
-                on pointed.feed_id = feeds.feed_id
-            left join {{ source('pack', 'admin0') }} as ref0_code
-                on upper(trim(pointed.admin0_ref)) = ref0_code.admin0_pcode
-            left join {{ source('pack', 'admin0') }} as ref0_iso
-                on upper(trim(pointed.admin0_ref)) = ref0_iso.iso3
-            left join {{ ref('int_area_names') }} as ref0_name
-                on
-                    ref0_name.admin_level = 0
-                    and ref0_name.scope = '*'
-                    and {{ name_key('pointed.admin0_ref') }} = ref0_name.name_key
-        ) as with_admin0
+            coalesce(ref1_code.admin1_pcode, ref1_in_admin2.admin1_pcode, ref1_name.pcode)
+                as exact_admin1
+        from with_admin0
         left join {{ source('pack', 'admin1') }} as ref1_code
             on upper(trim(with_admin0.admin1_ref)) = ref1_code.admin1_pcode
         -- an admin1 p-code sent where the admin2 was expected names the admin1
@@ -180,13 +225,117 @@
             on
                 ref1_name.admin_level = 1
                 and ref1_name.scope = coalesce(with_admin0.ref_admin0, '*')
-                and {{ name_key('with_admin0.admin1_ref') }} = ref1_name.name_key
-    ) as with_admin1
-    left join {{ source('pack', 'admin2') }} as ref2_code
-        on upper(trim(with_admin1.admin2_ref)) = ref2_code.admin2_pcode
-    left join {{ ref('int_area_names') }} as ref2_name
+                and with_admin0.admin1_key = ref1_name.name_key
+    ),
+
+    with_admin1 as materialized (
+        select
+            admin1_exact.* exclude (exact_admin1),
+            coalesce(admin1_exact.exact_admin1, close1.pcode) as ref_admin1,
+            close1.rule as admin1_rule
+        from admin1_exact
+        left join (
+            {{ close_names('admin1_exact', 'admin1_key', "coalesce(ref_admin0, '*')", 'exact_admin1', 1) }}
+        ) as close1
+            on
+                admin1_exact.admin1_key = close1.name_key
+                and coalesce(admin1_exact.ref_admin0, '*') = close1.scope
+                and admin1_exact.exact_admin1 is null
+    ),
+
+    admin2_exact as (
+        select
+            with_admin1.*,
+            coalesce(ref2_code.admin2_pcode, ref2_name.pcode) as exact_admin2
+        from with_admin1
+        left join {{ source('pack', 'admin2') }} as ref2_code
+            on upper(trim(with_admin1.admin2_ref)) = ref2_code.admin2_pcode
+        left join {{ ref('int_area_names') }} as ref2_name
+            on
+                ref2_name.admin_level = 2
+                and ref2_name.scope = coalesce(with_admin1.ref_admin1, '*')
+                and with_admin1.admin2_key = ref2_name.name_key
+    )
+
+    select
+        admin2_exact.* exclude (exact_admin2, place_key, admin0_key, admin1_key, admin2_key,
+            place_rule, admin1_rule),
+        coalesce(admin2_exact.exact_admin2, close2.pcode) as ref_admin2,
+        list_filter([
+            if(admin2_exact.place_rule is not null, {'field': 'place_name', 'sent': admin2_exact.place_name,
+                'pcode': admin2_exact.place_id, 'rule': admin2_exact.place_rule}, null),
+            if(admin2_exact.admin1_rule is not null, {'field': 'admin1', 'sent': admin2_exact.admin1_ref,
+                'pcode': admin2_exact.ref_admin1, 'rule': admin2_exact.admin1_rule}, null),
+            if(close2.rule is not null and admin2_exact.exact_admin2 is null, {'field': 'admin2',
+                'sent': admin2_exact.admin2_ref, 'pcode': close2.pcode, 'rule': close2.rule}, null)
+        ], lambda match: match is not null) as name_matches,
+        admin2_exact.admin1_ref is not null and admin2_exact.ref_admin1 is null
+            and admin2_exact.admin1_key is not null as is_unknown_admin1,
+        admin2_exact.admin2_ref is not null and coalesce(admin2_exact.exact_admin2, close2.pcode) is null
+            and admin2_exact.admin2_key is not null
+            and coalesce(upper(trim(admin2_exact.admin2_ref)) <> admin2_exact.ref_admin1, true)
+            as is_unknown_admin2
+    from admin2_exact
+    left join (
+        {{ close_names('admin2_exact', 'admin2_key', "coalesce(ref_admin1, '*')", 'exact_admin2', 2) }}
+    ) as close2
         on
-            ref2_name.admin_level = 2
-            and ref2_name.scope = coalesce(with_admin1.ref_admin1, '*')
-            and {{ name_key('with_admin1.admin2_ref') }} = ref2_name.name_key
+            admin2_exact.admin2_key = close2.name_key
+            and coalesce(admin2_exact.ref_admin1, '*') = close2.scope
+            and admin2_exact.exact_admin2 is null
+{%- endmacro %}
+
+{#- Close spellings of the names `rows` did not match exactly: for each distinct unmatched
+    name (`key`) within its `scope`, the one area (place, when `level` is none) of the pack
+    whose name is the same once doubled letters are single ('doubled letters': Attalaye,
+    Atalaye), or one edit away and as close by Jaro-Winkler as var('name_match_threshold')
+    ('one edit': Galet, Galets). Two areas that close: no match (left for review), as are
+    the pairs a reviewer refused (the pack's name_rejections). -#}
+{% macro close_names(rows, key, scope, exact, level) -%}
+    select
+        candidates.name_key,
+        candidates.scope,
+        any_value(candidates.pcode) as pcode,
+        any_value(candidates.rule) as rule
+    from (
+        select
+            wanted.name_key,
+            wanted.scope,
+            names.pcode,
+            case
+                when collapse_doubles(names.name_key) = collapse_doubles(wanted.name_key)
+                    then 'doubled letters'
+                when damerau_levenshtein(names.name_key, wanted.name_key) = 1
+                    and jaro_winkler_similarity(names.name_key, wanted.name_key)
+                    >= {{ var('name_match_threshold') }}
+                    then 'one edit'
+            end as rule
+        from (
+            select distinct
+                {{ key }} as name_key,
+                {{ scope }} as scope
+            from {{ rows }}
+            where {{ key }} is not null and {{ exact }} is null
+        ) as wanted
+        inner join (
+            {% if level is none -%}
+                select '*' as scope, name_key, place_id as pcode from {{ ref('int_place_names') }}
+            {%- else -%}
+                select scope, name_key, pcode from {{ ref('int_area_names') }} where admin_level = {{ level }}
+            {%- endif %}
+        ) as names
+            on wanted.scope = names.scope
+        {% if level is not none -%}
+            where not exists (
+                select 1 from {{ source('pack', 'name_rejections') }} as refused
+                where
+                    refused.admin_level = {{ level }}
+                    and refused.pcode = names.pcode
+                    and {{ name_key('refused.name') }} = wanted.name_key
+            )
+        {%- endif %}
+    ) as candidates
+    where candidates.rule is not null
+    group by candidates.name_key, candidates.scope
+    having count(distinct candidates.pcode) = 1
 {%- endmacro %}

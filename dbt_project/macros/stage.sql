@@ -30,6 +30,8 @@
         ('located.location_issue is not null', 'location', 'located.location_issue',
             "coalesce(located.mgrs_ref, located.place_name, located.raw_latitude || ',' || located.raw_longitude, located.admin2_ref, located.admin1_ref, located.admin0_ref)"),
         ('located.occurred_at < ' ~ mission_start(), 'occurred_at', "'before_mission_start'", 'located.time_text'),
+        ('located.is_unknown_admin1', 'admin1', "'unknown_area_name'", 'located.admin1_ref'),
+        ('located.is_unknown_admin2', 'admin2', "'unknown_area_name'", 'located.admin2_ref'),
     ]) }}
 {%- endmacro %}
 
@@ -46,7 +48,8 @@
         located.admin_level,
         located.admin0_pcode,
         located.admin1_pcode,
-        located.admin2_pcode
+        located.admin2_pcode,
+        located.name_matches
 {%- endmacro %}
 
 {#- Joins for a coded field: `<alias>_own` (the feed's own term, feeds.yaml `codes`) and, when
@@ -64,9 +67,9 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The IASC clusters the sector terms map to (one name per code). -#}
+{#- The IASC clusters the sector terms map to. -#}
 {% macro clusters() -%}
-    (select cluster_code, any_value(cluster_name) as cluster_name from {{ ref('map_sectors') }} group by cluster_code)
+    {{ ref('iasc_clusters') }}
 {%- endmacro %}
 
 {% macro stage_incidents(renamed) -%}
@@ -100,9 +103,11 @@
         = coalesce({{ name_key('type_own.code') }}, {{ name_key('type_shared.incident_sub_type') }}, located.type_key)
 {%- endmacro %}
 
-{#- A sector term to its cluster: the feed's own term, the shared term, or the code itself. -#}
+{#- A sector term to its cluster: the feed's own term, the shared term, or the cluster's code
+    or name itself. -#}
 {% macro sector_code(alias='sector') -%}
-    coalesce({{ alias }}_own.code, {{ alias }}_shared.cluster_code, upper(trim(located.source_sector)))
+    coalesce({{ alias }}_own.code, {{ alias }}_shared.cluster_code, {{ alias }}_named.cluster_code,
+        upper(trim(located.source_sector)))
 {%- endmacro %}
 
 {% macro stage_deliveries(renamed) -%}
@@ -143,6 +148,8 @@
         from ({{ locate(renamed) }}) as located
     ) as located
     {{ code_joins('sector', 'sector', 'located.sector_key', 'map_sectors') }}
+    left join {{ clusters() }} as sector_named
+        on located.sector_key = {{ name_key('sector_named.cluster_name') }}
     left join {{ clusters() }} as sectors
         on {{ sector_code() }} = sectors.cluster_code
     {{ code_joins('unit', 'unit', 'located.unit_key') }}
@@ -208,6 +215,8 @@
         from ({{ locate(renamed) }}) as located
     ) as located
     {{ code_joins('sector', 'sector', 'located.sector_key', 'map_sectors') }}
+    left join {{ clusters() }} as sector_named
+        on located.sector_key = {{ name_key('sector_named.cluster_name') }}
     left join {{ clusters() }} as sectors
         on {{ sector_code() }} = sectors.cluster_code
 {%- endmacro %}

@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "simulate": "ingest.simulate.cli:command",
     "serve-feeds": "ingest.feedserver.cli:command",
     "dashboard": "ingest.commands.dashboard:command",
+    "pack": "ingest.commands.pack:command",
+    "replay": "ingest.commands.replay:command",
 }
 
 

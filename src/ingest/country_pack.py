@@ -170,3 +170,69 @@ def polygons(packs: Sequence[CountryPack], level: int) -> list[tuple[str, str]]:
     """(p-code, WKT) of every area of `level` (1 or 2) that has a boundary."""
     key = f"admin{level}_pcode"
     return [(r[key], r["wkt"]) for r in combined(packs, f"admin{level}") if r.get("wkt")]
+
+
+# -- importing public p-code lists ----------------------------------------------------
+
+GLOBAL_PCODE_COLUMNS = ("Location", "Admin Level", "P-Code", "Name", "Parent P-Code")
+
+
+def from_global_pcodes(
+    text: str, iso3: str, name: str, alt_names: dict[str, str] | None = None
+) -> dict[str, Rows]:
+    """The admin0/1/2 tables of one country from HDX's global p-code list (the CSV the
+    OCHA-DAP hdx-python-country fixtures carry: Location, Admin Level, P-Code, Name,
+    Parent P-Code; an HXL row below the header is skipped). `alt_names` adds other names
+    per p-code ('|'-separated: official names in other languages, reviewed variants)."""
+    alt_names = alt_names or {}
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in GLOBAL_PCODE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise PackError(f"not a global p-code list: no column(s) {', '.join(missing)}")
+    rows = [r for r in reader if r["Location"] == iso3 and not r["Location"].startswith("#")]
+    if not rows:
+        raise PackError(f"no rows for {iso3} in the p-code list")
+    admin1 = [r for r in rows if r["Admin Level"] == "1"]
+    admin2 = [r for r in rows if r["Admin Level"] == "2"]
+    # COD p-codes start with the country's two-letter code: HT01, HT0111
+    admin0 = admin1[0]["P-Code"][:2] if admin1 else iso3[:2]
+    return {
+        "admin0": [
+            {
+                "admin0_pcode": admin0,
+                "iso3": iso3,
+                "admin0_name": name,
+                "alt_names": alt_names.get(admin0, ""),
+            }
+        ],
+        "admin1": [
+            {
+                "admin1_pcode": r["P-Code"],
+                "admin1_name": r["Name"],
+                "admin0_pcode": admin0,
+                "alt_names": alt_names.get(r["P-Code"], ""),
+            }
+            for r in admin1
+        ],
+        "admin2": [
+            {
+                "admin2_pcode": r["P-Code"],
+                "admin2_name": r["Name"],
+                "admin1_pcode": r["Parent P-Code"],
+                "alt_names": alt_names.get(r["P-Code"], ""),
+            }
+            for r in admin2
+        ],
+    }
+
+
+def write_pack(folder: Path, meta: dict[str, str], tables: dict[str, Rows]) -> None:
+    """Write a pack folder (pack.yaml and its CSVs), as `load_pack` reads it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    for table, rows in tables.items():
+        columns = [*REQUIRED[table], *(c for c in OPTIONAL[table] if any(c in r for r in rows))]
+        with open(folder / f"{table}.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, columns, lineterminator="\n", extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)

@@ -6,6 +6,7 @@ of about 2,048 rows, never one per row):
 
 - `mgrs_to_lat(ref)`, `mgrs_to_lon(ref)`: a military grid reference (MGRS) to
   WGS84 degrees (centre of the referenced square), NULL when unparsable.
+- `collapse_doubles(name)`: a name with every doubled letter single, for name matching.
 - `admin2_at(lat, lon)`, `admin1_at(lat, lon)`: the p-code of the country packs'
   admin2 (admin1) boundary that contains the point, NULL outside every one (and
   always NULL for a pack without boundaries). Polygons are read once from the
@@ -119,6 +120,17 @@ def make_area_at(packs: tuple[str, ...], level: int):
     return area_at
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def collapse_doubles(values: pa.Array) -> pa.Array:
+    """'attalaye' -> 'atalaye': names agencies spell with a letter doubled or not match.
+    (DuckDB's regular expressions have no back-references.) Called on distinct names."""
+    return pa.array(
+        [None if v is None else _DOUBLED.sub(r"\1", v) for v in values.to_pylist()], pa.string()
+    )
+
+
 def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> None:
     """Register the UDFs on a DuckDB connection (idempotent)."""
     from duckdb.sqltypes import DOUBLE, VARCHAR
@@ -128,6 +140,7 @@ def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> No
         ("mgrs_to_lon", mgrs_to_lon, [VARCHAR], DOUBLE),
         ("admin2_at", make_area_at(packs, 2), [DOUBLE, DOUBLE], VARCHAR),
         ("admin1_at", make_area_at(packs, 1), [DOUBLE, DOUBLE], VARCHAR),
+        ("collapse_doubles", collapse_doubles, [VARCHAR], VARCHAR),
     ]
     for name, fn, params, ret in udfs:
         try:

@@ -26,6 +26,7 @@ def one_line(err: BaseException) -> str:
 def explain(err: BaseException) -> str:
     """One line for the command line: the failure and what to do about it."""
     from ingest.connectors.base import ConnectorError
+    from ingest.country_pack import PackError
     from ingest.eventlog import LockTimeout
     from ingest.registry import RegistryError
 
@@ -39,6 +40,8 @@ def explain(err: BaseException) -> str:
         return f"{text}: {DISK_FIXES[err.errno]}"
     if isinstance(err, RegistryError):
         return f"{flat(err)}; fix the feed registry ($PEACEOPS_FEEDS, else ./feeds.yaml)"
+    if isinstance(err, PackError):
+        return f"{flat(err)}; fix the country pack (docs/country-packs.md), or feeds.yaml's country_pack"
     if isinstance(err, (LockTimeout, ConnectorError)):  # their messages say what to do
         return flat(err)
     return f"{text} (peaceops -v shows where it failed)"

@@ -73,7 +73,7 @@ SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS feed_id,
        CAST(NULL AS TIMESTAMPTZ) AS occurred_at, CAST(NULL AS TIMESTAMPTZ) AS recorded_at,
        CAST(NULL AS VARCHAR) AS releasability, CAST(NULL AS INTEGER) AS schema_version,
        CAST(NULL AS VARCHAR) AS payload, CAST(NULL AS VARCHAR) AS source_ref,
-       CAST(NULL AS VARCHAR) AS load_id
+       CAST(NULL AS VARCHAR) AS load_id, CAST(NULL AS TIMESTAMPTZ) AS retired_at
 WHERE false
 """
 QUARANTINE_SCHEMA = pa.schema(
@@ -119,6 +119,9 @@ class Commit:
     counts: dict[str, int] = field(default_factory=dict)
     cursor: str | None = None
     kind: str = "load"
+    # a replay's: the loads whose events (and quarantine) it re-derived, from then on
+    # no longer live (`peaceops replay`)
+    retires: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Commit:
@@ -139,7 +142,13 @@ class Commit:
             raise ValueError(f"not a commit record ({err})") from None
         if commit.load_id != path.stem:
             raise ValueError(f"its load_id {commit.load_id!r} is not its file name")
-        lists = (commit.files, commit.quarantine_files, commit.removes, commit.sources)
+        lists = (
+            commit.files,
+            commit.quarantine_files,
+            commit.removes,
+            commit.sources,
+            commit.retires,
+        )
         if not all(isinstance(x, list) for x in lists) or not isinstance(commit.counts, dict):
             raise ValueError("files, quarantine_files, removes, sources or counts of a wrong type")
         return commit
@@ -267,6 +276,17 @@ def sql_text(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def retired_at_sql(retired: dict[str, datetime]) -> str:
+    """SQL of a row's retired_at: when a replay retired its load, else NULL."""
+    if not retired:
+        return "CAST(NULL AS TIMESTAMPTZ)"
+    cases = " ".join(
+        f"WHEN {sql_text(load_id)} THEN TIMESTAMPTZ '{at.astimezone(UTC).isoformat()}'"
+        for load_id, at in sorted(retired.items())
+    )
+    return f"(CASE load_id {cases} END)"
+
+
 def sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_text(p) for p in paths) + "]"
 
@@ -351,6 +371,14 @@ class EventLog:
                 files[f] = None
         return [self.dir / f for f in files]
 
+    def retired(self, feed_id: str | None = None) -> dict[str, datetime]:
+        """Load id -> when a replay retired it (the replay's recorded_at)."""
+        return {
+            load_id: datetime.fromisoformat(c.recorded_at)
+            for c in self.commits(feed_id)
+            for load_id in c.retires
+        }
+
     def last_cursor(self, feed_id: str) -> str | None:
         """The cursor the feed's last committed load ended at: the next pull starts there."""
         cursors = [c.cursor for c in self.commits(feed_id) if c.cursor is not None]
@@ -359,8 +387,15 @@ class EventLog:
     def committed_sources(self, feed_id: str) -> set[str]:
         return {s["sha256"] for c in self.commits(feed_id) for s in c.sources}
 
-    def quarantine_files(self, feed_id: str | None = None) -> list[Path]:
-        return [self.quarantine_dir / f for c in self.commits(feed_id) for f in c.quarantine_files]
+    def quarantine_files(self, feed_id: str | None = None, retired: bool = True) -> list[Path]:
+        """The committed quarantine files; with `retired=False` not those of retired loads."""
+        gone = set() if retired else set(self.retired(feed_id))
+        return [
+            self.quarantine_dir / f
+            for c in self.commits(feed_id)
+            if c.load_id not in gone
+            for f in c.quarantine_files
+        ]
 
     def relation(
         self,
@@ -379,21 +414,32 @@ class EventLog:
         *,
         as_of_load: str | None = None,
         as_of_time: datetime | None = None,
+        include_retired: bool = False,
     ) -> str:
+        """The committed events (of a feed, several or all), as known now or at
+        `as_of_time`: a retired load's events are left out once retired, unless
+        `include_retired` (the warehouse's views: dbt filters them as of its build)."""
         files = self.live_files(feed_id)
         if not files:
             return EMPTY_EVENTS_SQL
         cols = ", ".join(EVENT_COLUMNS)
+        retired = self.retired(feed_id if isinstance(feed_id, str) else None)
         sql = (
-            f"SELECT {cols}, feed_id FROM read_parquet({sql_list(files)}, hive_partitioning = true)"
+            f"SELECT {cols}, feed_id, {retired_at_sql(retired)} AS retired_at "
+            f"FROM read_parquet({sql_list(files)}, hive_partitioning = true)"
         )
         # As-of filters work on the rows, not the files: compaction merges files
-        # across loads but keeps every row's load_id and recorded_at.
+        # across loads but keeps every row's load_id and recorded_at. A row of a load
+        # a replay retired is known until that replay.
         where = []
         if as_of_load is not None:
             where.append(f"load_id <= {sql_text(as_of_load)}")
         if as_of_time is not None:
-            where.append(f"recorded_at <= TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'")
+            moment = f"TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'"
+            where.append(f"recorded_at <= {moment}")
+            where.append(f"(retired_at IS NULL OR retired_at > {moment})")
+        elif include_retired is False:
+            where.append("retired_at IS NULL")
         return sql + (" WHERE " + " AND ".join(where) if where else "")
 
     def dataset(self, feed_id: str | None = None):
@@ -524,6 +570,8 @@ class Load:
 
     def _fresh(self, load_id: str) -> None:
         self.load_id = load_id
+        self.kind = "load"
+        self.retires: list[str] = []
         self.counts = Counts()
         self.files: list[str] = []
         self.sources: list[dict[str, Any]] = []
@@ -542,14 +590,23 @@ class Load:
             raise
         self.load_id = new_load_id(self.feed_id)
         self.log.clean_debris(self.feed_id)
-        files = self.log.live_files(self.feed_id)
-        if files:
-            self.con.execute(
-                f"CREATE TEMP TABLE committed_ids AS SELECT event_id FROM read_parquet({sql_list(files)})"
-            )
-        else:
-            self.con.execute("CREATE TEMP TABLE committed_ids (event_id VARCHAR)")
+        self._committed_ids_from(self.log.select_sql(self.feed_id))
         return self
+
+    def _committed_ids_from(self, events_sql: str) -> None:
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE committed_ids AS SELECT event_id FROM ({events_sql})"
+        )
+
+    def retire(self, load_ids: list[str]) -> None:
+        """Make this load a replay of the feed: its commit retires `load_ids` (their events
+        and quarantine), so the events it re-derives are not duplicates of theirs."""
+        self.retires = list(load_ids)
+        self.kind = "replay"
+        gone = ", ".join(sql_text(i) for i in load_ids) or "NULL"
+        self._committed_ids_from(
+            f"SELECT * FROM ({self.log.select_sql(self.feed_id)}) WHERE load_id NOT IN ({gone})"
+        )
 
     def __exit__(self, *exc: object) -> None:
         self.con.close()
@@ -698,7 +755,7 @@ class Load:
         A load that brought nothing new (no events, no quarantine, no new source)
         commits nothing: a rerun is a no-op.
         """
-        if not self.changed and cursor == self.log.last_cursor(self.feed_id):
+        if not self.changed and not self.retires and cursor == self.log.last_cursor(self.feed_id):
             return None
         quarantine_files = []
         if self.quarantine:
@@ -719,6 +776,8 @@ class Load:
             sources=self.sources,
             counts=asdict(self.counts),
             cursor=cursor,
+            kind=self.kind,
+            retires=self.retires,
         )
         if not self.counts.reconciles:
             raise AssertionError(f"load {self.load_id} does not reconcile: {self.counts}")

@@ -98,6 +98,10 @@ def ingest_dag_id(feed_id: str) -> str:
     return f"peaceops_ingest.{feed_id}"
 
 
+def replay_dag_id(feed_id: str) -> str:
+    return f"peaceops_replay.{feed_id}"
+
+
 # --- ingest ------------------------------------------------------------------
 
 
@@ -204,6 +208,27 @@ def run_ingest(
             "quarantined": c.quarantined,
         },
         "recorded_at": recorded_at,
+    }
+
+
+def run_replay(feed_id: str, *, root: Path | None = None) -> dict[str, Any]:
+    """Re-derive one feed's events from its landed payloads (ingest.replay); raise
+    FeedFailed when it failed."""
+    from dataclasses import asdict
+
+    from ingest.registry import select
+    from ingest.replay import replay_feed
+
+    root = root or data_root()
+    feed = select(load_feeds({**os.environ, "PEACEOPS_DATA_DIR": str(root)}), feed_id)[0]
+    result = replay_feed(feed, root)
+    if not result.ok:
+        raise FeedFailed(f"feed {feed_id}: {result.error}")
+    return {
+        "feed_id": feed_id,
+        "load_id": result.load_id,
+        "notes": result.notes,
+        **asdict(result.counts),
     }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingest.connectors.base import Skipped
+from ingest.contract import default_time
 from ingest.decode import POS, Decoded, DecodeError, Reject, decode
 from ingest.envelope import SOURCE, envelope_sql
 from ingest.errors import one_line
@@ -104,6 +105,8 @@ class Payload:
 
     source: dict
     decoded: Decoded
+    # the time of its records that carry none (feeds.yaml: a default, or the file name's)
+    default_time: datetime | None = None
 
     @property
     def sha256(self) -> str:
@@ -121,7 +124,7 @@ def prepare(load: Load, feed: Feed, name: str, data: bytes, fmt: str, sha: str) 
     source: dict = {"sha256": sha, "name": name, "bytes": len(data)}
     if decoded.blank_rows:
         source["blank_rows"] = decoded.blank_rows
-    return Payload(source, decoded)
+    return Payload(source, decoded, default_time(feed.mapping.occurred_at, name))
 
 
 def set_aside(reason: str, message: str, raw: str) -> Decoded:
@@ -161,9 +164,6 @@ def missing_columns(feed: Feed, columns: list[str]) -> str | None:
     return None
 
 
-
-
-
 def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
     """Append the records of payloads with the same columns to the open load, in one
     batch: each batch has a fixed cost (a Parquet file, the duplicate check), which
@@ -183,15 +183,21 @@ def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
         )
         source_sha256, source = None, [p.source for p in payloads]
     sql = envelope_sql(
-        feed, records.column_names, "batch", source_sha256=source_sha256, load_id=load.load_id
+        feed,
+        records.column_names,
+        "batch",
+        source_sha256=source_sha256,
+        load_id=load.load_id,
+        default_time=payloads[0].default_time,
     )
     return load.add(sql, records, source=source, rejects=rejects)
 
 
 class Batcher:
     """Gathers payloads into batches of up to BATCH_ROWS records. A batch holds payloads
-    with the same columns only (each record's stored payload names its file's columns)
-    and distinct bytes (a payload's counts are kept by its sha256)."""
+    with the same columns only (each record's stored payload names its file's columns),
+    the same default time (an undated record's, maybe from its file's name) and distinct
+    bytes (a payload's counts are kept by its sha256)."""
 
     BATCH_ROWS = 100_000
 
@@ -202,8 +208,10 @@ class Batcher:
         self.notes: list[str] = []
 
     def add(self, payload: Payload) -> None:
-        if self.pending and (
-            payload.decoded.records.column_names != self.pending[0].decoded.records.column_names
+        first = self.pending[0] if self.pending else None
+        if first and (
+            payload.decoded.records.column_names != first.decoded.records.column_names
+            or payload.default_time != first.default_time
             or any(p.sha256 == payload.sha256 for p in self.pending)
         ):
             self.flush()
@@ -280,7 +288,7 @@ def ingest_feed(
         result.error = one_line(err)
         log.error("feed %s failed: %s", feed.id, result.error)
         log.debug("feed %s failed", feed.id, exc_info=True)
-    _record_pull(root, feed.id, started, result)
+    record_pull(root, feed.id, started, result)
     return result
 
 
@@ -355,7 +363,7 @@ def _commit(load: Load, batcher: Batcher, cursor: str | None, result: FeedResult
     load.renew()
 
 
-def _record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult) -> None:
+def record_pull(root: Path, feed_id: str, started: datetime, result: FeedResult) -> None:
     """Remember the last pull attempt for `peaceops status` (not part of the log).
 
     A disk that is full or read-only fails this too: the feed's result says so, and

@@ -43,7 +43,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,20 +143,33 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _select(spec: MartSpec, audience: str, actual: list[str]) -> tuple[list[str], str] | None:
-    """(columns, WHERE) of what `audience` gets of a mart, or None for nothing at all."""
+def _select(
+    spec: MartSpec, audience: str, actual: list[str], held_back: Collection[str] = ()
+) -> tuple[list[str], str] | None:
+    """(columns, WHERE) of what `audience` gets of a mart, or None for nothing at all.
+    Rows of feeds the gate held back are left out of every audience."""
     allowed = AUDIENCES[audience]
     if audience == "mission":
         columns = list(actual)
     else:
         shared = set(spec.shared_columns(audience))
         columns = [c for c in actual if c in shared]
+    where = []
+    if held_back and "feed_id" in actual:
+        where.append(f"feed_id NOT IN ({', '.join(_sql_text(f) for f in sorted(held_back))})")
+    if held_back and "source_record_keys" in actual:
+        # a unified row stays if one of its sources is from a feed that publishes
+        held = "[" + ", ".join(_sql_text(f) for f in sorted(held_back)) + "]"
+        where.append(
+            f"len(list_filter(source_record_keys, lambda k: NOT list_contains({held}, "
+            "split_part(k, ':', 1)))) > 0"
+        )
     if "releasability" in actual:
         levels = ", ".join(_sql_text(v) for v in allowed)
-        return columns, f"WHERE releasability IN ({levels})"
-    if spec.implicit_releasability in allowed:
-        return columns, ""
-    return None
+        where.append(f"releasability IN ({levels})")
+    elif spec.implicit_releasability not in allowed:
+        return None
+    return columns, ("WHERE " + " AND ".join(where)) if where else ""
 
 
 def _defuse(expr: str) -> str:
@@ -202,7 +215,9 @@ def write_hxl_csv(
     body.unlink()
 
 
-def write_audience(warehouse: Path, out: Path, audience: str) -> dict[str, int]:
+def write_audience(
+    warehouse: Path, out: Path, audience: str, held_back: Collection[str] = ()
+) -> dict[str, int]:
     """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart."""
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
@@ -221,7 +236,7 @@ def write_audience(warehouse: Path, out: Path, audience: str) -> dict[str, int]:
             ]
             if not actual:
                 continue
-            chosen = _select(spec, audience, actual)
+            chosen = _select(spec, audience, actual, held_back)
             if chosen is None:
                 continue
             columns, where = chosen
@@ -308,7 +323,9 @@ def publish(
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
-            row_counts = {aud: write_audience(warehouse, tmp / aud, aud) for aud in AUDIENCES}
+            row_counts = {
+                aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
+            }
             files = {
                 str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
                 for p in sorted(tmp.rglob("*"))
@@ -326,6 +343,8 @@ def publish(
                 "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
                 "files": files,
                 "gate": gate.summary(),
+                # feeds left out of this version, with why (ingest.reconcile.held_back)
+                "held_back_feeds": gate.held_back,
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
             _fsync_tree(tmp)

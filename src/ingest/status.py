@@ -53,6 +53,8 @@ class FeedStatus:
     last_pull_at: str | None
     last_pull_ok: bool | None
     last_error: str | None
+    # the last pull's notes: files set aside or left alone, empty files, blank rows
+    last_notes: list[str]
     last_load_id: str | None
     last_load_at: str | None
     last_event_recorded_at: str | None
@@ -84,6 +86,7 @@ def feed_status(
         last_pull_at=pull.get("finished_at") if pull else None,
         last_pull_ok=pull.get("ok") if pull else None,
         last_error=pull.get("error") if pull else None,
+        last_notes=list(pull.get("notes") or []) if pull else [],
         last_load_id=loads[-1].load_id if loads else None,
         last_load_at=loads[-1].committed_at if loads else None,
         last_event_recorded_at=with_events[-1].recorded_at if with_events else None,

@@ -8,6 +8,7 @@ exactly the loads committed when it started, whatever is appended meanwhile.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from ingest.contract import dbt_contract
 from ingest.country_pack import PACKS_ENV, CountryPack, load_packs
-from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, connect, sql_list
+from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, connect, retired_at_sql, sql_list
 from ingest.paths import data_dir, private_dir
 from ingest.registry import ENTITIES, Registry
 from ingest.warehouse_tables import pack_tables, registry_tables
@@ -33,7 +34,7 @@ EMPTY_QUARANTINE_SQL = """
 SELECT CAST(NULL AS VARCHAR) AS feed_id, CAST(NULL AS VARCHAR) AS load_id,
        CAST(NULL AS VARCHAR) AS source_ref, CAST(NULL AS VARCHAR) AS raw,
        CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS message,
-       CAST(NULL AS TIMESTAMPTZ) AS quarantined_at
+       CAST(NULL AS TIMESTAMPTZ) AS quarantined_at, CAST(NULL AS TIMESTAMPTZ) AS retired_at
 WHERE false
 """
 
@@ -57,12 +58,16 @@ def create_eventlog_views(con: duckdb.DuckDBPyConnection, root: Path, registry: 
         feeds = [f.id for f in registry.feeds if f.entity == entity]
         con.execute(
             f"CREATE OR REPLACE VIEW eventlog.{entity}_events AS "
-            f"{eventlog.select_sql(feeds) if feeds else EMPTY_EVENTS_SQL}"
+            f"{eventlog.select_sql(feeds, include_retired=True) if feeds else EMPTY_EVENTS_SQL}"
         )
-    con.execute(f"CREATE OR REPLACE VIEW eventlog.events AS {eventlog.select_sql()}")
+    con.execute(
+        f"CREATE OR REPLACE VIEW eventlog.events AS {eventlog.select_sql(include_retired=True)}"
+    )
     qfiles = eventlog.quarantine_files()
+    retired = eventlog.retired()
     quarantine = (
-        f"SELECT feed_id, load_id, source_ref, raw, reason, message, quarantined_at "
+        f"SELECT feed_id, load_id, source_ref, raw, reason, message, quarantined_at, "
+        f"{retired_at_sql(retired)} AS retired_at "
         f"FROM read_parquet({sql_list(qfiles)}, hive_partitioning = true)"
         if qfiles
         else EMPTY_QUARANTINE_SQL
@@ -71,7 +76,8 @@ def create_eventlog_views(con: duckdb.DuckDBPyConnection, root: Path, registry: 
     con.execute(
         "CREATE OR REPLACE TABLE eventlog.loads (load_id VARCHAR, feed_id VARCHAR, kind VARCHAR, "
         "committed_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, records_read BIGINT, "
-        "events_appended BIGINT, duplicates BIGINT, quarantined BIGINT, sources INTEGER)"
+        "events_appended BIGINT, duplicates BIGINT, quarantined BIGINT, sources INTEGER, "
+        "retired_at TIMESTAMPTZ)"
     )
     rows = [
         (
@@ -85,11 +91,64 @@ def create_eventlog_views(con: duckdb.DuckDBPyConnection, root: Path, registry: 
             c.counts.get("duplicates", 0),
             c.counts.get("quarantined", 0),
             len(c.sources),
+            retired.get(c.load_id),
         )
         for c in eventlog.commits()
     ]
     if rows:
-        con.executemany("INSERT INTO eventlog.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO eventlog.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def derivation_fingerprint(registry: Registry, root: Path) -> str:
+    """A fingerprint of everything the warehouse's rows derive from besides the events:
+    the feeds' contract, the mission, the country packs, the seeds, and which loads
+    replays retired. When it changes, rows built before are stale: a full refresh."""
+    digest = hashlib.sha256(dbt_vars(registry).encode())
+    for pack in registry.country_packs:
+        for path in sorted(Path(pack).glob("*")):
+            digest.update(path.name.encode() + path.read_bytes())
+    for seed in sorted((PROJECT_DIR / "seeds").glob("*.csv")):
+        digest.update(seed.name.encode() + seed.read_bytes())
+    digest.update(json.dumps(sorted(EventLog(root).retired())).encode())
+    return digest.hexdigest()
+
+
+AS_OF_BUILD = "as of "
+
+
+def stale_reason(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:
+    """Why rows built before cannot be kept (the warehouse has some and they derive from
+    something else), else None."""
+    _derivation_table(con)
+    built = con.execute("SELECT fingerprint FROM state.build_derivation").fetchall()
+    if not built:
+        marts = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'"
+        ).fetchone()[0]
+        return "rows built before the hub recorded what they derive from" if marts else None
+    if built[0][0].startswith(AS_OF_BUILD):
+        return f"the last build was {built[0][0]}: its rows are of that moment"
+    if built[0][0] != fingerprint:
+        return (
+            "feeds.yaml's contract, the mission, a country pack, a seed or a replay changed "
+            "since the last build"
+        )
+    return None
+
+
+def _derivation_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS state")
+    con.execute("CREATE TABLE IF NOT EXISTS state.build_derivation (fingerprint VARCHAR)")
+
+
+def record_derivation(root: Path, fingerprint: str) -> None:
+    con = connect(warehouse_path(root))
+    try:
+        _derivation_table(con)
+        con.execute("DELETE FROM state.build_derivation")
+        con.execute("INSERT INTO state.build_derivation VALUES (?)", [fingerprint])
+    finally:
+        con.close()
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
@@ -135,6 +194,8 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)
     nodes: int = 0
     seconds: float = 0.0
+    # why the build was a full refresh though none was asked for (None: it was not)
+    full_refresh_reason: str | None = None
 
 
 NodeCallback = Callable[[NodeResult], None]
@@ -298,17 +359,19 @@ def build(
     registry = registry or load_registry(data_dir=root)
     packs = load_packs(registry.country_packs)
     private_dir(root, warehouse_path(root).parent)
+    fingerprint = derivation_fingerprint(registry, root)
     con = connect(warehouse_path(root))
     try:
         create_eventlog_views(con, root, registry)
         create_registry_tables(con, registry)
         create_pack_tables(con, packs)
+        stale = None if (full_refresh or as_of is not None) else stale_reason(con, fingerprint)
     finally:
         con.close()
     as_of_text = (as_of or datetime.now(UTC)).astimezone(UTC).isoformat()
     vars_ = dbt_vars(registry, as_of_text)
-    result = BuildResult(ok=True, as_of=as_of_text)
-    refresh = ["--full-refresh"] if (full_refresh or as_of is not None) else []
+    result = BuildResult(ok=True, as_of=as_of_text, full_refresh_reason=stale)
+    refresh = ["--full-refresh"] if (full_refresh or as_of is not None or stale) else []
     # One dbt invocation (each costs seconds of start-up): seeds (always reloaded, see
     # dbt_project.yml), models and, unless `test` is off, their tests.
     args = ["build", "--vars", vars_, *refresh]
@@ -327,6 +390,8 @@ def build(
         shown[shown.index("--vars")] = f"(as_of {as_of_text})"
         on_step(" ".join(shown))
     run = run_dbt(args, root, on_node, registry)
+    if run.ok and select is None:  # a partial build does not make the rest current
+        record_derivation(root, fingerprint if as_of is None else AS_OF_BUILD + as_of_text)
     result.nodes = run.nodes
     result.failures = run.failures
     result.invocation_id = run.invocation_id

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.orchestration import DUCKDB_POOL, feed_asset_uri, ingest_dag_id, load_feeds
+from ingest.orchestration import (
+    DUCKDB_POOL,
+    feed_asset_uri,
+    ingest_dag_id,
+    load_feeds,
+    replay_dag_id,
+)
 
 from .conftest import DAGS, ROOT
 
@@ -135,6 +141,18 @@ def test_one_ingest_dag_per_feed(bag):
         (task,) = dag.tasks
         assert [a.uri for a in task.outlets] == [feed_asset_uri(feed.id)]
         assert task.pool != DUCKDB_POOL, "ingest of different feeds must run in parallel"
+
+
+def test_one_manual_replay_dag_per_feed_updating_its_asset(bag):
+    dagbag, *_ = bag
+    feeds = load_feeds()
+    replay = {d for d in dagbag.dags if d.startswith("peaceops_replay.")}
+    assert replay == {replay_dag_id(f.id) for f in feeds}
+    for feed in feeds:
+        dag = dagbag.dags[replay_dag_id(feed.id)]
+        assert type(dag.timetable).__name__ == "NullTimetable"  # by hand only
+        (task,) = dag.tasks
+        assert [a.uri for a in task.outlets] == [feed_asset_uri(feed.id)]
 
 
 def test_every_dag_has_retries_with_backoff_and_tags(bag):

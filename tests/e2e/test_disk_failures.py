@@ -25,7 +25,7 @@ ROWS = {"test.reports": 2000, "test.second": 20}  # about 420 KB and 4 KB
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Two file-drop feeds with a file each (inboxes outside the data directory)."""
     registry = two_feed_registry(tmp_path)
-    for feed in parse_registry(registry.read_text(), {}, tmp_path):
+    for feed in parse_registry(registry.read_text(), {}, tmp_path).feeds:
         Path(feed.location).mkdir(parents=True)
         rows = "".join(f"{feed.id}-{i},2026-10-30,{'x' * 200}\n" for i in range(ROWS[feed.id]))
         (Path(feed.location) / "a.csv").write_text("id,when,text\n" + rows)
@@ -99,7 +99,7 @@ def test_a_read_only_data_dir_fails_each_feed_alone(project: Path, monkeypatch, 
     mount("--bind", str(data), str(readonly))
     mounted.append(readonly)
     mount("-o", "remount,bind,ro", str(readonly))
-    for feed in parse_registry((project / "feeds.yaml").read_text(), {}, project):
+    for feed in parse_registry((project / "feeds.yaml").read_text(), {}, project).feeds:
         (Path(feed.location) / "b.csv").write_text("id,when\nnew,2026-10-31\n")
     result = ingest(readonly, monkeypatch)
     assert_failed_alone(result, "Read-only file system")

@@ -13,6 +13,7 @@ from ingest.eventlog import EventLog, connect
 from ingest.paths import state_dir
 from ingest.pipeline import ingest_feed
 from ingest.registry import parse_registry
+from ingest.status import status
 
 FEED_YAML = """
 version: 2
@@ -135,3 +136,6 @@ def test_hidden_empty_header_only_and_blank_rows_are_reported(tmp_path: Path):
     assert {s["name"]: s.get("blank_rows", 0) for s in commit.sources}["blanks.csv"] == 3
     pulled = json.loads((state_dir(tmp_path) / "pulls" / "ngo.reports.json").read_text())
     assert pulled["notes"] == result.notes
+    feed = parse_registry(FEED_YAML, {}, tmp_path).feeds[0]
+    (shown,) = status(tmp_path, [feed])["feeds"]
+    assert shown["last_notes"] == result.notes  # and `peaceops status` prints them

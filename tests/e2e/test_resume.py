@@ -4,7 +4,6 @@ exactly once."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def sim(tmp_path: Path) -> Path:
 
 def pull(sim: Path, root: Path, faults: Faults):
     with serve(sim, faults=faults) as server:
-        feed = dataclasses.replace(make_feed(server.url, root), page_size=PAGE)
+        feed = make_feed(server.url, root).model_copy(update={"page_size": PAGE})
         return ingest_feed(feed, root, env=ENV, pages=20)
 
 

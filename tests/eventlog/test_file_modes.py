@@ -16,8 +16,8 @@ from ingest import warehouse
 from ingest.digest import quarantine_digest, write_digest
 from ingest.eventlog import EventLog
 from ingest.pipeline import ingest_feed
-from ingest.registry import Feed
-from tests.conftest import drop
+from ingest.registry import Feed, parse_registry
+from tests.conftest import TEST_FEED_YAML, drop
 
 PRIVATE = ("landing", "eventlog", "quarantine", "state", "reports", "warehouse")
 
@@ -45,7 +45,7 @@ def test_everything_the_pipeline_writes_is_private(tmp_path: Path, feed: Feed, m
     )
     # the warehouse folder, as a build creates it (dbt itself is not needed for that)
     monkeypatch.setattr(warehouse, "run_dbt", lambda *a, **k: warehouse.DbtRun(True, None, [], 0))
-    warehouse.build(root, feed_ids=[feed.id])
+    warehouse.build(root, registry=parse_registry(TEST_FEED_YAML, {}, tmp_path))
 
     assert mode(root) == 0o755
     for top in PRIVATE:

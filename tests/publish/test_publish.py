@@ -94,7 +94,7 @@ def test_good_run_publishes(tmp_path: Path) -> None:
     assert all(not n or n[0] not in "=+-@" for n in names), names
     assert '\'=HYPERLINK("x")' in names or "'+1" in names
     gaps = version / "public" / "csv" / "coordination_coverage_gaps.csv"
-    assert gaps.read_text().splitlines()[1].startswith("#adm2+code")
+    assert gaps.read_text().splitlines()[1].startswith("#adm+code,#adm+level,#adm2+code")
 
 
 def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

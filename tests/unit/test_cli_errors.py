@@ -44,7 +44,7 @@ def test_a_bad_registry_is_one_line_naming_it(command, data, tmp_path, monkeypat
     registry.write_text(BAD_REGISTRY)
     monkeypatch.setenv("PEACEOPS_FEEDS", str(registry))
     result = CliRunner().invoke(main, [command])
-    assert_one_line_error(result, "x.broken", "location", "fix the feed registry")
+    assert_one_line_error(result, "x.broken", "is required", "fix the feed registry")
     verbose = CliRunner().invoke(main, ["-v", command])
     assert isinstance(verbose.exception, RegistryError)
 

@@ -41,6 +41,8 @@ select
     latitude,
     longitude,
     location_method,
+    admin_level,
+    admin0_pcode,
     admin1_pcode,
     admin2_pcode,
     event_count as source_count,

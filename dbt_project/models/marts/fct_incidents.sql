@@ -73,9 +73,12 @@ unified as (
             as latitude,
         list_avg(list(longitude order by longitude) filter (where location_rank = best_location_rank))
             as longitude,
-        -- the area of the most precise location (among equals the first record key)
-        arg_min(admin2_pcode, (location_rank, record_key)) as admin2_pcode,
-        arg_min(admin1_pcode, (location_rank, record_key)) as admin1_pcode,
+        -- the area of the most precise location, the finest among equals (then the first
+        -- record key)
+        arg_min(admin2_pcode, (location_rank, -admin_level, record_key)) as admin2_pcode,
+        arg_min(admin1_pcode, (location_rank, -admin_level, record_key)) as admin1_pcode,
+        arg_min(admin0_pcode, (location_rank, -admin_level, record_key)) as admin0_pcode,
+        arg_min(admin_level, (location_rank, -admin_level, record_key)) as admin_level,
         count(*) as source_count,
         count(distinct agency_id) as agency_count,
         list(distinct agency_id order by agency_id) as agency_ids,
@@ -101,6 +104,8 @@ select
     latitude,
     longitude,
     ['coordinates', 'mgrs', 'place_name', 'admin_area'][location_rank] as location_method,
+    admin_level,
+    admin0_pcode,
     admin1_pcode,
     admin2_pcode,
     source_count,

@@ -16,7 +16,18 @@
 with
 
 presence as (
-    select * from {{ ref('int_presence_folded') }}
+    select
+        *,
+        cast(
+            date_trunc(coalesce(time_precision, 'day'), occurred_at)
+            + case time_precision
+                when 'year' then interval 1 year
+                when 'month' then interval 1 month
+                else interval 1 day
+            end
+            - interval 1 day as date
+        ) as precision_end
+    from {{ ref('int_presence_folded') }}
     where not is_retracted and not is_excluded
     {% if is_incremental() %}
         -- only the records changed since the last build (their old rows: see the pre-hook)
@@ -56,16 +67,8 @@ select
     presence.cluster_name as sector_name,
     presence.source_sector,
     cast(presence.occurred_at as date) as reference_period_start,
-    {#- a period the record names, else the whole period its time's precision covers -#}
-    coalesce(
-        cast(presence.ended_at as date),
-        cast(date_trunc(coalesce(presence.time_precision, 'day'), presence.occurred_at)
-            + case presence.time_precision
-                when 'year' then interval 1 year
-                when 'month' then interval 1 month
-                else interval 1 day
-            end - interval 1 day as date)
-    ) as reference_period_end,
+    -- a period the record names, else the whole period its time's precision covers
+    coalesce(cast(presence.ended_at as date), presence.precision_end) as reference_period_end,
     presence.time_precision,
     presence.latitude,
     presence.longitude,

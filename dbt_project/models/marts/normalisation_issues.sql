@@ -25,7 +25,7 @@
 with
 
 folded as (
-    {% for entity in ['incidents', 'deliveries', 'patrols'] %}
+    {% for entity in ['incidents', 'deliveries', 'patrols', 'presence'] %}
         select
             '{{ entity }}' as entity,
             feed_id,

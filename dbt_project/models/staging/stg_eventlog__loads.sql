@@ -21,7 +21,8 @@ renamed as (
         events_appended,
         duplicates as duplicates_skipped,
         quarantined as records_quarantined,
-        sources as source_files
+        sources as source_files,
+        retired_at
     from source
 )
 

@@ -6,7 +6,7 @@ with
 
 source as (
     select * from {{ source('eventlog', 'quarantine') }}
-    where quarantined_at <= {{ as_of() }}
+    where {{ known_at_as_of('quarantined_at') }}
 ),
 
 renamed as (

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,6 +80,10 @@ def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: 
         test=not no_test,
     )
     console.rule()
+    if result.full_refresh_reason:
+        console.print(f"full refresh: {result.full_refresh_reason}", highlight=False)
+    if result.ok:
+        print_feed_report(console, root, when)
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
     console.print(
         f"build {verdict}: {result.nodes} nodes in {result.seconds:.1f} s, as of {result.as_of}, "
@@ -87,3 +94,42 @@ def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: 
         console.print(f"[red]  {failure}[/]", highlight=False, soft_wrap=True)
     if not result.ok:
         raise SystemExit(1)
+
+
+def print_feed_report(console: Any, root: Path, as_of: datetime | None) -> None:
+    """Per feed: what its events became (facts, excluded, unaccounted), and which feeds
+    the publish will hold back, with why."""
+    from rich.table import Table
+
+    from ingest.eventlog import connect
+    from ingest.reconcile import feed_report
+    from ingest.warehouse import warehouse_path
+
+    con = connect(warehouse_path(root), read_only=True)
+    try:
+        rows = feed_report(con, as_of)
+    finally:
+        con.close()
+    table = Table(title="per feed", title_justify="left")
+    for col in ("feed", "entity", "events", "in facts", "retracted/excluded", "unaccounted"):
+        table.add_column(col, justify="left" if col in ("feed", "entity") else "right")
+    for r in rows:
+        table.add_row(
+            r["feed_id"],
+            r["entity"],
+            *(
+                f"{int(r[k]):,}"
+                for k in (
+                    "events_committed",
+                    "events_in_facts",
+                    "events_retracted_or_excluded",
+                    "events_unaccounted",
+                )
+            ),
+        )
+    console.print(table)
+    for r in rows:
+        if r["held_back"]:
+            console.print(
+                f"[yellow]held back from the publish:[/] {r['feed_id']}: {r['held_back']}"
+            )

@@ -75,7 +75,7 @@ def log_session(
     from ingest.eventlog import connect, sql_list
 
     files = log.live_files(feed_id)
-    qfiles = log.quarantine_files(feed_id)
+    qfiles = log.quarantine_files(feed_id, retired=False)
     # A large query may spill: to a private folder that goes with the session.
     with tempfile.TemporaryDirectory(prefix="peaceops-events-") as spill:
         con = connect()

@@ -85,6 +85,9 @@ def command(
             "[red]FAILED[/]" if r.error else "ok" if r.loads else "nothing new",
         )
     Console().print(table)
+    for r in results:
+        for note in r.notes:  # files set aside or skipped, empty files, blank rows
+            console.print(f"[yellow]{r.feed_id}:[/] {note}", highlight=False, soft_wrap=True)
     failed = [r for r in results if not r.ok]
     for r in failed:
         console.print(

@@ -65,6 +65,12 @@ def command(as_json: bool) -> None:
         )
     console = Console()
     console.print(table)
+    for f in report["feeds"]:
+        for note in f["last_notes"]:
+            console.print(f"[yellow]{f['feed_id']}:[/] {note}", highlight=False, soft_wrap=True)
+    held = (report["published"] or {}).get("held_back_feeds") or {}
+    for feed_id, reason in held.items():
+        console.print(f"[yellow]held back from the published version:[/] {feed_id}: {reason}")
     pub = report["published"]
     if pub is None:
         console.print("published: [yellow]nothing published yet[/]")
