@@ -52,13 +52,30 @@
     where changed.keyed_at > {{ since }} {{ of_entity }}
 {%- endmacro %}
 
-{#- `column` names an `entity` record changed since the watermark: a predicate against the
+{#- Keys of the `entity` rows changed since the watermark: changed_record_keys, and for
+    deliveries (resolved across feeds: int_deliveries_resolved) every delivery re-resolved
+    since, by its key now and by each of its record keys. A delivery's key is its smallest
+    record key, so a delivery that changed had one of these as its key before. A test
+    names the resolution's relation as it names the keyed events'. -#}
+{% macro changed_keys(entity, model_name=none, mark='built_through', keyed=none, resolved=none) -%}
+    {{ changed_record_keys(model_name, mark, keyed, entity) }}
+    {%- if entity == 'delivery' %}
+        {%- set resolved = resolved or ref('int_deliveries_resolved') %}
+        {%- set since = watermark(model_name, mark) %}
+    union
+    select resolved.delivery_id from {{ resolved }} as resolved where resolved.resolved_at > {{ since }}
+    union
+    select resolved.record_key from {{ resolved }} as resolved where resolved.resolved_at > {{ since }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- `column` names an `entity` row changed since the watermark (changed_keys): a predicate against the
     keys as constants, read when the model or test runs. Against constants DuckDB skips a
     large table's row groups by their min/max, and drops the scan when there are none
     (`false`); a subquery would be probed row by row, and even `in (null)` is scanned.
     Past 10,000 keys (a catch-up after a large load) the subquery is the cheaper SQL. -#}
-{% macro is_changed(column, entity, model_name=none, mark='built_through', keyed=none) -%}
-    {%- set changed = changed_record_keys(model_name, mark, keyed, entity) -%}
+{% macro is_changed(column, entity, model_name=none, mark='built_through', keyed=none, resolved=none) -%}
+    {%- set changed = changed_keys(entity, model_name, mark, keyed, resolved) -%}
     {%- set keys = run_query(changed).columns[0].values() if execute else [] -%}
     {%- if keys | length > 10000 -%}
         {{ column }} in ({{ changed }})
@@ -91,15 +108,16 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of int_incidents_resolved: changed reports that are no longer current
-    (retracted, excluded, or merged into an older record) leave the resolution. -#}
-{% macro delete_gone_reports() -%}
+{#- Post-hook of a resolution (int_incidents_resolved, int_deliveries_resolved): changed
+    reports that are no longer current in `folded` (retracted, excluded, or merged into an
+    older record) leave it. -#}
+{% macro delete_gone_reports(folded) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where
             record_key in ({{ changed_record_keys() }})
             and record_key not in (
-                select folded.record_key from {{ ref('int_incidents_folded') }} as folded
+                select folded.record_key from {{ folded }} as folded
                 where not folded.is_retracted and not folded.is_excluded
             )
     {%- else -%}
@@ -132,13 +150,20 @@
 
 {#- The ISO weeks (their Mondays) of every event of the `entity` records changed since the
     watermark: a changed record's state before the change was one of its events, so these
-    are the weeks it was in before and is in now. -#}
+    are the weeks it was in before and is in now. For deliveries also the weeks of the
+    reports re-resolved since (a delivery is dated by one of its reports). -#}
 {% macro changed_weeks(entity) -%}
     select distinct cast(date_trunc('week', cast(changed.occurred_at as date)) as date)
     from {{ ref('int_events_keyed') }} as changed
     where
         changed.entity = '{{ entity }}'
         and changed.record_key in ({{ changed_record_keys() }})
+    {%- if entity == 'delivery' %}
+    union
+    select distinct cast(date_trunc('week', cast(resolved.occurred_at as date)) as date)
+    from {{ ref('int_deliveries_resolved') }} as resolved
+    where resolved.resolved_at > {{ watermark() }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- Pre-hook: in an incremental run, remove the rows of the weeks `changed_weeks` names; the

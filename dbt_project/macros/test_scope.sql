@@ -4,8 +4,9 @@
     those rows with placeholders (dbt renders a test's `where` when it parses the project,
     so it cannot ask whether a run is incremental; this macro can):
       __patrol_id_changed__,     the row's patrol (delivery) changed since the watermark
-      __delivery_id_changed__    the model's last run started from (macro is_changed),
-                                 i.e. the row is one that run wrote;
+      __delivery_id_changed__    the model's last run started from (macro is_changed; a
+                                 delivery also when re-resolved), i.e. the row is one
+                                 that run wrote;
       __this__                   the tested relation.
     A `unique` test on `key in (<keys the last run wrote>)` is exact: rows written before
     were unique among themselves, so any duplicate has a row the last run wrote, and the
@@ -24,13 +25,16 @@
         {%- set keyed = api.Relation.create(
             database=relation.database, schema='intermediate', identifier='int_events_keyed'
         ) -%}
+        {%- set resolved = api.Relation.create(
+            database=relation.database, schema='intermediate', identifier='int_deliveries_resolved'
+        ) -%}
         {#- a namespace: a plain `set` inside a loop would not outlive it (Jinja) -#}
         {%- set scoped = namespace(where=where.replace('__this__', relation | string)) -%}
         {%- for column, entity in {'patrol_id': 'patrol', 'delivery_id': 'delivery'}.items() -%}
             {%- set placeholder = '__' ~ column ~ '_changed__' -%}
             {%- if placeholder in scoped.where -%}
                 {%- set scoped.where = scoped.where.replace(placeholder, is_changed(
-                    column, entity, relation.identifier, 'previous_through', keyed)) -%}
+                    column, entity, relation.identifier, 'previous_through', keyed, resolved)) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- set where = scoped.where -%}

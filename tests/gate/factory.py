@@ -112,6 +112,8 @@ def _value(mart: str, column: str, dtype: str, i: int, overrides: dict[str, Any]
         return False
     if dtype in ("double", "integer", "bigint"):
         return 1
+    if dtype in ("integer[]", "bigint[]"):
+        return [1]
     return f"{column} {i}"
 
 

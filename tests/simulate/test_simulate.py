@@ -162,7 +162,8 @@ def test_xlsx_and_cpn(sim) -> None:
 def test_same_incident_reported_by_several_agencies(sim) -> None:
     out, _ = sim
     links = pd.read_parquet(out / "truth" / "report_links.parquet")
-    assert list(links.columns) == ["feed_id", "record_id", "truth_kind", "truth_id"]
+    assert list(links.columns) == ["feed_id", "record_id", "truth_kind", "truth_id", "report_kind"]
+    assert set(links["report_kind"]) == {"report", "correction", "retraction"}
     inc = links[links["truth_kind"] == "incident"]
     agencies = inc.groupby("truth_id")["feed_id"].nunique()
     assert (agencies >= 2).sum() > 10 and (agencies == 3).any()

@@ -177,38 +177,40 @@ def test_incremental_chain_equals_full_refresh(chain: dict) -> None:
         assert chain["incremental"][table] == rows, table
 
 
-def test_changes_reached_the_marts(chain: dict) -> None:
-    ids = chain["ids"][MOI.feed_id]
-    keys = query(chain["db"], "select unnest(source_record_keys) from marts.fct_incidents")
+@pytest.mark.parametrize(
+    ("feed", "fact", "folded"),
+    [
+        (MOI, "fct_incidents", "int_incidents_folded"),
+        (OCHA, "fct_aid_deliveries", "int_deliveries_folded"),
+    ],
+    ids=["incidents", "deliveries"],
+)
+def test_changes_reached_the_marts(chain: dict, feed: Changed, fact: str, folded: str) -> None:
+    ids = chain["ids"][feed.feed_id]
+    keys = query(chain["db"], f"select unnest(source_record_keys) from marts.{fact}")
     held = {k for (k,) in keys}
-    assert not {f"moi.incidents:{i}" for i in ids["withdrawn"]} & held
-    assert {f"moi.incidents:{i}" for i in ids["corrected"] + ids["new"]} <= held
+    assert not {f"{feed.feed_id}:{i}" for i in ids["withdrawn"]} & held
+    assert {f"{feed.feed_id}:{i}" for i in ids["corrected"] + ids["new"]} <= held
     moved = query(
         chain["db"],
-        "select record_id from intermediate.int_incidents_folded "
-        f"where record_key in {tuple(f'moi.incidents:{i}' for i in ids['corrected'])}",
+        f"select record_id from intermediate.{folded} "
+        f"where record_key in {tuple(f'{feed.feed_id}:{i}' for i in ids['corrected'])}",
     )
     assert sorted(r for (r,) in moved) == sorted(f"{i}-C" for i in ids["corrected"])
 
 
-def test_delivery_changes_reached_the_marts(chain: dict) -> None:
+def test_moved_deliveries_count_in_their_new_weeks(chain: dict) -> None:
     ids = chain["ids"][OCHA.feed_id]
-    held = dict(
-        query(
-            chain["db"],
-            "select record_id, delivered_on from marts.fct_aid_deliveries "
-            f"where feed_id = '{OCHA.feed_id}'",
-        )
-    )
-    assert not set(ids["withdrawn"]) & held.keys()
-    assert {f"{i}-C" for i in ids["corrected"]} | set(ids["new"]) <= held.keys()
-    # the moved deliveries count in the weeks they moved to
     grouped = query(
         chain["db"],
         "select unnest(delivery_ids) from marts.coordination_duplication",
     )
-    moved = {f"{OCHA.feed_id}:{i}" for i in ids["corrected"]}
-    assert moved & {d for (d,) in grouped}
+    moved = query(
+        chain["db"],
+        "select delivery_id from intermediate.int_deliveries_resolved "
+        f"where record_key in {tuple(f'{OCHA.feed_id}:{i}' for i in ids['corrected'])}",
+    )
+    assert {d for (d,) in moved} & {d for (d,) in grouped}
 
 
 def test_normalisation_issues_follow_the_changes(chain: dict) -> None:
@@ -266,7 +268,8 @@ def test_scoped_unique_test_finds_a_duplicate_among_the_last_runs_pairs(
     try:
         repaired = con.execute(
             "select deconfliction_id from marts.coordination_deconfliction "
-            "where delivery_id in (select unnest(?)) order by 1 limit 1",
+            "where delivery_id in (select delivery_id from intermediate.int_deliveries_resolved "
+            "where record_key in (select unnest(?))) order by 1 limit 1",
             [changed],
         ).fetchall()
         assert repaired, "no moved delivery has a patrol near it: the check would be empty"

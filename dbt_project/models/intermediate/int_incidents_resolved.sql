@@ -22,18 +22,7 @@
     reach of the days of changed reports (their days before and after the change), from
     the reports within twice the reach, and leaves every other row as it was.
 -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='record_key',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_gone_reports() }}",
-            "{{ save_watermark() }}",
-        ],
-    )
-}}
+{{ resolution_config('int_incidents_folded') }}
 -- depends_on: {{ ref('int_events_keyed') }}
 
 
@@ -41,40 +30,11 @@
 {%- set hop_hours = window + 24 %}
 {%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
 {%- set reach_days = ((9 * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
+{%- set is_close = 'coalesce(distance_km <= ' ~ var('resolution_distance_km') ~ ', is_same_admin2)' %}
 
 with
 
-current_reports as (
-    select * from {{ ref('int_incidents_folded') }}
-    where not is_retracted and not is_excluded
-),
-
-{% if is_incremental() %}
-    changed_days as (
-        -- the days of changed reports as resolved before, and as they are now
-        select cast(resolved.occurred_at as date) as changed_on
-        from {{ this }} as resolved
-        where resolved.record_key in ({{ changed_record_keys() }})
-        union
-        select cast(folded.occurred_at as date) as changed_on
-        from {{ ref('int_incidents_folded') }} as folded
-        where folded.record_key in ({{ changed_record_keys() }})
-    ),
-
-    affected_days as (
-        -- reports whose incident may change
-        select distinct changed_days.changed_on + cast(day_offsets.day_offset as integer) as affected_on
-        from changed_days
-        cross join range(-{{ reach_days }}, {{ reach_days }} + 1) as day_offsets (day_offset)
-    ),
-
-    input_days as (
-        -- everything their incidents depend on
-        select distinct changed_days.changed_on + cast(day_offsets.day_offset as integer) as input_on
-        from changed_days
-        cross join range(-2 * {{ reach_days }}, 2 * {{ reach_days }} + 1) as day_offsets (day_offset)
-    ),
-{% endif %}
+{{ current_reports(ref('int_incidents_folded'), reach_days) }}
 
 reports as (
     select
@@ -94,9 +54,7 @@ reports as (
             periods, so the joins below never compare reports far apart in time -#}
         floor(epoch(occurred_at) / {{ hop_hours * 3600 }}) as period
     from current_reports
-    {% if is_incremental() %}
-        where cast(occurred_at as date) in (select input_days.input_on from input_days)
-    {% endif %}
+    {{ on_input_days() }}
 ),
 
 periods as (
@@ -188,97 +146,7 @@ candidates as (
 pairs as (
     -- within the distance (or the same admin2 area when a point is missing), and each
     -- report's best match among the other agency's reports, both ways (mutual best)
-    select
-        record_key_a,
-        record_key_b
-    from candidates
-    where coalesce(distance_km <= {{ var('resolution_distance_km') }}, is_same_admin2)
-    qualify
-        row_number() over (
-            partition by record_key_a, agency_b
-            order by coalesce(distance_km, 0), hours_apart, record_key_b
-        ) = 1
-        and row_number() over (
-            partition by record_key_b, agency_a
-            order by coalesce(distance_km, 0), hours_apart, record_key_a
-        ) = 1
+    {{ mutual_best('candidates', 'agency', 'coalesce(distance_km, 0), hours_apart', where=is_close) }}
 ),
 
-edges as (
-    select
-        record_key_a as from_key,
-        record_key_b as to_key
-    from pairs
-    union all
-    select
-        record_key_b as from_key,
-        record_key_a as to_key
-    from pairs
-),
-
-matched as (
-    -- the reports with at least one match, numbered in record key order (so the smallest
-    -- number of a component is its smallest record key); the others are alone
-    select
-        from_key as record_key,
-        row_number() over (order by from_key) as node
-    from (select distinct edges.from_key from edges) as keys
-),
-
-node_edges as (
-    select
-        from_node.node as from_node,
-        to_node.node as to_node
-    from edges
-    inner join matched as from_node on edges.from_key = from_node.record_key
-    inner join matched as to_node on edges.to_key = to_node.record_key
-),
-
-reached as (
-    {#- reach through matches, at most 8 hops (mutual best matches keep the degree at most
-        the number of other agencies, so components stay small); on integers, and only
-        over matched reports: the recursion is held in memory -#}
-    with recursive reach (node, member, hops) as (
-        select
-            node,
-            node as member,
-            0 as hops
-        from matched
-        union
-        select
-            reach.node,
-            node_edges.to_node as member,
-            reach.hops + 1 as hops
-        from reach
-        inner join node_edges on reach.member = node_edges.from_node
-        where reach.hops < 8
-    )
-
-    select
-        node,
-        min(member) as component_node
-    from reach
-    group by node
-),
-
-components as (
-    select
-        reports.record_key,
-        coalesce(component.record_key, reports.record_key) as component_key
-    from reports
-    left join matched on reports.record_key = matched.record_key
-    left join reached on matched.node = reached.node
-    left join matched as component on reached.component_node = component.node
-)
-
-select
-    substr(md5(components.component_key), 1, 16) as incident_id,
-    components.record_key,
-    components.component_key,
-    reports.occurred_at,
-    {{ run_started() }} as resolved_at
-from components
-inner join reports on components.record_key = reports.record_key
-{% if is_incremental() %}
-    where cast(reports.occurred_at as date) in (select affected_days.affected_on from affected_days)
-{% endif %}
+{{ resolved('incident_id', 'substr(md5(components.component_key), 1, 16)') }}

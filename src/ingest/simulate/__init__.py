@@ -36,9 +36,13 @@ FEEDS: dict[str, FeedFn] = {
     "moi.incidents": incidents.moi,
     "cpn.incidents": incidents.cpn,
 }
-# The truth links of every published report (truth/report_links.parquet).
+# The truth links of every published report (truth/report_links.parquet); report_kind
+# is report, correction or retraction (a retraction withdraws a real thing's report).
 LINKS = pa.schema(
-    [(name, pa.string()) for name in ("feed_id", "record_id", "truth_kind", "truth_id")]
+    [
+        (name, pa.string())
+        for name in ("feed_id", "record_id", "truth_kind", "truth_id", "report_kind")
+    ]
 )
 # What simulate() owns under `out` and wipes before writing.
 OWNED = ("gazetteer", "truth", "api", "inbox", "manifest.json")

@@ -173,13 +173,14 @@ def links(df: pd.DataFrame, feed_id: str, id_col: str, kind: str) -> pd.DataFram
     """report_links rows: every readable published record that reports a real thing."""
     keep = ~df["_quarantine"] & ~df["_dup"]
     # The two columns only: the whole frame's rows were copied (the simulator's peak).
-    sub = df.loc[keep, [id_col, "_truth"]]
+    sub = df.loc[keep, [id_col, "_truth", "_kind"]]
     return pd.DataFrame(
         {
             "feed_id": feed_id,
             "record_id": sub[id_col].astype(str).to_numpy(),
             "truth_kind": kind,
             "truth_id": sub["_truth"].to_numpy(),
+            "report_kind": sub["_kind"].to_numpy(),
         }
     )
 

@@ -23,6 +23,7 @@
     )
 }}
 -- depends_on: {{ ref('int_events_keyed') }}
+-- depends_on: {{ ref('int_deliveries_resolved') }}
 
 {%- set cell_degrees = var('deconfliction_km') / 111.32 / 0.5 %}
 

@@ -16,6 +16,7 @@
     )
 }}
 -- depends_on: {{ ref('int_events_keyed') }}
+-- depends_on: {{ ref('int_deliveries_resolved') }}
 
 with
 

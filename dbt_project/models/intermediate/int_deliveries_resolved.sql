@@ -1,0 +1,74 @@
+{#-
+    Cross-agency resolution of deliveries: the same distribution reported through two feeds
+    (an organisation's own distribution list and the cluster's 3W) is one delivery.
+
+    Two current delivery reports (folded, not retracted, not excluded) match when
+      1. they come from different feeds,
+      2. they name the same organisation (a feed of one organisation's own deliveries names
+         its agency) and the same IASC cluster,
+      3. they are in the same admin area (their finest: admin2, else admin1, else country),
+      4. their days are at most var('delivery_window_days') (default 1) apart,
+      5. their people reached agree within var('delivery_beneficiaries_tolerance') (default
+         10 % of the larger) when both give a figure.
+    Of the matching pairs each report keeps only its best match (closest day, then closest
+    figure) among each other feed's reports, both ways; matches are chained into components
+    (macro components). Each component is one delivery, `delivery_id` its smallest record
+    key; one row per report here.
+
+    Incremental, exactly, as int_incidents_resolved: a match joins reports at most the
+    window apart, whether it is a mutual best match depends on reports within one more
+    window, and a component reaches at most 8 matches; so a report's delivery depends only
+    on the reports within 9 windows of it.
+-#}
+{{ resolution_config('int_deliveries_folded') }}
+-- depends_on: {{ ref('int_events_keyed') }}
+
+{%- set window = var('delivery_window_days') %}
+{%- set reach_days = 9 * window + 1 %}
+
+with
+
+{{ current_reports(ref('int_deliveries_folded'), reach_days) }}
+
+reports as (
+    select
+        record_key,
+        feed_id,
+        occurred_at,
+        {{ name_key('organisation_name') }} as organisation_key,
+        cluster_code,
+        coalesce(admin2_pcode, admin1_pcode, admin0_pcode) as area_pcode,
+        cast(occurred_at as date) as delivered_on,
+        beneficiaries
+    from current_reports
+    {{ on_input_days() }}
+),
+
+candidates as (
+    select
+        a.record_key as record_key_a,
+        b.record_key as record_key_b,
+        a.feed_id as feed_a,
+        b.feed_id as feed_b,
+        abs(b.delivered_on - a.delivered_on) as days_apart,
+        coalesce(abs(a.beneficiaries - b.beneficiaries), 0) as beneficiaries_apart
+    from reports as a
+    inner join reports as b
+        on
+            a.organisation_key = b.organisation_key
+            and a.cluster_code = b.cluster_code
+            and a.area_pcode = b.area_pcode
+            and a.feed_id < b.feed_id
+            and b.delivered_on between a.delivered_on - {{ window }} and a.delivered_on + {{ window }}
+    where
+        a.beneficiaries is null or b.beneficiaries is null
+        or abs(a.beneficiaries - b.beneficiaries)
+        <= {{ var('delivery_beneficiaries_tolerance') }} * greatest(a.beneficiaries, b.beneficiaries)
+),
+
+pairs as (
+    -- each report's best match among each other feed's reports, both ways (mutual best)
+    {{ mutual_best('candidates', 'feed', 'days_apart, beneficiaries_apart') }}
+),
+
+{{ resolved('delivery_id', 'components.component_key') }}
