@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench import ingest, warehouse
+from bench import ingest, resolution, warehouse
 from bench.common import Row, print_table, save
 
 SIZES = [1_000_000, 3_000_000, 10_000_000]
@@ -29,7 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=__doc__,
-        epilog="Without options: ingest and the warehouse at 1M, 3M and 10M, with growth exponents.",
+        epilog="Without options: ingest and the warehouse at 1M, 3M and 10M, with growth exponents, "
+        "and resolution at scales 1, 3 and 10.",
     )
     parser.add_argument("--quick", action="store_true", help="1M only (no growth curves)")
     parser.add_argument(
@@ -41,6 +42,14 @@ def main() -> None:
         nargs="*",
         default=None,
         help="event log sizes for the warehouse benchmark (none: skip it)",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        nargs="*",
+        default=None,
+        help="simulated densities (scales) at which to score cross-agency resolution "
+        "(default: 1 3 10; none: skip it)",
     )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
@@ -58,6 +67,9 @@ def main() -> None:
         builds += [r for r in stage_rows if r.bench == "build-full"]
     if len(builds) > 1:
         rows.append(growth(builds, event_sizes, "full build time vs events"))
+    scales = resolution.SCALES if args.resolution is None else args.resolution
+    for scale in scales:
+        rows += resolution.run(scale)
     print_table(rows)
     print(f"saved {save(rows, 'latest')}")
 

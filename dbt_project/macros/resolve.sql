@@ -1,78 +1,105 @@
 {#-
-    Cross-agency resolution, shared by incidents and deliveries: reports matched in pairs
-    (each report's mutual best match among another agency's or feed's reports) are chained
-    into connected components; each component is one real thing.
+    Cross-agency resolution, shared by incidents and deliveries: candidate pairs of reports
+    (from different agencies or feeds, each with a cost) are gathered into clusters, each
+    one real thing (docs/resolution.md).
 -#}
 
-{#- `pairs` (record_key_a, record_key_b) over `reports` (record_key): every report with the
-    smallest record key of its component (itself when it matched nothing). -#}
-{% macro components(pairs, reports) -%}
-    with
-
-    edges as (
+{#- Reports gathered into clusters, each one real thing. `candidates` (record_key_a,
+    record_key_b, cost) are the report pairs that may be the same thing (the lower the cost,
+    the likelier); `reports` (record_key, and `side`_id: the agency or feed). From one cluster
+    per report, each of `rounds` rounds merges every two clusters that are each other's
+    cheapest partner (reciprocal nearest neighbours), under complete link: two clusters can
+    merge only if every report of one is a candidate of every report of the other and no
+    side is in both, at the cost of their costliest pair. (Mutual best pairs chained into
+    components merged different incidents along chains; complete link does not.)
+    CTEs clusters_0 .. clusters_`rounds` (record_key, side, cluster_key: the smallest
+    record key of the cluster), each followed by a comma. -#}
+{% macro report_clusters(candidates, reports, side, rounds) -%}
+    clusters_0 as (
         select
-            record_key_a as from_key,
-            record_key_b as to_key
-        from {{ pairs }}
-        union all
-        select
-            record_key_b as from_key,
-            record_key_a as to_key
-        from {{ pairs }}
+            record_key,
+            {{ side }}_id as side,
+            record_key as cluster_key
+        from {{ reports }}
     ),
+    {% for round in range(1, rounds + 1) %}
+        {%- set previous = 'clusters_' ~ (round - 1) %}
+        clusters_{{ round }} as (
+            with
 
-    matched as (
-        -- the reports with at least one match, numbered in record key order (so the smallest
-        -- number of a component is its smallest record key); the others are alone
-        select
-            from_key as record_key,
-            row_number() over (order by from_key) as node
-        from (select distinct edges.from_key from edges) as keys
-    ),
+            sizes as (
+                select
+                    cluster_key,
+                    count(*) as report_count,
+                    list(side) as sides
+                from {{ previous }}
+                group by cluster_key
+            ),
 
-    node_edges as (
-        select
-            from_node.node as from_node,
-            to_node.node as to_node
-        from edges
-        inner join matched as from_node on edges.from_key = from_node.record_key
-        inner join matched as to_node on edges.to_key = to_node.record_key
-    ),
+            linked as (
+                select
+                    least(a.cluster_key, b.cluster_key) as cluster_a,
+                    greatest(a.cluster_key, b.cluster_key) as cluster_b,
+                    max(pairs.cost) as cost,
+                    count(*) as pair_count
+                from {{ candidates }} as pairs
+                inner join {{ previous }} as a on pairs.record_key_a = a.record_key
+                inner join {{ previous }} as b on pairs.record_key_b = b.record_key
+                where a.cluster_key != b.cluster_key
+                group by least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key)
+            ),
 
-    reached as (
-        {#- reach through matches, at most 8 hops (mutual best matches keep the degree at most
-            the number of other agencies, so components stay small); on integers, and only
-            over matched reports: the recursion is held in memory -#}
-        with recursive reach (node, member, hops) as (
+            mergeable as (
+                select
+                    linked.cluster_a,
+                    linked.cluster_b,
+                    linked.cost
+                from linked
+                inner join sizes as size_a on linked.cluster_a = size_a.cluster_key
+                inner join sizes as size_b on linked.cluster_b = size_b.cluster_key
+                where
+                    linked.pair_count = size_a.report_count * size_b.report_count
+                    and not list_has_any(size_a.sides, size_b.sides)
+            ),
+
+            nearest as (
+                select
+                    cluster_key,
+                    partner
+                from (
+                    select
+                        cluster_a as cluster_key,
+                        cluster_b as partner,
+                        cost
+                    from mergeable
+                    union all
+                    select
+                        cluster_b as cluster_key,
+                        cluster_a as partner,
+                        cost
+                    from mergeable
+                ) as both_ways
+                qualify row_number() over (partition by cluster_key order by cost, partner) = 1
+            ),
+
+            merged as (
+                select
+                    nearest.partner as merged_key,
+                    nearest.cluster_key as into_key
+                from nearest
+                inner join nearest as back
+                    on nearest.partner = back.cluster_key and back.partner = nearest.cluster_key
+                where nearest.cluster_key < nearest.partner
+            )
+
             select
-                node,
-                node as member,
-                0 as hops
-            from matched
-            union
-            select
-                reach.node,
-                node_edges.to_node as member,
-                reach.hops + 1 as hops
-            from reach
-            inner join node_edges on reach.member = node_edges.from_node
-            where reach.hops < 8
-        )
-
-        select
-            node,
-            min(member) as component_node
-        from reach
-        group by node
-    )
-
-    select
-        {{ reports }}.record_key,
-        coalesce(component.record_key, {{ reports }}.record_key) as component_key
-    from {{ reports }}
-    left join matched on {{ reports }}.record_key = matched.record_key
-    left join reached on matched.node = reached.node
-    left join matched as component on reached.component_node = component.node
+                previous.record_key,
+                previous.side,
+                coalesce(merged.into_key, previous.cluster_key) as cluster_key
+            from {{ previous }} as previous
+            left join merged on previous.cluster_key = merged.merged_key
+        ),
+    {% endfor %}
 {%- endmacro %}
 
 {#- The configuration of a resolution model over `folded` (one row per current report there,
@@ -144,42 +171,64 @@
     ),
 {%- endmacro %}
 
-{#- The pairs of `candidates` (record_key_a, record_key_b, `side`_a, `side`_b) that are each
-    report's best match among the other side's reports (the closest by `closeness`, then
-    the smallest record key), both ways; only those `where` holds. -#}
-{% macro mutual_best(candidates, side, closeness, where='true') -%}
-    select
-        record_key_a,
-        record_key_b
-    from {{ candidates }}
-    where {{ where }}
-    qualify
-        row_number() over (
-            partition by record_key_a, {{ side }}_b
-            order by {{ closeness }}, record_key_b
-        ) = 1
-        and row_number() over (
-            partition by record_key_b, {{ side }}_a
-            order by {{ closeness }}, record_key_a
-        ) = 1
-{%- endmacro %}
+{#- The end of a resolution model after its `reports` (record_key, `side`_id, occurred_at)
+    and `candidates` (record_key_a/_b, `side`_a/_b, cost) CTEs: the clusters, and one row per report with what it resolved into
+    (`id_column` = `id_expression` over the cluster's key) and its near ties (the other
+    candidates of a side whose cost is within var('resolution_review_margin') of the
+    cheapest: where the rule could hardly tell, listed by review_resolution_pairs); an
+    incremental run keeps the reports of the affected days. -#}
+{% macro resolved(id_column, id_expression, side) -%}
+{%- set rounds = var('resolution_rounds') %}
+{{ report_clusters("candidates", "reports", side, rounds) }}
 
-{#- The end of a resolution model after its `reports` and `pairs` CTEs: the components, and
-    one row per report with what it resolved into (`id_column` = `id_expression` over the
-    component's key); an incremental run keeps the reports of the affected days. -#}
-{% macro resolved(id_column, id_expression) -%}
-components as (
-    {{ components('pairs', 'reports') }}
+close_candidates as (
+    -- each report's candidates of a side within the margin of the cheapest there
+    select *
+    from (
+        select
+            record_key_a as record_key,
+            record_key_b as candidate_key,
+            {{ side }}_b as candidate_side,
+            cost
+        from candidates
+        union all
+        select
+            record_key_b as record_key,
+            record_key_a as candidate_key,
+            {{ side }}_a as candidate_side,
+            cost
+        from candidates
+    ) as pairs
+    qualify cost - min(cost) over (partition by record_key, candidate_side)
+        < {{ var('resolution_review_margin') }}
+),
+
+near_ties as (
+    select
+        record_key,
+        list(
+            {'candidate_key': candidate_key, 'cost': round(cost, 3)} order by cost, candidate_key
+        ) as near_ties
+    from (
+        select
+            close_candidates.*,
+            count(*) over (partition by record_key, candidate_side) as close_count
+        from close_candidates
+    ) as counted
+    where close_count > 1
+    group by record_key
 )
 
 select
     {{ id_expression }} as {{ id_column }},
-    components.record_key,
-    components.component_key,
+    final.record_key,
+    final.cluster_key,
     reports.occurred_at,
+    coalesce(near_ties.near_ties, []) as near_ties,
     {{ run_started() }} as resolved_at
-from components
-inner join reports on components.record_key = reports.record_key
+from clusters_{{ rounds }} as final
+inner join reports on final.record_key = reports.record_key
+left join near_ties on final.record_key = near_ties.record_key
 {% if is_incremental() %}
     where cast(reports.occurred_at as date) in (select affected_days.affected_on from affected_days)
 {% endif %}

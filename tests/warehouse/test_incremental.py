@@ -249,7 +249,7 @@ def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> Non
         "from intermediate.int_incidents_resolved",
     )[0]
     # the changes are about days 1-4; a report's incident depends on reports up to
-    # 9 hops (9 x 48 h) away, so about 20 days are re-resolved out of 50
+    # 10 hops (10 x 30 h) away, so about 18 days are re-resolved out of 50
     assert 0 < rerun < total / 2, (rerun, total)
     assert latest_day < START + timedelta(days=30)
 

@@ -10,21 +10,19 @@
       4. their days are at most var('delivery_window_days') (default 1) apart,
       5. their people reached agree within var('delivery_beneficiaries_tolerance') (default
          10 % of the larger) when both give a figure.
-    Of the matching pairs each report keeps only its best match (closest day, then closest
-    figure) among each other feed's reports, both ways; matches are chained into components
-    (macro components). Each component is one delivery, `delivery_id` its smallest record
-    key; one row per report here.
+    Matching pairs are gathered into clusters by macro report_clusters (reciprocal cheapest
+    partners, closest day first, then closest figure; complete link), each one delivery,
+    `delivery_id` its smallest record key; one row per report here.
 
     Incremental, exactly, as int_incidents_resolved: a match joins reports at most the
-    window apart, whether it is a mutual best match depends on reports within one more
-    window, and a component reaches at most 8 matches; so a report's delivery depends only
-    on the reports within 9 windows of it.
+    window apart, so a report's delivery depends only on the reports within 4R - 2
+    windows of it (R = var('resolution_rounds')).
 -#}
 {{ resolution_config('int_deliveries_folded') }}
 -- depends_on: {{ ref('int_events_keyed') }}
 
 {%- set window = var('delivery_window_days') %}
-{%- set reach_days = 9 * window + 1 %}
+{%- set reach_days = (4 * var('resolution_rounds') - 2) * window + 1 %}
 
 with
 
@@ -50,8 +48,10 @@ candidates as (
         b.record_key as record_key_b,
         a.feed_id as feed_a,
         b.feed_id as feed_b,
-        abs(b.delivered_on - a.delivered_on) as days_apart,
-        coalesce(abs(a.beneficiaries - b.beneficiaries), 0) as beneficiaries_apart
+        -- days apart, then the figures' relative difference (below 1): the closest day first
+        abs(b.delivered_on - a.delivered_on)
+        + coalesce(abs(a.beneficiaries - b.beneficiaries) / nullif(greatest(a.beneficiaries, b.beneficiaries), 0), 0)
+            as cost
     from reports as a
     inner join reports as b
         on
@@ -66,9 +66,4 @@ candidates as (
         <= {{ var('delivery_beneficiaries_tolerance') }} * greatest(a.beneficiaries, b.beneficiaries)
 ),
 
-pairs as (
-    -- each report's best match among each other feed's reports, both ways (mutual best)
-    {{ mutual_best('candidates', 'feed', 'days_apart, beneficiaries_apart') }}
-),
-
-{{ resolved('delivery_id', 'components.component_key') }}
+{{ resolved('delivery_id', 'final.cluster_key', 'feed') }}

@@ -2,25 +2,28 @@
     Cross-agency resolution: reports of the same real incident by different agencies
     become one unified incident.
 
-    Two current incident reports (folded, not retracted, not excluded) match when
+    Two current incident reports (folded, not retracted, not excluded) are candidates when
       1. they come from different agencies,
-      2. they have the same ACLED event type,
-      3. their times are within var('resolution_window_hours') (default 24 h) of each other
-         (for a day-precision report, its day widened by the window),
-      4. their places are within var('resolution_distance_km') (default 10 km) by
-         haversine distance when both have a point, else they lie in the same admin2 area.
-    Of the matching pairs, each report keeps only its best match (nearest, then closest
-    in time) among each other agency's reports, both ways (mutual best match). Matches are
-    chained into connected components (A~B and B~C put A, B and C together);
-    each component is one unified incident (`incident_id` = hash of its first record key),
-    one row per source report here.
+      2. they have the same ACLED event type and sub-event type,
+      3. their times are at most var('resolution_window_hours') (default 6 h) apart (a
+         day-precision report is its whole day; reports known only to the month or year
+         are never resolved: too vague to tell incidents apart),
+      4. their places are within var('resolution_distance_km') (default 10 km) by haversine
+         distance when both have a point, else they lie in the same admin2 area,
+      5. their cost is at most var('resolution_max_cost') (default 20), where
+         cost = (hours apart / var('resolution_time_scale_hours'))^2
+              + (km apart / var('resolution_distance_scale_km'))^2
+              + var('resolution_fatality_weight') * |difference of fatalities| (1 if unknown).
+    Candidates are gathered into clusters by macro report_clusters (reciprocal cheapest partners,
+    complete link, var('resolution_rounds') rounds); each cluster is one unified incident
+    (`incident_id` = hash of its smallest record key), one row per source report here.
+    docs/resolution.md gives the measurements behind the defaults.
 
-    Incremental, exactly: a match joins reports at most `hop` = window + 24 h apart, and
-    whether it is a mutual best match depends on reports within one more hop; a report's
-    component reaches at most 8 hops. So a report's incident depends only on the reports
-    within 9 hops of it in time. An incremental run re-resolves the reports within that
-    reach of the days of changed reports (their days before and after the change), from
-    the reports within twice the reach, and leaves every other row as it was.
+    Incremental, exactly: candidates are at most `hop` = window + 24 h apart, and after R
+    rounds a report's incident depends only on the reports within 4R - 2 hops of it
+    (docs/resolution.md, "Incremental runs"). An incremental run re-resolves the reports
+    within that reach of the days of changed reports (their days before and after the
+    change), from the reports within twice the reach, and leaves every other row as it was.
 -#}
 {{ resolution_config('int_incidents_folded') }}
 -- depends_on: {{ ref('int_events_keyed') }}
@@ -29,8 +32,7 @@
 {%- set window = var('resolution_window_hours') %}
 {%- set hop_hours = window + 24 %}
 {%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
-{%- set reach_days = ((9 * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
-{%- set is_close = 'coalesce(distance_km <= ' ~ var('resolution_distance_km') ~ ', is_same_admin2)' %}
+{%- set reach_days = (((4 * var('resolution_rounds') - 2) * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
 
 with
 
@@ -41,8 +43,12 @@ reports as (
         record_key,
         agency_id,
         incident_type,
+        incident_sub_type,
+        fatalities,
         occurred_at,
         time_precision,
+        -- the end of the time's span: a day-precision report is its whole day
+        occurred_at + if(time_precision = 'day', interval 1 day, interval 0 second) as ends_at,
         latitude,
         longitude,
         admin2_pcode,
@@ -57,11 +63,16 @@ reports as (
     {{ on_input_days() }}
 ),
 
+precise_reports as (
+    select * from reports
+    where time_precision in ('minute', 'day')
+),
+
 periods as (
     select
-        reports.*,
-        reports.period + neighbours_t.dt as near_period
-    from reports
+        precise_reports.*,
+        precise_reports.period + neighbours_t.dt as near_period
+    from precise_reports
     cross join (values (-1), (0), (1)) as neighbours_t (dt)
 ),
 
@@ -80,18 +91,12 @@ near_pairs as (
     -- both reports have a point: only neighbouring cells can be close enough
     select
         a.record_key as record_key_a,
-        b.record_key as record_key_b,
-        a.agency_id as agency_a,
-        b.agency_id as agency_b,
-        a.occurred_at as occurred_at_a,
-        b.occurred_at as occurred_at_b,
-        a.time_precision = 'day' or b.time_precision = 'day' as has_day_precision,
-        {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
-        a.admin2_pcode = b.admin2_pcode as is_same_admin2
+        b.record_key as record_key_b
     from neighbourhoods as a
-    inner join reports as b
+    inner join precise_reports as b
         on
             a.incident_type = b.incident_type
+            and a.incident_sub_type is not distinct from b.incident_sub_type
             and a.near_y = b.cell_y
             and a.near_x = b.cell_x
             and a.near_period = b.period
@@ -104,18 +109,12 @@ area_pairs as (
     -- a report without a point can only match within the same admin2 area
     select
         a.record_key as record_key_a,
-        b.record_key as record_key_b,
-        a.agency_id as agency_a,
-        b.agency_id as agency_b,
-        a.occurred_at as occurred_at_a,
-        b.occurred_at as occurred_at_b,
-        a.time_precision = 'day' or b.time_precision = 'day' as has_day_precision,
-        cast(null as double) as distance_km,
-        true as is_same_admin2
+        b.record_key as record_key_b
     from periods as a
-    inner join reports as b
+    inner join precise_reports as b
         on
             a.incident_type = b.incident_type
+            and a.incident_sub_type is not distinct from b.incident_sub_type
             and a.admin2_pcode = b.admin2_pcode
             and a.near_period = b.period
             and a.agency_id < b.agency_id
@@ -124,29 +123,56 @@ area_pairs as (
     where a.latitude is null or b.latitude is null
 ),
 
-candidates as (
+measured as (
+    select
+        pairs.record_key_a,
+        pairs.record_key_b,
+        a.agency_id as agency_a,
+        b.agency_id as agency_b,
+        -- hours between the two times' spans (0 when they overlap)
+        greatest(epoch(b.occurred_at - a.ends_at), epoch(a.occurred_at - b.ends_at), 0) / 3600.0
+            as hours_apart,
+        {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
+        a.admin2_pcode = b.admin2_pcode as is_same_admin2,
+        coalesce(abs(a.fatalities - b.fatalities), 1) as fatalities_apart
+    from (
+        select * from near_pairs
+        union all
+        select * from area_pairs
+    ) as pairs
+    inner join reports as a on pairs.record_key_a = a.record_key
+    inner join reports as b on pairs.record_key_b = b.record_key
+),
+
+costed as (
     select
         record_key_a,
         record_key_b,
         agency_a,
         agency_b,
+        hours_apart,
         distance_km,
-        abs(epoch(occurred_at_b - occurred_at_a)) / 3600.0 as hours_apart,
-        is_same_admin2
-    from (
-        select * from near_pairs
-        union all
-        select * from area_pairs
-    ) as pairs_in_band
-    -- for a day-precision report, its day widened by the window
-    where abs(epoch(occurred_at_b - occurred_at_a)) / 3600.0
-        <= {{ window }} + if(has_day_precision, 24, 0)
+        is_same_admin2,
+        pow(hours_apart / {{ var('resolution_time_scale_hours') }}, 2)
+        + pow(coalesce(distance_km, 0) / {{ var('resolution_distance_scale_km') }}, 2)
+        + {{ var('resolution_fatality_weight') }} * fatalities_apart as cost
+    from measured
 ),
 
-pairs as (
-    -- within the distance (or the same admin2 area when a point is missing), and each
-    -- report's best match among the other agency's reports, both ways (mutual best)
-    {{ mutual_best('candidates', 'agency', 'coalesce(distance_km, 0), hours_apart', where=is_close) }}
+candidates as (
+    -- within the window, within the distance (or the same admin2 area when a point is
+    -- missing) and likely enough
+    select
+        record_key_a,
+        record_key_b,
+        agency_a,
+        agency_b,
+        cost
+    from costed
+    where
+        hours_apart <= {{ window }}
+        and coalesce(distance_km <= {{ var('resolution_distance_km') }}, is_same_admin2)
+        and cost <= {{ var('resolution_max_cost') }}
 ),
 
-{{ resolved('incident_id', 'substr(md5(components.component_key), 1, 16)') }}
+{{ resolved('incident_id', 'substr(md5(final.cluster_key), 1, 16)', 'agency') }}
