@@ -166,11 +166,21 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook: in an incremental run, remove the rows of the weeks `changed_weeks` names; the
-    model then appends those weeks as they are now. -#}
-{% macro delete_changed_weeks(entity) -%}
+{#- Whether a row's `week_start` is in a week `changed_weeks(entity)` names; with
+    `also_presence`, every week when a presence record changed (a 3W period spans many
+    weeks). -#}
+{% macro in_changed_weeks(entity, also_presence=false) -%}
+    (week_start in ({{ changed_weeks(entity) }})
+    {%- if also_presence %}
+        or exists ({{ changed_record_keys(entity='presence') }})
+    {%- endif %})
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental run, remove the rows of the weeks in_changed_weeks names;
+    the model then appends those weeks as they are now. -#}
+{% macro delete_changed_weeks(entity, also_presence=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where week_start in ({{ changed_weeks(entity) }})
+        delete from {{ this }} where {{ in_changed_weeks(entity, also_presence) }}
     {%- else -%}
         select 1
     {%- endif -%}

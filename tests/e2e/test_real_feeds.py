@@ -206,3 +206,17 @@ def test_close_spellings_locate_and_are_listed_for_review(published: dict) -> No
     unmatched = {sent for status, _, sent, _, _ in rows if status == "unmatched"}
     # another name altogether, and a region newer than the pack: left to a reviewer
     assert {"Southern Tigray", "South Ethiopia"} <= unmatched
+
+
+def test_organisations_present_in_one_cluster_and_zone_are_duplication(published: dict) -> None:
+    """The 4W's organisations working in the same cluster and zone in August 2025 are
+    duplication of effort, week by week, without any delivery."""
+    rows = query(
+        published["root"],
+        "SELECT week_start, organisation_count, present_organisations, delivery_ids "
+        "FROM marts.coordination_duplication WHERE admin0_pcode = 'ET' AND admin_level = 2 "
+        "AND week_start BETWEEN DATE '2025-07-28' AND DATE '2025-08-25'",
+    )
+    assert rows
+    assert {week.month for week, *_ in rows} == {7, 8}  # the month's weeks, from 28 July
+    assert all(n == len(orgs) >= 2 and not ids for _, n, orgs, ids in rows)

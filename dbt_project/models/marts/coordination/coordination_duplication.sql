@@ -1,34 +1,82 @@
 {#-
-    Duplication of effort: two or more organisations delivering the same IASC cluster in
-    the same admin area in the same ISO week (weeks start on Monday). The area is the
-    delivery's finest: its admin2, or its admin1 (country) when it is known only that far.
+    Duplication of effort: two or more organisations delivering, or present (3W operational
+    presence), in the same IASC cluster and the same admin area in the same ISO week
+    (weeks start on Monday). The area is the delivery's (presence's) finest: its admin2,
+    or its admin1 (country) when it is known only that far. Organisations are told apart
+    by their names' key (case, accents and punctuation aside).
 
     Incremental: a run recomputes the weeks in which changed deliveries were or now are
-    (macro changed_weeks), after its pre-hook removed those weeks' rows.
+    (macro changed_weeks), after its pre-hook removed those weeks' rows; a change of
+    presence (its periods span many weeks) recomputes every week.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_weeks('delivery') }}",
+        pre_hook="{{ delete_changed_weeks('delivery', also_presence=true) }}",
         post_hook="{{ save_watermark() }}",
     )
 }}
 -- depends_on: {{ ref('int_events_keyed') }}
 -- depends_on: {{ ref('int_deliveries_resolved') }}
+-- depends_on: {{ ref('int_presence_folded') }}
 
 with
 
 deliveries as (
     select
-        *,
+        coalesce(admin2_pcode, admin1_pcode, admin0_pcode) as area_pcode,
+        admin_level,
+        admin2_pcode,
+        admin1_pcode,
+        admin0_pcode,
+        cluster_code,
+        cluster_name,
         cast(date_trunc('week', delivered_on) as date) as week_start,
         coalesce(organisation_name, agency_id) as organisation,
-        coalesce(admin2_pcode, admin1_pcode, admin0_pcode) as area_pcode
+        delivery_id,
+        cast(null as varchar) as presence_id,
+        beneficiaries,
+        source_event_ids,
+        releasability
     from {{ ref('fct_aid_deliveries') }}
+),
+
+presence as (
+    -- each organisation present in a cluster and area, once per week of its period
+    select
+        coalesce(presence.admin2_code, presence.admin1_code, presence.admin0_pcode) as area_pcode,
+        presence.admin_level,
+        presence.admin2_code as admin2_pcode,
+        presence.admin1_code as admin1_pcode,
+        presence.admin0_pcode,
+        presence.sector_code as cluster_code,
+        presence.sector_name as cluster_name,
+        cast(weeks.week_start as date) as week_start,
+        presence.org_name as organisation,
+        cast(null as varchar) as delivery_id,
+        presence.presence_id,
+        cast(null as bigint) as beneficiaries,
+        presence.source_event_ids,
+        presence.releasability
+    from {{ ref('fct_operational_presence') }} as presence,
+        unnest(generate_series(
+            date_trunc('week', presence.reference_period_start),
+            presence.reference_period_end,
+            interval 7 day
+        )) as weeks (week_start)
+),
+
+activities as (
+    select *
+    from (
+        select * from deliveries
+        union all
+        select * from presence
+    ) as both_kinds
     {% if is_incremental() %}
-        where cast(date_trunc('week', delivered_on) as date) in ({{ changed_weeks('delivery') }})
+        where {{ in_changed_weeks('delivery', also_presence=true) }}
     {% endif %}
 ),
 
@@ -42,14 +90,18 @@ grouped as (
         any_value(admin1_pcode) as admin1_pcode,
         any_value(admin0_pcode) as admin0_pcode,
         any_value(cluster_name) as cluster_name,
-        count(distinct organisation) as organisation_count,
-        list(distinct organisation order by organisation) as organisations,
-        count(*) as delivery_count,
+        count(distinct {{ name_key('organisation') }}) as organisation_count,
+        list(distinct organisation order by organisation) filter (where delivery_id is not null)
+            as organisations,
+        list(distinct organisation order by organisation) filter (where presence_id is not null)
+            as present_organisations,
+        count(delivery_id) as delivery_count,
         cast(sum(beneficiaries) as bigint) as beneficiaries,
-        list(delivery_id order by delivery_id) as delivery_ids,
-        flatten(list(source_event_ids order by delivery_id)) as source_event_ids,
+        list(delivery_id order by delivery_id) filter (where delivery_id is not null) as delivery_ids,
+        list(presence_id order by presence_id) filter (where presence_id is not null) as presence_ids,
+        flatten(list(source_event_ids order by delivery_id, presence_id)) as source_event_ids,
         {{ strictest_releasability('releasability') }} as releasability
-    from deliveries
+    from activities
     group by area_pcode, cluster_code, week_start
 )
 
@@ -64,10 +116,12 @@ select
     cluster_name,
     week_start,
     organisation_count,
-    organisations,
+    coalesce(organisations, []) as organisations,
+    coalesce(present_organisations, []) as present_organisations,
     delivery_count,
     beneficiaries,
-    delivery_ids,
+    coalesce(delivery_ids, []) as delivery_ids,
+    coalesce(presence_ids, []) as presence_ids,
     source_event_ids,
     len(source_event_ids) as source_count,
     releasability
