@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import Row
+from bench.common import Row, plain_duckdb
 from bench.warehouse import build, ingest, write_registry
 
 DAYS = 14
@@ -21,8 +21,6 @@ PLURAL = {"incident": "incidents", "delivery": "deliveries"}
 
 
 def run(scale: float, days: int = DAYS) -> list[Row]:
-    import duckdb
-
     from ingest.simulate import simulate
     from ingest.simulate.score import RESOLUTIONS, resolution
     from ingest.warehouse import warehouse_path
@@ -36,7 +34,7 @@ def run(scale: float, days: int = DAYS) -> list[Row]:
         began = time.perf_counter()
         build(root, full_refresh=True)
         seconds = time.perf_counter() - began
-        con = duckdb.connect(str(warehouse_path(root)), read_only=True)
+        con = plain_duckdb(warehouse_path(root), read_only=True)
         try:
             scores = {e: resolution(con, root / "sim" / "truth", e) for e in RESOLUTIONS}
         finally:
