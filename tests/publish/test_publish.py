@@ -219,7 +219,8 @@ def _reader(root: str, stop_after: float, queue: mp.Queue) -> None:
     deadline = time.monotonic() + stop_after
     link = Path(root) / "published" / "current"
     while time.monotonic() < deadline:
-        if not link.is_symlink():
+        if not link.is_symlink():  # a version is published before the reader starts
+            errors.append("current is missing")
             continue
         version = Path(os.path.realpath(link))
         try:
