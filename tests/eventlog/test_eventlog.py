@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from ingest.envelope import envelope_sql
 from ingest.eventlog import Counts, EventLog, connect
-from ingest.registry import Feed
-from tests.conftest import append, batch, make_feed
+from ingest.registry import Feed, parse_registry
+from tests.conftest import append, batch, make_feed, two_feed_registry
 
 
 def events(log: EventLog, **kw) -> list[tuple]:
@@ -128,6 +128,7 @@ def test_as_of_a_replay_s_own_time_holds_the_replay_not_what_it_retired(tmp_path
     assert texts(t1 - timedelta(microseconds=1)) == ["old"]
     assert texts(t1) == ["new"]
     assert texts(datetime(2027, 1, 1, tzinfo=UTC)) == ["new"]
+    assert [json.loads(r[1])["text"] for r in events(log)] == ["new"]  # known now
 
 
 def test_debris_of_a_killed_load_is_ignored_then_cleaned(tmp_path: Path, feed: Feed):
@@ -150,6 +151,18 @@ def test_event_id_is_deterministic_across_logs(tmp_path: Path, feed: Feed):
         ids.append(connect().sql(f"SELECT event_id FROM ({log.select_sql()})").fetchall())
     assert ids[0] == ids[1]
     assert len(ids[0][0][0]) == 32
+
+
+def test_the_same_record_in_two_feeds_is_two_events(tmp_path: Path):
+    """The feed is part of an event's id: two agencies' `A` are different records."""
+    registry = parse_registry(two_feed_registry(tmp_path).read_text(), {}, tmp_path)
+    log = EventLog(tmp_path)
+    rows = [{"id": "A", "when": "2026-10-30", "text": "x"}]
+    for feed in registry.feeds:
+        counts, _ = append(log, feed, rows)
+        assert counts.appended == 1
+    got = connect().sql(f"SELECT feed_id, event_id FROM ({log.select_sql()})").fetchall()
+    assert len({event_id for _, event_id in got}) == len(got) == 2
 
 
 record = st.fixed_dictionaries(

@@ -115,7 +115,10 @@ def operation() -> Operation:
         # a record and its correction at another level: folded into one row
         op.delivery(f"fold-{a}-{b}", "2026-11-02", a, "ORG-F", admin2="CR0601")
         op.delivery(f"fold-{a}-{b}-c", "2026-11-02", b, "ORG-F", admin2="CR0601")
-        op.rows["alpha.deliveries"][-1] |= {"replaces": f"fold-{a}-{b}"}
+        op.rows["alpha.deliveries"][-1] |= {"replaces": f"fold-{a}-{b}", "qty": "20"}
+    for n in (1, 2, 3):  # a chain: each corrects the one before
+        op.delivery(f"chain-{n}", "2026-11-02", "public", "ORG-F", admin2="CR0601")
+        op.rows["alpha.deliveries"][-1] |= {"replaces": f"chain-{n - 1}" if n > 1 else None}
     for case, (km, later, day_precision) in RESOLUTION.items():
         day = op.new_case()
         at = day.strftime("%Y-%m-%d") if day_precision else iso(day)
@@ -124,6 +127,10 @@ def operation() -> Operation:
     day = op.new_case()
     for n in (1, 2):  # reports of one agency are never merged
         op.incident("alpha", f"same-agency-{n}", iso(day), "public", **north(0))
+    day = op.new_case()  # each report keeps only its best match: the nearer one
+    op.incident("alpha", "best", iso(day), "public", **north(0))
+    op.incident("beta", "best", iso(day), "public", **north(1))
+    op.incident("beta", "second-best", iso(day), "public", **north(2))
     for case, (km, when, start) in DECONFLICTION.items():
         day = op.new_case()
         op.patrol(f"dec-{case}", day + start, day + start + 4 * HOUR)
@@ -244,6 +251,7 @@ def test_resolution_at_its_distance_and_time_limits(built: Path) -> None:
     resolved = {c.removeprefix("res-") for c in cases if c.startswith("res-")}
     assert resolved == RESOLVED
     assert not any(c.startswith("same-agency") for c in cases)
+    assert "best" in cases and "second-best" not in cases
 
 
 def test_deconfliction_at_its_distance_and_time_limits(built: Path) -> None:
@@ -293,3 +301,13 @@ def test_a_build_as_of_a_load_s_time_holds_that_load_only(built: Path) -> None:
     deliveries = ids(built, "fct_aid_deliveries", "delivery_id", "alpha.deliveries")
     assert "at-as-of" in deliveries
     assert "after-as-of" not in deliveries
+
+
+def test_corrections_fold_into_their_record(built: Path) -> None:
+    folded = rows(
+        built,
+        "select record_id, quantity, source_count, correction_count from marts.fct_aid_deliveries "
+        "where delivery_id like 'alpha.deliveries:fold-%' or delivery_id like 'alpha.deliveries:chain-%'",
+    )
+    expected = [(f"fold-{a}-{b}-c", 20, 2, 1) for a, b in product(LEVELS, LEVELS)]
+    assert sorted(folded) == sorted([*expected, ("chain-3", 10, 3, 2)])
