@@ -145,6 +145,8 @@ def summarise(outcomes: list[Outcome], seconds: float) -> dict:
         "killed": killed,
         "total": len(outcomes),
         "share": round(killed / len(outcomes), 4) if outcomes else 1.0,
+        # survivors no test can tell from the rule (each with its reason in bench.mutants)
+        "equivalent": sum(not o.killed and bool(o.mutant.equivalent) for o in outcomes),
         "target": TARGET,
         "seconds": round(seconds, 1),
         "areas": {area: {"killed": k, "total": n} for area, (k, n) in areas.items()},
@@ -175,7 +177,7 @@ def report(outcomes: list[Outcome], summary: dict) -> None:
         print(f"  {area:24} {tally['killed']:3}/{tally['total']}")
     print(
         f"\nkilled {summary['killed']}/{summary['total']} ({summary['share']:.0%}; "
-        f"target {TARGET:.0%}) in {summary['seconds']:.0f} s"
+        f"target {TARGET:.0%}; {summary['equivalent']} equivalent) in {summary['seconds']:.0f} s"
     )
     for s in summary["survivors"]:
         note = f" (equivalent: {s['equivalent']})" if s["equivalent"] else ""
