@@ -16,7 +16,7 @@ export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
 
-.PHONY: demo test test-fast lint bench airflow help
+.PHONY: demo test test-fast lint bench mutation airflow help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ lint: $(STAMP)  ## ruff and sqlfluff
 
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
 	$(BIN)/python -m bench
+
+mutation: $(STAMP)  ## mutation score: curated bugs in the core rules, each run against its tests
+	$(BIN)/python -m bench.mutation
 
 airflow: $(STAMP)  ## Airflow on localhost:8080 (AIRFLOW_HOME=data/airflow) with the simulated feeds
 	scripts/airflow.sh

@@ -541,7 +541,16 @@ class EventLog:
             return commit
 
     def _write_commit(self, commit: Commit) -> None:
+        """Rename the commit record into place once what it names is durable: the files'
+        bytes (sealed by the caller) and their names, which are data of their folders,
+        as a new folder's name is of the folder above it (`_commits` too)."""
         private_dir(self.root, self.commits_dir)
+        written = [self.dir / f for f in commit.files]
+        written += [self.quarantine_dir / f for f in commit.quarantine_files]
+        for folder in sorted(
+            {self.dir} | {p.parent for p in written} | {p.parent.parent for p in written}
+        ):
+            _fsync_dir(folder)
         _fsync_write(
             self.commits_dir / f"{commit.load_id}.json",
             json.dumps(asdict(commit), indent=1).encode(),

@@ -52,6 +52,10 @@ def test_utf8_is_checked_across_slice_boundaries():
 def test_declared_encoding_wins_over_detection():
     d = decode("a\nÀ\n".encode("utf-16"), "csv", {"encoding": "utf-16"})
     assert rows(d) == [{"a": "À"}]
+    # a DOS export (cp850): the detector takes it for the Windows code page (é reads as a low quote)
+    data = "id,lieu\n1,Bouaké\n2,Séguéla\n".encode("cp850")
+    d = decode(data, "csv", {"encoding": "cp850"})
+    assert [r["lieu"] for r in rows(d)] == ["Bouaké", "Séguéla"]
 
 
 def test_ragged_rows_are_rejected_with_their_text_and_the_rest_is_kept():

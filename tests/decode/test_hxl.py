@@ -55,6 +55,15 @@ def test_hashtag_row_first_with_no_human_header():
     assert rows(d) == [{"#adm1+code": "CR01", "#date": "03/10/2026"}]
 
 
+def test_a_human_header_with_a_hashtag_like_title_is_not_the_hashtag_row():
+    """The hashtag row has only hashtags: a title like `#Sites` among plain ones does not
+    make a human header the hashtag row (libhxl agrees)."""
+    data = b"Province,#Sites,Date\n#adm1+name,#loc+count,#date\nOuham,3,2026-10-01\n"
+    d = decode(data, "hxl")
+    assert rows(d) == [{"#adm1+name": "Ouham", "#loc+count": "3", "#date": "2026-10-01"}]
+    assert libhxl(data) == (["#adm1+name", "#loc+count", "#date"], [["Ouham", "3", "2026-10-01"]])
+
+
 def test_a_file_without_a_hashtag_row_is_an_error_not_a_guess():
     with pytest.raises(DecodeError, match="no HXL hashtag row"):
         decode(b"org,sector\nACF,WASH\n", "hxl")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 
 from ingest.envelope import envelope_sql
 from ingest.eventlog import Counts, EventLog, connect
-from ingest.registry import Feed
-from tests.conftest import append, batch, make_feed
+from ingest.registry import Feed, parse_registry
+from tests.conftest import append, batch, make_feed, two_feed_registry
 
 
 def events(log: EventLog, **kw) -> list[tuple]:
@@ -87,6 +88,49 @@ def test_as_of_load_and_time(tmp_path: Path, feed: Feed):
     assert [r[0] for r in events(log)] == ["A", "B"]
 
 
+def test_as_of_a_load_s_own_time_holds_the_load(tmp_path: Path, feed: Feed, monkeypatch):
+    """Known means recorded by then: at a load's recorded_at, not a microsecond later.
+    `peaceops events --as-of` reads the log the same way."""
+    from click.testing import CliRunner
+
+    from ingest.commands.events import command
+
+    log = EventLog(tmp_path)
+    t0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    append(log, feed, [{"id": "A", "when": "2026-10-30"}], t0)
+    append(log, feed, [{"id": "B", "when": "2026-10-31"}], t0 + timedelta(microseconds=1))
+    tick = timedelta(microseconds=1)
+    assert [r[0] for r in events(log, as_of_time=t0 - tick)] == []
+    assert [r[0] for r in events(log, as_of_time=t0)] == ["A"]
+    assert [r[0] for r in events(log, as_of_time=t0 + tick)] == ["A", "B"]
+    monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
+    query = "SELECT 'known:' || string_agg(record_id, '+' ORDER BY record_id) || ':' FROM events"
+    out = CliRunner().invoke(command, ["--as-of", "2026-11-01T12:00:00+0000", query])
+    assert out.exit_code == 0, out.output
+    assert "known:A:" in out.output
+
+
+def test_as_of_a_replay_s_own_time_holds_the_replay_not_what_it_retired(tmp_path: Path, feed: Feed):
+    log = EventLog(tmp_path)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    t1 = t0 + timedelta(days=1)
+    _, first = append(log, feed, [{"id": "A", "when": "2026-10-30", "text": "old"}], t0)
+    with log.begin(feed.id, t1) as replay:
+        replay.retire([first.load_id])
+        b = batch([{"id": "A", "when": "2026-10-30", "text": "new"}])
+        sql = envelope_sql(feed, b.column_names, "batch", source_sha256="r", load_id=replay.load_id)
+        replay.add(sql, b, source={"sha256": "r", "name": "t"})
+        replay.commit()
+
+    def texts(moment: datetime) -> list[str]:
+        return [json.loads(r[1])["text"] for r in events(log, as_of_time=moment)]
+
+    assert texts(t1 - timedelta(microseconds=1)) == ["old"]
+    assert texts(t1) == ["new"]
+    assert texts(datetime(2027, 1, 1, tzinfo=UTC)) == ["new"]
+    assert [json.loads(r[1])["text"] for r in events(log)] == ["new"]  # known now
+
+
 def test_debris_of_a_killed_load_is_ignored_then_cleaned(tmp_path: Path, feed: Feed):
     log = EventLog(tmp_path)
     append(log, feed, [{"id": "A", "when": "2026-10-30"}])
@@ -107,6 +151,18 @@ def test_event_id_is_deterministic_across_logs(tmp_path: Path, feed: Feed):
         ids.append(connect().sql(f"SELECT event_id FROM ({log.select_sql()})").fetchall())
     assert ids[0] == ids[1]
     assert len(ids[0][0][0]) == 32
+
+
+def test_the_same_record_in_two_feeds_is_two_events(tmp_path: Path):
+    """The feed is part of an event's id: two agencies' `A` are different records."""
+    registry = parse_registry(two_feed_registry(tmp_path).read_text(), {}, tmp_path)
+    log = EventLog(tmp_path)
+    rows = [{"id": "A", "when": "2026-10-30", "text": "x"}]
+    for feed in registry.feeds:
+        counts, _ = append(log, feed, rows)
+        assert counts.appended == 1
+    got = connect().sql(f"SELECT feed_id, event_id FROM ({log.select_sql()})").fetchall()
+    assert len({event_id for _, event_id in got}) == len(got) == 2
 
 
 record = st.fixed_dictionaries(

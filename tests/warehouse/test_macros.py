@@ -1,0 +1,63 @@
+"""The dbt project's releasability macros as SQL on any mix of levels, without a build.
+
+The macros use plain Jinja and no dbt context, so Jinja renders them as dbt does; DuckDB
+then runs the SQL on rows hypothesis draws. A build's marts are checked the same way on
+a small operation in test_rules.py.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import jinja2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.registry import RELEASABILITY
+
+from .logbuilder import REPO
+
+# What a row may carry: every level, and values that are none of them (unknown: restricted).
+VALUES = [*RELEASABILITY, "Public", "secret", "", None]
+
+
+@pytest.fixture(scope="module")
+def macros() -> jinja2.runtime.TemplateModule:
+    loader = jinja2.FileSystemLoader(REPO / "dbt_project" / "macros")
+    return jinja2.Environment(loader=loader).get_template("releasability.sql").module
+
+
+def strictest(values: list[str | None]) -> str:
+    """The rule (DESIGN.md, need to know): the strictest level; unknown or missing ones
+    are restricted."""
+    return max((v if v in RELEASABILITY else "restricted" for v in values), key=RELEASABILITY.index)
+
+
+def test_levels_are_the_registry_s(macros: jinja2.runtime.TemplateModule) -> None:
+    levels = duckdb.sql(f"select {macros.releasability_levels()}").fetchall()[0][0]
+    assert levels == list(RELEASABILITY)
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups=st.lists(st.lists(st.sampled_from(VALUES), min_size=1, max_size=6), min_size=1))
+def test_a_merged_row_takes_the_strictest_level_of_its_sources(
+    macros: jinja2.runtime.TemplateModule, groups: list[list[str | None]]
+) -> None:
+    rows = [(g, v) for g, values in enumerate(groups) for v in values]
+    con = duckdb.connect()
+    con.execute("create table sources (grp integer, releasability varchar)")
+    con.executemany("insert into sources values (?, ?)", rows)
+    got = con.sql(
+        f"select grp, {macros.strictest_releasability('releasability')} "
+        "from sources group by grp order by grp"
+    ).fetchall()
+    assert got == [(g, strictest(values)) for g, values in enumerate(groups)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(value=st.sampled_from(VALUES))
+def test_rank_orders_levels_and_ranks_unknown_as_restricted(
+    macros: jinja2.runtime.TemplateModule, value: str | None
+) -> None:
+    (rank,) = duckdb.execute(f"select {macros.releasability_rank('$v')}", {"v": value}).fetchone()
+    assert rank == RELEASABILITY.index(strictest([value])) + 1
