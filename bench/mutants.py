@@ -46,6 +46,7 @@ STAGE = "dbt_project/models/intermediate"
 MARTS = "dbt_project/models/marts"
 DECONFLICTION = f"{MARTS}/coordination/coordination_deconfliction.sql"
 RESOLUTION = f"{STAGE}/int_incidents_resolved.sql"
+CLUSTERS = "dbt_project/macros/resolve.sql"
 # the join of reports with a point (the area join has the same condition)
 NEAR_PAIR_ORDER = (
     "and a.near_x = b.cell_x\n            and a.near_period = b.period\n"
@@ -195,26 +196,26 @@ AREAS: dict[str, list[Mutant]] = {
     ],
     "resolution": [
         mutant(
-            "resolution-km-doubled",
+            "resolution-max-cost-doubled",
             RESOLUTION,
-            "coalesce(distance_km <= {{ var('resolution_distance_km') }}",
-            "coalesce(distance_km <= 2 * {{ var('resolution_distance_km') }}",
-            "reports up to twice the distance apart are one incident",
+            "and cost <= {{ var('resolution_max_cost') }}",
+            "and cost <= 2 * {{ var('resolution_max_cost') }}",
+            "reports twice as unlike as the limit are one incident",
             *RULES,
         ),
         mutant(
-            "resolution-window-doubled",
+            "resolution-time-scale-doubled",
             RESOLUTION,
-            "<= {{ window }} + if(has_day_precision, 24, 0)",
-            "<= 2 * {{ window }} + if(has_day_precision, 24, 0)",
-            "reports up to twice the window apart are one incident",
+            "pow(hours_apart / {{ var('resolution_time_scale_hours') }}, 2)",
+            "pow(hours_apart / (2 * {{ var('resolution_time_scale_hours') }}), 2)",
+            "reports twice as far apart in time cost what the limit allows",
             *RULES,
         ),
         mutant(
             "resolution-day-not-widened",
             RESOLUTION,
-            "if(has_day_precision, 24, 0)",
-            "if(has_day_precision, 0, 0)",
+            "if(time_precision = 'day', interval 1 day, interval 0 second)",
+            "if(time_precision = 'day', interval 0 day, interval 0 second)",
             "a day-precision report counts as at midnight, not any time that day",
             *RULES,
         ),
@@ -223,7 +224,7 @@ AREAS: dict[str, list[Mutant]] = {
             RESOLUTION,
             NEAR_PAIR_ORDER,
             NEAR_PAIR_ORDER.replace("a.agency_id < b.agency_id", "a.record_key < b.record_key"),
-            "two reports of one agency are merged (pairs ordered by key, not by agency)",
+            "reports with a point are paired by key, not across agencies: one agency's merge",
             *RULES,
         ),
         Mutant(
@@ -232,16 +233,24 @@ AREAS: dict[str, list[Mutant]] = {
             ((NEAR_PAIR_ORDER, NEAR_PAIR_ORDER.replace("a.agency_id <", "a.agency_id <=")),),
             "reports of one agency, and each report with itself, are candidate pairs",
             RULES,
-            equivalent="a report paired with itself is 0 km and 0 h away, so it is its own "
-            "best match among its agency's reports, and two reports of one agency are never "
-            "each other's mutual best: nothing merges that did not before",
+            equivalent="a report is never a cluster apart from itself, and two clusters with "
+            "an agency in common never merge (macro report_clusters), so pairs within one "
+            "agency merge nothing; they only add near ties to the review table",
         ),
         mutant(
-            "resolution-not-best-match",
-            RESOLUTION,
-            "order by coalesce(distance_km, 0), hours_apart, record_key_b\n        ) = 1",
-            "order by coalesce(distance_km, 0), hours_apart, record_key_b\n        ) >= 1",
-            "a report merges with every match of another agency, not its best one",
+            "resolution-single-link",
+            CLUSTERS,
+            "linked.pair_count = size_a.report_count * size_b.report_count",
+            "linked.pair_count >= 1",
+            "clusters merge through one alike pair: matches chain across agencies",
+            *RULES,
+        ),
+        mutant(
+            "resolution-not-reciprocal",
+            CLUSTERS,
+            "on nearest.partner = back.cluster_key and back.partner = nearest.cluster_key",
+            "on nearest.partner = back.cluster_key",
+            "a cluster merges with its cheapest partner even when that one prefers another",
             *RULES,
         ),
     ],
@@ -280,10 +289,10 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "delivery-retraction-ignored",
-            f"{MARTS}/fct_aid_deliveries.sql",
+            CLUSTERS,
             "where not is_retracted and not is_excluded",
             "where not is_excluded",
-            "a cancelled delivery stays in the facts",
+            "a cancelled delivery (a retracted incident) stays in the facts: resolution reads it",
             *RULES,
         ),
         mutant(

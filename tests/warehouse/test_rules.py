@@ -40,16 +40,28 @@ AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 
-# Resolution: (beta's report km north of alpha's, how long after it, alpha's is day-precision)
+# Resolution: (beta's report km north of alpha's, how long after it, alpha's is day-precision).
+# With the defaults (dbt_project.yml) and no fatalities given, a pair's cost is
+# hours^2 + (km / 2)^2 + 1, and at most 20 is a candidate: 8.72 km, or 4.36 h, at the limit.
 RESOLUTION = {
-    "near": (9.99, 0 * HOUR, False),
-    "far": (10.01, 0 * HOUR, False),
-    "window": (0, 24 * HOUR, False),
-    "past-window": (0, 24 * HOUR + MINUTE, False),
-    "day-widened": (0, 48 * HOUR, True),
-    "past-day-widened": (0, 48 * HOUR + MINUTE, True),
+    "near": (8.70, 0 * HOUR, False),  # cost 19.92
+    "far": (8.75, 0 * HOUR, False),  # 20.14
+    "window": (0, 4.35 * HOUR, False),  # 19.92
+    "past-window": (0, 4.37 * HOUR, False),  # 20.10
+    "day-widened": (0, 28.35 * HOUR, True),  # 4.35 h after alpha's day
+    "past-day-widened": (0, 28.37 * HOUR, True),
 }
 RESOLVED = {"near", "window", "day-widened"}
+# Complete link, along a line north: alpha-1 4.5 km from beta, beta 5 km from gamma, gamma
+# 4.5 km from alpha-2; alpha-1 and gamma (9.5 km) are not candidates. Each neighbour is the
+# other's cheapest, so matches chained across agencies would make one incident of all four.
+CHAIN = {
+    "alpha-1": ("alpha", 0),
+    "beta": ("beta", 4.5),
+    "gamma": ("gamma", 9.5),
+    "alpha-2": ("alpha", 14),
+}
+CHAIN_INCIDENTS = [{"alpha-1", "beta"}, {"alpha-2", "gamma"}]
 # Deconfliction, a 4-hour patrol and a delivery: (the delivery's km north of the patrol,
 # its time in the case's day (None: a day-precision delivery that day), the patrol's start)
 DECONFLICTION = {
@@ -127,6 +139,9 @@ def operation() -> Operation:
     day = op.new_case()
     for n in (1, 2):  # reports of one agency are never merged
         op.incident("alpha", f"same-agency-{n}", iso(day), "public", **north(0))
+    day = op.new_case()
+    for case, (agency, km) in CHAIN.items():
+        op.incident(agency, f"chain-{case}", iso(day), "public", **north(km))
     day = op.new_case()  # each report keeps only its best match: the nearer one
     op.incident("alpha", "best", iso(day), "public", **north(0))
     op.incident("beta", "best", iso(day), "public", **north(1))
@@ -254,6 +269,16 @@ def test_resolution_at_its_distance_and_time_limits(built: Path) -> None:
     assert "best" in cases and "second-best" not in cases
 
 
+def test_resolution_never_chains_reports_that_are_not_all_alike(built: Path) -> None:
+    merged = rows(
+        built,
+        "select source_record_keys from marts.fct_incidents "
+        "where list_contains(list_transform(source_record_keys, lambda k: k LIKE '%:chain-%'), true)",
+    )
+    incidents = [{k.split(":chain-", 1)[1] for k in keys} for (keys,) in merged]
+    assert sorted(incidents, key=sorted) == sorted(CHAIN_INCIDENTS, key=sorted)
+
+
 def test_deconfliction_at_its_distance_and_time_limits(built: Path) -> None:
     pairs = rows(
         built,
@@ -306,8 +331,10 @@ def test_a_build_as_of_a_load_s_time_holds_that_load_only(built: Path) -> None:
 def test_corrections_fold_into_their_record(built: Path) -> None:
     folded = rows(
         built,
-        "select record_id, quantity, source_count, correction_count from marts.fct_aid_deliveries "
+        # one report each (source_count), with every event of its chain in its lineage
+        "select record_id, quantity, source_count, len(source_event_ids), correction_count "
+        "from marts.fct_aid_deliveries "
         "where delivery_id like 'alpha.deliveries:fold-%' or delivery_id like 'alpha.deliveries:chain-%'",
     )
-    expected = [(f"fold-{a}-{b}-c", 20, 2, 1) for a, b in product(LEVELS, LEVELS)]
-    assert sorted(folded) == sorted([*expected, ("chain-3", 10, 3, 2)])
+    expected = [(f"fold-{a}-{b}-c", 20, 1, 2, 1) for a, b in product(LEVELS, LEVELS)]
+    assert sorted(folded) == sorted([*expected, ("chain-3", 10, 1, 3, 2)])
