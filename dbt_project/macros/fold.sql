@@ -2,8 +2,9 @@
     Fold the events of one entity into the current state of each record, as of as_of.
 
     Events of a record (same record_key, see int_events_keyed) are ordered by when the
-    hub learnt them (recorded_at, then load_id), then by their depth in the supersedes
-    chain, then by event id; the last one is the record's state: a correction replaces
+    hub knew them (known_at: their load's commit), then recorded_at and load_id, then by
+    their depth in the supersedes chain, then by event id; the last one is the record's
+    state: a correction replaces
     the state, a retraction removes the record (kept here with is_retracted = true so that
     an incremental build can overwrite an earlier state; marts filter it out).
 
@@ -59,11 +60,11 @@ ordered as (
     window
         latest as (
             partition by record_key
-            order by recorded_at desc, load_id desc, chain_depth desc, event_id desc
+            order by known_at desc, recorded_at desc, load_id desc, chain_depth desc, event_id desc
         ),
         history as (
             partition by record_key
-            order by recorded_at, load_id, chain_depth, event_id
+            order by known_at, recorded_at, load_id, chain_depth, event_id
             rows between unbounded preceding and unbounded following
         )
 )
