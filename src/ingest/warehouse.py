@@ -17,13 +17,14 @@ publish read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,16 @@ def warehouse_path(root: Path) -> Path:
 def failed_path(root: Path) -> Path:
     """The last build that failed, kept to look into."""
     return warehouse_path(root).with_name("failed.duckdb")
+
+
+@contextlib.contextmanager
+def build_lock(root: Path, timeout: float | None = None) -> Iterator[Path]:
+    """Builds take turns: a build holds this for its whole run, and `peaceops publish`
+    while it checks and publishes, so that it publishes what a running build leaves
+    rather than the warehouse that build is about to replace. Yields the folder."""
+    folder = private_dir(root, warehouse_path(root).parent)
+    with holder_lock(folder / ".build.lock", "the warehouse build", timeout):
+        yield folder
 
 
 def dbt_target_path(root: Path) -> Path:
@@ -450,8 +461,7 @@ def build(
     registry = registry or load_registry(data_dir=root)
     packs = load_packs(registry.country_packs)
     current = warehouse_path(root)
-    folder = private_dir(root, current.parent)
-    with holder_lock(folder / ".build.lock", "the warehouse build", lock_timeout):
+    with build_lock(root, lock_timeout) as folder:
         _remove_leftovers(folder)
         moment, eventlog = EventLog(root).snapshot()
         fingerprint = derivation_fingerprint(registry, eventlog)
