@@ -58,13 +58,10 @@ ordered as (
         max({{ releasability_rank('releasability') }}) over history as strictest_rank
     from events
     window
-        latest as (
-            partition by record_key
-            order by known_at desc, recorded_at desc, load_id desc, chain_depth desc, event_id desc
-        ),
+        latest as (partition by record_key order by {{ known_order('desc') }}),
         history as (
             partition by record_key
-            order by known_at, recorded_at, load_id, chain_depth, event_id
+            order by {{ known_order() }}
             rows between unbounded preceding and unbounded following
         )
 )
@@ -85,4 +82,12 @@ where event_rank = 1
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The order in which the events of one record became known: the last is its state (the
+    fold) and each one's successor ends its interval (the history marts). -#}
+{% macro known_order(direction='') -%}
+    {%- for column in ['known_at', 'recorded_at', 'load_id', 'chain_depth', 'event_id'] -%}
+        {{ column }}{{ ' ' ~ direction if direction }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}
