@@ -26,12 +26,13 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from ingest import verification
 from ingest.contract import dbt_contract
 from ingest.country_pack import PACKS_ENV, CountryPack, load_packs
 from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, connect, holder_lock, sql_list
@@ -289,6 +290,8 @@ class BuildResult:
     # the warehouse it left: build.duckdb when it passed, failed.duckdb when not
     warehouse: Path | None = None
     build_id: str | None = None
+    # compared with a full refresh of the same snapshot (ingest.verification)
+    verified: bool = False
 
 
 NodeCallback = Callable[[NodeResult], None]
@@ -337,9 +340,10 @@ def run_dbt(
     on_node: NodeCallback | None = None,
     registry: Registry | None = None,
     warehouse: Path | None = None,
+    target: Path | None = None,
 ) -> DbtRun:
     """Run one dbt command in-process (dbtRunner) against the warehouse of `root` (or
-    the file `warehouse`).
+    the file `warehouse`), its artifacts in `target` (default: dbt_target_path).
 
     `on_node` is called once per finished node (model, seed, test, ...), in the
     order dbt finishes them.
@@ -381,7 +385,7 @@ def run_dbt(
                 # Artifacts and logs belong to the data directory's build, so that builds of
                 # different data directories (tests, Airflow, a demo) never share them.
                 "--target-path",
-                str(dbt_target_path(root)),
+                str(target or dbt_target_path(root)),
                 "--log-path",
                 str(warehouse_path(root).parent / "dbt-logs"),
                 "--quiet",
@@ -443,6 +447,7 @@ def build(
     on_step: Callable[[str], None] | None = None,
     test: bool = True,
     lock_timeout: float | None = None,
+    verify: bool = False,
 ) -> BuildResult:
     """Seed, run and test the dbt project on a snapshot of the log, as known at `as_of`
     (default: the snapshot's moment), in a new file that replaces the warehouse in use
@@ -450,7 +455,9 @@ def build(
 
     Without `as_of` the build is incremental (only new loads are processed) unless
     `full_refresh`; with `as_of` it is always a full refresh, so a past-moment build
-    never mixes with increments built from later knowledge.
+    never mixes with increments built from later knowledge. An incremental build is
+    compared with a full refresh of the same snapshot when `verify` or when the last
+    comparison is due (ingest.verification).
     """
     import time
 
@@ -475,13 +482,7 @@ def build(
         if current.exists() and (incremental or select):
             # a partial build keeps the models it does not select as they are
             shutil.copyfile(current, work)
-        con = connect(work)
-        try:
-            create_eventlog_views(con, eventlog, registry)
-            create_registry_tables(con, registry)
-            create_pack_tables(con, packs)
-        finally:
-            con.close()
+        _prepare(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
         vars_ = dbt_vars(registry, as_of_text)
         result = BuildResult(
@@ -519,19 +520,90 @@ def build(
             build_id, datetime.fromisoformat(as_of_text), mode, fingerprint,
             run.invocation_id, datetime.now(UTC),
         )  # fmt: skip
+        reference = None
+        if run.ok and not select and incremental and (verify or _verification_due(current)):
+            if on_step:
+                on_step("build --full-refresh beside it, to compare: incremental = full")
+            reference, failures = _full_refresh_contents(
+                root, registry, packs, eventlog, vars_, folder / f".build-{build_id}-full.duckdb"
+            )
+            result.verified = True
+            result.failures += [f"the full refresh to compare with: {f}" for f in failures]
+            result.ok = not failures
         con = connect(work)
         try:
             write_state(con, state)
+            if result.ok and not select and (reference is not None or not incremental):
+                # a full refresh is its own reference; an incremental build not compared
+                # keeps the last comparison (its file is a copy of the last warehouse)
+                contents = verification.mart_contents(con)
+                reference = contents if reference is None else reference
+                verification.write(con, build_id, state.built_at, contents, reference)
         finally:
             con.close()
-        result.warehouse = _switch(work, current if run.ok else failed_path(root))
+        result.warehouse = _switch(work, current if result.ok else failed_path(root))
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _prepare(work: Path, eventlog: EventLog, registry: Registry, packs: list[CountryPack]) -> None:
+    """What dbt reads besides its seeds, in the build file `work`: the snapshot of the log,
+    the registry and the country packs."""
+    con = connect(work)
+    try:
+        create_eventlog_views(con, eventlog, registry)
+        create_registry_tables(con, registry)
+        create_pack_tables(con, packs)
+    finally:
+        con.close()
+
+
+def _verification_due(current: Path) -> bool:
+    """The warehouse in use was last compared with a full refresh longer ago than
+    `verify_incremental_hours` (expectations/gate.yml), or never."""
+    from ingest.gate.config import load_config
+
+    con = connect(current, read_only=True)
+    try:
+        last = verification.last_verified(con)
+    finally:
+        con.close()
+    hours = load_config().verify_incremental_hours
+    return last is None or datetime.now(UTC) - last >= timedelta(hours=hours)
+
+
+def _full_refresh_contents(
+    root: Path,
+    registry: Registry,
+    packs: list[CountryPack],
+    eventlog: EventLog,
+    vars_: str,
+    shadow: Path,
+) -> tuple[dict[str, verification.Content] | None, list[str]]:
+    """Build the same snapshot of the log from scratch into `shadow` (models only: the
+    incremental build ran the tests) and return its marts' contents, then remove it."""
+    _prepare(shadow, eventlog, registry, packs)
+    try:
+        args = ["build", "--vars", vars_, "--full-refresh"]
+        args += ["--exclude-resource-type", "test", "unit_test"]
+        # its own artifacts: dbt's of the build itself stay the last ones
+        run = run_dbt(args, root, None, registry, shadow, shadow.with_suffix(".target"))
+        if not run.ok:
+            return None, run.failures or ["dbt failed"]
+        con = connect(shadow, read_only=True)
+        try:
+            return verification.mart_contents(con), []
+        finally:
+            con.close()
+    finally:
+        for path in (shadow, shadow.with_name(shadow.name + ".wal")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(shadow.with_suffix(".target"), ignore_errors=True)
+
+
 def _remove_leftovers(folder: Path) -> None:
     """Files of builds killed before they finished (under the build lock: none runs)."""
-    for path in folder.glob(".build-*.duckdb*"):
+    for path in folder.glob(".build-*"):
         if path.is_dir():
             shutil.rmtree(path)
         else:

@@ -29,7 +29,15 @@ def short_name(unique_id: str, resource_type: str) -> str:
 @click.option("--full-refresh", is_flag=True, help="Rebuild every incremental model from the log.")
 @click.option("--select", metavar="SPEC", help="dbt node selection for the run/test step.")
 @click.option("--no-test", is_flag=True, help="dbt run instead of dbt build (skip the tests).")
-def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: bool) -> None:
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Compare an incremental build with a full refresh of the same log now, not only "
+    "every verify_incremental_hours (expectations/gate.yml); the gate fails on a difference.",
+)
+def command(
+    as_of: str | None, full_refresh: bool, select: str | None, no_test: bool, verify: bool
+) -> None:
     """Normalise every feed into the warehouse (data/warehouse/build.duckdb).
 
     Creates the `eventlog` views over the log as committed now, then runs `dbt seed`
@@ -79,10 +87,15 @@ def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: 
         on_node=on_node,
         on_step=on_step,
         test=not no_test,
+        verify=verify,
     )
     console.rule()
     if result.full_refresh_reason:
         console.print(f"full refresh: {result.full_refresh_reason}", highlight=False)
+    if result.verified:
+        console.print(
+            "compared with a full refresh of the same log: `peaceops check` says if they differ"
+        )
     if result.ok:
         print_feed_report(console, root)
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"

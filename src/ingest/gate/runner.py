@@ -179,6 +179,26 @@ def _context(root: Path) -> Any:
     return gx.get_context(mode="file", context_root_dir=str(target))
 
 
+def _divergences(con: duckdb.DuckDBPyConnection) -> list[Failure]:
+    """The marts whose incremental content differed from a full refresh of the same log
+    when last compared (ingest.verification); a warehouse never compared fails too."""
+    from ingest.verification import divergences
+
+    found = divergences(con)
+    if found is None:
+        found = ["never compared with a full refresh"]
+    fix = "rebuild it with `peaceops build --full-refresh`"
+    return [
+        Failure(
+            "incremental_equals_full",
+            f"marts.{line.split(':')[0]}" if ":" in line else None,
+            "incremental build equals a full refresh",
+            message=f"{line}; {fix}",
+        )
+        for line in found
+    ]
+
+
 def run_gate(
     root: Path,
     *,
@@ -231,6 +251,7 @@ def run_gate(
                         message="the last build was partial (--select): build it whole first",
                     )
                 )
+            result.failures += _divergences(con)
         params = expectation_parameters(con, now, mission_start)
         present = {
             f"{schema}.{name}"
