@@ -9,6 +9,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -23,13 +24,17 @@ pytestmark = pytest.mark.slow
 FIRST = datetime(2026, 6, 13, 23, 59, tzinfo=UTC)
 LATER_DAYS = 2  # files of the last two days come in the second step
 DAILY = ("moi.incidents", "cpn.incidents", "forcar.patrols", "ncbatt.patrols")
+KNOWN_AT = (
+    "SELECT record_key, load_id FROM fct_incident_history "
+    "WHERE known_from <= ? AND (known_to IS NULL OR known_to > ?)"
+)
 
 
 def test_an_as_of_build_passes_its_tests_and_gate_and_publishes_as_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "data"
-    simulate(root / "sim", seed=7, days=8, start="2026-06-08")
+    simulate(root / "sim", seed=7, days=5, start="2026-06-11")
     later = tmp_path / "later"
     for feed_id in DAILY:
         inbox = root / "sim" / "inbox" / feed_id
@@ -62,3 +67,18 @@ def test_an_as_of_build_passes_its_tests_and_gate_and_publishes_as_history(
     assert datetime.fromisoformat(manifest["as_of"]) == FIRST
     assert set(manifest["loads"]) == first
     assert not (root / "published" / "current").exists()
+
+    # the current version answers "as known at FIRST vs now" in SQL, without a rebuild:
+    # the versions known then come from exactly the historical version's loads
+    for command in (["build"], ["check", "--no-docs"], ["publish"]):
+        done = runner.invoke(main, command)
+        assert done.exit_code == 0, done.output
+    current = root / "published" / "current" / "mission" / "unified.duckdb"
+    con = duckdb.connect(str(current), read_only=True)
+    try:
+        then = con.execute(KNOWN_AT, [FIRST, FIRST]).fetchall()
+        now = con.execute(KNOWN_AT, [datetime.now(UTC)] * 2).fetchall()
+    finally:
+        con.close()
+    assert then and {load for _, load in then} <= first
+    assert {load for _, load in now} - first, "the second step changed nothing"
