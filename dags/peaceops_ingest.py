@@ -107,6 +107,7 @@ def make_ingest_dag(feed: Feed) -> DAG:
             outlet_events[asset].extra = {
                 "load_id": summary["load_id"],
                 "recorded_at": summary["recorded_at"],
+                "known_at": summary["known_at"],
                 **summary["counts"],
             }
             return summary

@@ -92,17 +92,14 @@ def peaceops_warehouse() -> None:
             raise AirflowFailException(str(err)) from err
 
     @task(task_id="publish", outlets=[PUBLISHED])
-    def publish(
-        checked: dict[str, Any], built: dict[str, Any], outlet_events: Any = None
-    ) -> dict[str, Any]:
+    def publish(checked: dict[str, Any], outlet_events: Any = None) -> dict[str, Any]:
         from ingest.orchestration import pin_paths, run_publish
 
-        published = run_publish(checked, pin_paths(), built=built)
+        published = run_publish(checked, pin_paths())
         outlet_events[PUBLISHED].extra = published
         return published
 
-    built = build()
-    publish(gate(built), built)
+    publish(gate(build()))
 
 
 peaceops_warehouse()

@@ -9,9 +9,10 @@
     cast('{{ value }}' as timestamptz)
 {%- endmacro %}
 
-{#- Known at as_of: recorded by then, and not retired by a replay by then. -#}
-{% macro known_at_as_of(recorded_at) -%}
-    {{ recorded_at }} <= {{ as_of() }} and (retired_at is null or retired_at > {{ as_of() }})
+{#- Known at as_of: its load known by then (committed, or back-dated to then: the row's
+    `known_at`), and not retired by a replay known by then. -#}
+{% macro known_at_as_of() -%}
+    known_at <= {{ as_of() }} and (retired_at is null or retired_at > {{ as_of() }})
 {%- endmacro %}
 
 {#- The events of a source as known at as_of; in an incremental run only loads the model does
@@ -21,7 +22,7 @@
 {% macro events_as_of(relation) -%}
     select * exclude (retired_at)
     from {{ relation }}
-    where {{ known_at_as_of('recorded_at') }}
+    where {{ known_at_as_of() }}
     {%- if is_incremental() %}
         and {{ unheld_loads('load_id', [relation]) }}
     {%- endif %}

@@ -22,7 +22,8 @@
 {#- The envelope columns every staging model carries first. -#}
 {% macro envelope_columns() -%}
     {{ return(['event_id', 'feed_id', 'agency_id', 'event_type', 'record_id', 'supersedes',
-               'is_retraction', 'occurred_at', 'recorded_at', 'releasability', 'source_ref', 'load_id']) }}
+               'is_retraction', 'occurred_at', 'recorded_at', 'known_at', 'releasability', 'source_ref',
+               'load_id']) }}
 {%- endmacro %}
 
 {#- Envelope columns of a source event, as stored. -#}
@@ -35,6 +36,7 @@
         supersedes,
         occurred_at,
         recorded_at,
+        known_at,
         releasability,
         source_ref,
         load_id

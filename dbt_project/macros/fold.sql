@@ -2,8 +2,9 @@
     Fold the events of one entity into the current state of each record, as of as_of.
 
     Events of a record (same record_key, see int_events_keyed) are ordered by when the
-    hub learnt them (recorded_at, then load_id), then by their depth in the supersedes
-    chain, then by event id; the last one is the record's state: a correction replaces
+    hub knew them (known_at: their load's commit), then recorded_at and load_id, then by
+    their depth in the supersedes chain, then by event id; the last one is the record's
+    state: a correction replaces
     the state, a retraction removes the record (kept here with is_retracted = true so that
     an incremental build can overwrite an earlier state; marts filter it out).
 
@@ -57,13 +58,10 @@ ordered as (
         max({{ releasability_rank('releasability') }}) over history as strictest_rank
     from events
     window
-        latest as (
-            partition by record_key
-            order by recorded_at desc, load_id desc, chain_depth desc, event_id desc
-        ),
+        latest as (partition by record_key order by {{ known_order('desc') }}),
         history as (
             partition by record_key
-            order by recorded_at, load_id, chain_depth, event_id
+            order by {{ known_order() }}
             rows between unbounded preceding and unbounded following
         )
 )
@@ -84,4 +82,12 @@ where event_rank = 1
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The order in which the events of one record became known: the last is its state (the
+    fold) and each one's successor ends its interval (the history marts). -#}
+{% macro known_order(direction='') -%}
+    {%- for column in ['known_at', 'recorded_at', 'load_id', 'chain_depth', 'event_id'] -%}
+        {{ column }}{{ ' ' ~ direction if direction }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}

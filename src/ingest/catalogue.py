@@ -123,10 +123,19 @@ def mart_nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def grain(node: dict[str, Any]) -> str | None:
+def _meta(node: dict[str, Any], key: str) -> str | None:
     meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
-    value = meta.get("grain")
+    value = meta.get(key)
     return str(value) if value else None
+
+
+def grain(node: dict[str, Any]) -> str | None:
+    return _meta(node, "grain")
+
+
+def example(node: dict[str, Any]) -> str | None:
+    """An example query of the mart (`config.meta.example`), shown as it is written."""
+    return _meta(node, "example")
 
 
 def column_type(node: dict[str, Any], column: str, catalog: dict[str, Any] | None) -> str:
@@ -288,6 +297,9 @@ def _render_mart(
     out.append(f"- **dbt model:** `{node.get('original_file_path', '')}`")
     if upstream:
         out.append(f"- **Built from:** {upstream}")
+    query = example(node)
+    if query:
+        out += ["", "Example:", "", "```sql", query.strip(), "```"]
     hxl = spec.hxl if spec is not None and spec.hxl else None
     header = "| column | type | description | shared with |"
     rule = "|---|---|---|---|"

@@ -28,6 +28,7 @@ def explain(err: BaseException) -> str:
     from ingest.connectors.base import ConnectorError
     from ingest.country_pack import PackError
     from ingest.eventlog import LockTimeout
+    from ingest.publish import GateNotPassed
     from ingest.registry import RegistryError
 
     text = one_line(err)
@@ -42,6 +43,8 @@ def explain(err: BaseException) -> str:
         return f"{flat(err)}; fix the feed registry ($PEACEOPS_FEEDS, else ./feeds.yaml)"
     if isinstance(err, PackError):
         return f"{flat(err)}; fix the country pack (docs/country-packs.md), or feeds.yaml's country_pack"
-    if isinstance(err, (LockTimeout, ConnectorError)):  # their messages say what to do
+    if isinstance(
+        err, (LockTimeout, ConnectorError, GateNotPassed)
+    ):  # their messages say what to do
         return flat(err)
     return f"{text} (peaceops -v shows where it failed)"

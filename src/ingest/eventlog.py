@@ -11,6 +11,11 @@ Rules (DESIGN.md, "Event sourcing"):
   nothing.
 - Files are never rewritten. Compaction writes a new file and commits it with
   the list of files it replaces (`removes`), in one rename.
+- A load is known from its commit (`known_at`): the log's clock (`EventLog.clock`)
+  stamps it while the commit record is renamed into place, and a build lists the
+  commits under the same clock (`EventLog.snapshot`), so a load stamped at or before a
+  build's moment is in what the build reads, and one committed later is stamped after
+  it. A back-dated load (`ingest --now`, a backfill) is known from the time it names.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,7 +78,8 @@ SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS feed_id,
        CAST(NULL AS TIMESTAMPTZ) AS occurred_at, CAST(NULL AS TIMESTAMPTZ) AS recorded_at,
        CAST(NULL AS VARCHAR) AS releasability, CAST(NULL AS INTEGER) AS schema_version,
        CAST(NULL AS VARCHAR) AS payload, CAST(NULL AS VARCHAR) AS source_ref,
-       CAST(NULL AS VARCHAR) AS load_id, CAST(NULL AS TIMESTAMPTZ) AS retired_at
+       CAST(NULL AS VARCHAR) AS load_id, CAST(NULL AS TIMESTAMPTZ) AS known_at,
+       CAST(NULL AS TIMESTAMPTZ) AS retired_at
 WHERE false
 """
 QUARANTINE_SCHEMA = pa.schema(
@@ -122,6 +128,14 @@ class Commit:
     # a replay's: the loads whose events (and quarantine) it re-derived, from then on
     # no longer live (`peaceops replay`)
     retires: list[str] = field(default_factory=list)
+    # when the hub knows the load from, the moment as-of reads select by: its commit, or
+    # the time a back-dated load names (`recorded_at`); None in records written before
+    # the field existed, known from their commit
+    known_at: str | None = None
+
+    @property
+    def known(self) -> datetime:
+        return datetime.fromisoformat(self.known_at or self.committed_at)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Commit:
@@ -219,6 +233,21 @@ def _acquire(fh: IO[str], path: Path, what: str, timeout: float) -> None:
         time.sleep(min(LOCK_POLL, left))
 
 
+@contextlib.contextmanager
+def holder_lock(path: Path, what: str, timeout: float | None = None) -> Iterator[None]:
+    """An exclusive lock whose holder writes who it is into the lock file; a process that
+    waits says who it waits for and gives up after `timeout` seconds (`lock_timeout`)."""
+    # "a+", not "w": opening must not wipe the current holder's note
+    with open(path, "a+", opener=private_opener) as fh:
+        _acquire(fh, path, what, lock_timeout(timeout))
+        try:
+            _note_holder(fh)
+            yield
+        finally:
+            fh.truncate(0)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def feed_of(load_id: str) -> str:
     """The feed of a load id (`<time>Z-<feed_id>-<random>`)."""
     return load_id.partition("-")[2].rpartition("-")[0]
@@ -276,15 +305,24 @@ def sql_text(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def retired_at_sql(retired: dict[str, datetime]) -> str:
-    """SQL of a row's retired_at: when a replay retired its load, else NULL."""
-    if not retired:
+def sql_time(value: datetime | None) -> str:
+    """A TIMESTAMPTZ literal (NULL for None)."""
+    if value is None:
         return "CAST(NULL AS TIMESTAMPTZ)"
-    cases = " ".join(
-        f"WHEN {sql_text(load_id)} THEN TIMESTAMPTZ '{at.astimezone(UTC).isoformat()}'"
-        for load_id, at in sorted(retired.items())
-    )
-    return f"(CASE load_id {cases} END)"
+    return f"TIMESTAMPTZ '{value.astimezone(UTC).isoformat()}'"
+
+
+def loads_sql(commits: list[Commit], retired: dict[str, datetime]) -> str:
+    """The relation `loads (load_id, known_at, retired_at)` of the loads that wrote events
+    or quarantine: from when each is known, and when a replay retired it (else NULL)."""
+    rows = [
+        f"({sql_text(c.load_id)}, {sql_time(c.known)}, {sql_time(retired.get(c.load_id))})"
+        for c in commits
+        if c.kind != "compaction"  # its rows keep the load ids they were written by
+    ]
+    if not rows:
+        rows = ["(CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ))"]
+    return f"(VALUES {', '.join(rows)}) AS loads (load_id, known_at, retired_at)"
 
 
 def sql_list(paths: list[Path]) -> str:
@@ -317,11 +355,13 @@ def connect(
 class EventLog:
     """The log under a data directory. Cheap to create; reads commit records on demand."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, commits: list[Commit] | None = None):
         self.root = Path(root)
         self.dir = eventlog_dir(self.root)
         self.commits_dir = self.dir / COMMITS
         self.quarantine_dir = quarantine_dir(self.root)
+        # a snapshot's loads (see `snapshot`); None: whatever is committed when asked
+        self._frozen = commits
 
     # --- reading -----------------------------------------------------------
 
@@ -329,18 +369,22 @@ class EventLog:
         """The committed loads, in load id order. A file in `_commits/` that is not a
         commit record (a stray copy, a truncated write by hand) is skipped with a
         warning: it must not stop every later command, and it commits nothing."""
+        commits = self._read_commits(self._commit_paths()) if self._frozen is None else self._frozen
+        return [
+            c
+            for c in commits
+            if (as_of_load is None or c.load_id <= as_of_load)
+            and (feed_id is None or c.feed_id == feed_id)
+        ]
+
+    @staticmethod
+    def _read_commits(paths: list[Path]) -> list[Commit]:
         out = []
-        for path in self._commit_paths():
-            load_id = path.stem
-            if as_of_load is not None and load_id > as_of_load:
-                continue
+        for path in paths:
             try:
-                commit = Commit.read(path)
+                out.append(Commit.read(path))
             except ValueError as err:
                 _warn_once(path, str(err))
-                continue
-            if feed_id is None or commit.feed_id == feed_id:
-                out.append(commit)
         return out
 
     def unreadable_commits(self) -> dict[Path, str]:
@@ -372,12 +416,8 @@ class EventLog:
         return [self.dir / f for f in files]
 
     def retired(self, feed_id: str | None = None) -> dict[str, datetime]:
-        """Load id -> when a replay retired it (the replay's recorded_at)."""
-        return {
-            load_id: datetime.fromisoformat(c.recorded_at)
-            for c in self.commits(feed_id)
-            for load_id in c.retires
-        }
+        """Load id -> when a replay retired it (from when the replay is known)."""
+        return {load_id: c.known for c in self.commits(feed_id) for load_id in c.retires}
 
     def last_cursor(self, feed_id: str) -> str | None:
         """The cursor the feed's last committed load ended at: the next pull starts there."""
@@ -415,31 +455,39 @@ class EventLog:
         as_of_load: str | None = None,
         as_of_time: datetime | None = None,
         include_retired: bool = False,
+        loads: str | None = None,
     ) -> str:
         """The committed events (of a feed, several or all), as known now or at
-        `as_of_time`: a retired load's events are left out once retired, unless
-        `include_retired` (the warehouse's views: dbt filters them as of its build)."""
+        `as_of_time`, each with its load's `known_at` and `retired_at` (see loads_sql):
+        a load counts from when it is known, and a retired load's events are left out
+        once retired, unless `include_retired` (the warehouse's views: dbt filters them
+        as of its build). `loads` names a relation like loads_sql's to join instead of
+        one built from the commit records (the warehouse's `eventlog.loads`)."""
         files = self.live_files(feed_id)
         if not files:
             return EMPTY_EVENTS_SQL
-        cols = ", ".join(EVENT_COLUMNS)
-        retired = self.retired(feed_id if isinstance(feed_id, str) else None)
+        cols = ", ".join(f"events.{c}" for c in EVENT_COLUMNS)
+        if loads is None:
+            feeds = {feed_id} if isinstance(feed_id, str) else feed_id
+            commits = [c for c in self.commits() if feeds is None or c.feed_id in feeds]
+            loads = loads_sql(commits, self.retired())
         sql = (
-            f"SELECT {cols}, feed_id, {retired_at_sql(retired)} AS retired_at "
-            f"FROM read_parquet({sql_list(files)}, hive_partitioning = true)"
+            f"SELECT {cols}, events.feed_id, loads.known_at, loads.retired_at "
+            f"FROM read_parquet({sql_list(files)}, hive_partitioning = true) AS events "
+            f"INNER JOIN {loads} ON events.load_id = loads.load_id"
         )
         # As-of filters work on the rows, not the files: compaction merges files
-        # across loads but keeps every row's load_id and recorded_at. A row of a load
-        # a replay retired is known until that replay.
+        # across loads but keeps every row's load_id. A row of a load a replay retired
+        # is known until that replay is.
         where = []
         if as_of_load is not None:
-            where.append(f"load_id <= {sql_text(as_of_load)}")
+            where.append(f"events.load_id <= {sql_text(as_of_load)}")
         if as_of_time is not None:
-            moment = f"TIMESTAMPTZ '{as_of_time.astimezone(UTC).isoformat()}'"
-            where.append(f"recorded_at <= {moment}")
-            where.append(f"(retired_at IS NULL OR retired_at > {moment})")
+            moment = sql_time(as_of_time)
+            where.append(f"loads.known_at <= {moment}")
+            where.append(f"(loads.retired_at IS NULL OR loads.retired_at > {moment})")
         elif include_retired is False:
-            where.append("retired_at IS NULL")
+            where.append("loads.retired_at IS NULL")
         return sql + (" WHERE " + " AND ".join(where) if where else "")
 
     def dataset(self, feed_id: str | None = None):
@@ -455,20 +503,42 @@ class EventLog:
 
     @contextlib.contextmanager
     def lock(self, feed_id: str, timeout: float | None = None) -> Iterator[None]:
-        """One writer per feed at a time; different feeds append in parallel.
+        """One writer per feed at a time; different feeds append in parallel (see
+        holder_lock)."""
+        with holder_lock(self._locks() / f"{feed_id}.lock", f"feed {feed_id}", timeout):
+            yield
 
-        The holder writes who it is into the lock file; a writer that waits says who it
-        waits for and gives up after `timeout` seconds (see `lock_timeout`)."""
-        path = private_dir(self.root, state_dir(self.root) / "locks") / f"{feed_id}.lock"
-        # "a+", not "w": opening must not wipe the current holder's note
-        with open(path, "a+", opener=private_opener) as fh:
-            _acquire(fh, path, f"feed {feed_id}", lock_timeout(timeout))
+    def _locks(self) -> Path:
+        return private_dir(self.root, state_dir(self.root) / "locks")
+
+    @contextlib.contextmanager
+    def clock(self) -> Iterator[datetime]:
+        """The log's clock: a moment, held while a commit record is renamed into place
+        or while a build lists the commits, so that the two never interleave. The
+        moment is after every moment it gave before, even if the system clock steps
+        back (the last one is kept in the lock file): a load committed after a build's
+        moment is stamped after it. Held for milliseconds."""
+        with open(self._locks() / "clock.lock", "a+", opener=private_opener) as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                _note_holder(fh)
-                yield
-            finally:
+                fh.seek(0)
+                last = fh.read().strip()
+                now = datetime.now(UTC)
+                if last:
+                    now = max(now, datetime.fromisoformat(last) + timedelta(microseconds=1))
                 fh.truncate(0)
+                fh.write(now.isoformat())
+                fh.flush()
+                yield now
+            finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def snapshot(self) -> tuple[datetime, EventLog]:
+        """The log at one moment of its clock: the moment, and a reader of exactly the
+        loads committed by then (whatever is committed later, it reads the same)."""
+        with self.clock() as now:
+            paths = self._commit_paths()
+        return now, EventLog(self.root, self._read_commits(paths))
 
     def clean_debris(self, feed_id: str) -> list[Path]:
         """Delete files of this feed that no commit names: leftovers of killed loads
@@ -496,7 +566,15 @@ class EventLog:
     def begin(
         self, feed_id: str, recorded_at: datetime | None = None, lock_timeout: float | None = None
     ) -> Load:
-        return Load(self, feed_id, recorded_at or datetime.now(UTC), lock_timeout)
+        """A load of `feed_id`, recorded now, or at `recorded_at`: a back-dated load,
+        known from that time rather than from its commit."""
+        return Load(
+            self,
+            feed_id,
+            recorded_at or datetime.now(UTC),
+            lock_timeout,
+            backdated=recorded_at is not None,
+        )
 
     def compact(
         self, feed_id: str, min_files: int = 2, lock_timeout: float | None = None
@@ -523,19 +601,20 @@ class EventLog:
             finally:
                 con.close()
             _seal(target)
-            now = datetime.now(UTC).isoformat()
-            commit = Commit(
-                load_id=load_id,
-                feed_id=feed_id,
-                committed_at=now,
-                recorded_at=now,
-                files=[f"feed_id={feed_id}/{name}"],
-                quarantine_files=[],
-                removes=[str(f.relative_to(self.dir)) for f in files],
-                counts={"read": 0, "appended": 0, "duplicates": 0, "quarantined": 0},
-                kind="compaction",
-            )
-            self._write_commit(commit)
+            with self.clock() as now:
+                commit = Commit(
+                    load_id=load_id,
+                    feed_id=feed_id,
+                    committed_at=now.isoformat(),
+                    recorded_at=now.isoformat(),
+                    known_at=now.isoformat(),
+                    files=[f"feed_id={feed_id}/{name}"],
+                    quarantine_files=[],
+                    removes=[str(f.relative_to(self.dir)) for f in files],
+                    counts={"read": 0, "appended": 0, "duplicates": 0, "quarantined": 0},
+                    kind="compaction",
+                )
+                self._write_commit(commit)
             for f in files:
                 f.unlink()
             return commit
@@ -568,10 +647,14 @@ class Load:
         feed_id: str,
         recorded_at: datetime,
         lock_timeout: float | None = None,
+        *,
+        backdated: bool = False,
     ):
         self.log = log
         self.feed_id = feed_id
         self.recorded_at = recorded_at.astimezone(UTC)
+        # known from recorded_at rather than from the commit (EventLog.begin)
+        self.backdated = backdated
         self._fresh(load_id="")  # the id is taken under the lock, see __enter__
         self.con = connect()
         self._lock = log.lock(feed_id, lock_timeout)
@@ -775,20 +858,22 @@ class Load:
             quarantine_files.append(f"feed_id={self.feed_id}/{self.load_id}.parquet")
         for f in self.files:
             _seal(self.log.dir / f)
-        commit = Commit(
-            load_id=self.load_id,
-            feed_id=self.feed_id,
-            committed_at=datetime.now(UTC).isoformat(),
-            recorded_at=self.recorded_at.isoformat(),
-            files=self.files,
-            quarantine_files=quarantine_files,
-            sources=self.sources,
-            counts=asdict(self.counts),
-            cursor=cursor,
-            kind=self.kind,
-            retires=self.retires,
-        )
         if not self.counts.reconciles:
             raise AssertionError(f"load {self.load_id} does not reconcile: {self.counts}")
-        self.log._write_commit(commit)
+        with self.log.clock() as now:
+            commit = Commit(
+                load_id=self.load_id,
+                feed_id=self.feed_id,
+                committed_at=now.isoformat(),
+                recorded_at=self.recorded_at.isoformat(),
+                known_at=(self.recorded_at if self.backdated else now).isoformat(),
+                files=self.files,
+                quarantine_files=quarantine_files,
+                sources=self.sources,
+                counts=asdict(self.counts),
+                cursor=cursor,
+                kind=self.kind,
+                retires=self.retires,
+            )
+            self.log._write_commit(commit)
         return commit

@@ -178,7 +178,7 @@ def run_ingest(
     the feed had nothing new), every load the run committed (a paged pull commits
     every few pages) and their counts.
     """
-    from ingest.eventlog import EventLog
+    from ingest.eventlog import Commit, EventLog
     from ingest.pipeline import ingest_feed
     from ingest.registry import select
 
@@ -191,11 +191,11 @@ def run_ingest(
     if not result.ok:
         raise FeedFailed(f"feed {feed_id}: {result.error}")
     c = result.counts
-    recorded_at = None
+    recorded_at = known_at = None
     if result.load_id is not None:
-        # The time the load itself recorded (its commit record), not an estimate.
-        commits = EventLog(root).commits_dir
-        recorded_at = json.loads((commits / f"{result.load_id}.json").read_text())["recorded_at"]
+        # The times the load itself recorded (its commit record), not estimates.
+        commit = Commit.read(EventLog(root).commits_dir / f"{result.load_id}.json")
+        recorded_at, known_at = commit.recorded_at, commit.known.isoformat()
     return {
         "feed_id": feed_id,
         "load_id": result.load_id,
@@ -208,6 +208,7 @@ def run_ingest(
             "quarantined": c.quarantined,
         },
         "recorded_at": recorded_at,
+        "known_at": known_at,
     }
 
 
@@ -270,25 +271,14 @@ def run_gate_check(root: Path | None = None) -> dict[str, Any]:
 
 
 def run_publish(
-    gate: Mapping[str, Any],
-    root: Path | None = None,
-    *,
-    built: Mapping[str, Any] | None = None,
-    keep: int = 5,
+    gate: Mapping[str, Any], root: Path | None = None, *, keep: int = 5
 ) -> dict[str, Any]:
-    """Publish the checked warehouse as a new version and switch `current` to it."""
+    """Publish the warehouse the gate checked as a new version and switch `current` to it
+    (what it was built from, its manifest reads from the warehouse itself)."""
     from ingest.gate import GateResult
     from ingest.publish import publish
 
-    root = root or data_root()
-    built = built or {}
-    path = publish(
-        root,
-        GateResult.from_dict(dict(gate)),
-        keep=keep,
-        dbt_invocation_id=built.get("invocation_id"),
-        as_of=built.get("as_of"),
-    )
+    path = publish(root or data_root(), GateResult.from_dict(dict(gate)), keep=keep)
     return {"version": Path(path).name, "path": str(path)}
 
 

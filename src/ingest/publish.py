@@ -3,8 +3,9 @@
 Layout (`<root>/published/`):
 
     <version>/                  version = UTC time, e.g. 20261126T221003.123456Z (sorts by time)
-      manifest.json             version, as_of, event high-water marks, row counts, sha256 of
-                                every file, gate summary, dbt invocation id
+      manifest.json             version, as_of (historical: built as of a past moment), the
+                                loads the build read and per-feed high-water marks, row
+                                counts, sha256 of every file, gate summary, dbt invocation id
       public/ partners/ mission/
         unified.duckdb          the marts the audience may see (tables in `main`)
         parquet/<mart>.parquet
@@ -31,6 +32,14 @@ and only then `current` is switched by `os.replace` of a fresh symlink. A reader
 that resolves `current` once (os.path.realpath) and reads inside that directory
 sees one complete version, old or new. A failed gate publishes nothing and leaves
 `current` untouched.
+
+What is published is the warehouse the gate checked: publish holds the file by a hard
+link for its whole run (a build that finishes meanwhile renames a new file over
+`build.duckdb`, the linked one stays), and refuses a warehouse whose build is not the
+one checked. Everything the manifest says of the data comes from that file: the moment
+it was built as of and the loads it read (`state.build`, `eventlog.loads`). A
+historical build (`build --as-of`) is published as a version labelled historical;
+`current` keeps pointing at the newest knowledge.
 """
 
 from __future__ import annotations
@@ -50,7 +59,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.eventlog import connect
+from ingest.eventlog import connect, sql_time
 from ingest.gate.marts import MARTS, SCHEMA, MartSpec
 from ingest.gate.result import GateResult
 
@@ -65,7 +74,8 @@ DEFAULT_KEEP = 5
 
 
 class GateNotPassed(RuntimeError):
-    """Publishing was asked for a warehouse whose gate failed."""
+    """Publishing was asked for a warehouse whose gate failed, or that the gate did not
+    check."""
 
 
 def published_dir(root: Path) -> Path:
@@ -258,41 +268,44 @@ def write_audience(
     return counts
 
 
-def high_water_marks(root: Path) -> dict[str, dict[str, Any]]:
-    """Per feed: the last committed load and how many events the feed's loads appended."""
-    from ingest.eventlog import EventLog
+def loads_read(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> list[dict[str, Any]]:
+    """The loads the warehouse attached as `wh` was built from: those of its build's
+    snapshot known at its moment, with whether a replay it read had retired them."""
+    moment = "CAST(NULL AS TIMESTAMPTZ)" if as_of is None else sql_time(as_of)
+    cursor = con.execute(
+        "SELECT load_id, feed_id, kind, strftime(known_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') "
+        "AS known_at, strftime(committed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS committed_at, "
+        "strftime(recorded_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS recorded_at, events_appended, "
+        f"retired_at IS NOT NULL AND retired_at <= coalesce({moment}, retired_at) AS retired "
+        f"FROM wh.eventlog.loads WHERE known_at <= coalesce({moment}, known_at) ORDER BY load_id"
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+
+def high_water_marks(loads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per feed, of `loads` (loads_read): the last load, how many loads and how many
+    events they appended (of loads no replay retired)."""
     marks: dict[str, dict[str, Any]] = {}
-    for commit in EventLog(root).commits():
-        mark = marks.setdefault(commit.feed_id, {"events_appended": 0})
-        mark.update(
-            load_id=commit.load_id,
-            committed_at=commit.committed_at,
-            recorded_at=commit.recorded_at,
-        )
-        if commit.kind == "load":
-            mark["events_appended"] += int(commit.counts.get("appended", 0))
+    for load in loads:
+        mark = marks.setdefault(load["feed_id"], {"loads": 0, "events_appended": 0})
+        mark["loads"] += 1
+        mark.update({k: load[k] for k in ("load_id", "known_at", "committed_at", "recorded_at")})
+        if load["kind"] in ("load", "replay") and not load["retired"]:
+            mark["events_appended"] += int(load["events_appended"])
     return marks
 
 
-def dbt_run_info(root: Path) -> dict[str, Any]:
-    """Invocation id and as_of of the last dbt run of this data directory's warehouse."""
-    from ingest.warehouse import dbt_target_path
-
+@contextlib.contextmanager
+def pinned(warehouse: Path) -> Iterator[Path]:
+    """The warehouse file as it is now, for as long as the block runs: a hard link to it
+    (a build renaming a new file over `warehouse` meanwhile leaves the linked one)."""
+    link = warehouse.with_name(f".publish-{secrets.token_hex(4)}.duckdb")
+    os.link(warehouse, link)
     try:
-        data = json.loads((dbt_target_path(root) / "run_results.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    vars_ = (data.get("args") or {}).get("vars") or {}
-    if isinstance(vars_, str):
-        try:
-            vars_ = json.loads(vars_)
-        except ValueError:
-            vars_ = {}
-    return {
-        "invocation_id": (data.get("metadata") or {}).get("invocation_id"),
-        "as_of": vars_.get("as_of") if isinstance(vars_, dict) else None,
-    }
+        yield link
+    finally:
+        link.unlink()
 
 
 def publish(
@@ -300,14 +313,13 @@ def publish(
     gate: GateResult,
     *,
     keep: int = DEFAULT_KEEP,
-    dbt_invocation_id: str | None = None,
-    as_of: str | None = None,
     now: datetime | None = None,
 ) -> Path:
-    """Publish the warehouse of `root` as a new version and switch `current` to it.
+    """Publish the warehouse the gate checked as a new version and switch `current` to it
+    (unless it is historical: built as of a moment asked for).
 
-    Raises GateNotPassed (and touches nothing) unless `gate.passed`. Returns the new
-    version's directory.
+    Raises GateNotPassed (and touches nothing) unless `gate.passed` and the warehouse is
+    still the build the gate checked. Returns the new version's directory.
     """
     root = Path(root)
     if not gate.passed:
@@ -316,46 +328,82 @@ def publish(
     from ingest.warehouse import warehouse_path
 
     warehouse = gate.warehouse or warehouse_path(root)
-    base = published_dir(root)
     with _lock(root):
-        version = _new_version(base, now or datetime.now(UTC))
-        tmp = base / f".tmp-{version}"
+        # links of publishes killed before they removed theirs (we hold the lock)
+        for stale in warehouse.parent.glob(".publish-*.duckdb"):
+            stale.unlink()
+        with pinned(warehouse) as pin:
+            return _publish(root, gate, pin, keep, now)
+
+
+def _publish(
+    root: Path, gate: GateResult, warehouse: Path, keep: int, now: datetime | None
+) -> Path:
+    from ingest.warehouse import built_state
+
+    state = built_state(warehouse)
+    built = state.build_id if state is not None else None
+    if built != gate.build_id:
+        raise GateNotPassed(
+            f"the warehouse was rebuilt after the gate checked it (checked build {gate.build_id}, "
+            f"now {built}); nothing published: check it again"
+        )
+    as_of = state.as_of if state is not None else None
+    historical = state is not None and state.historical
+    con = connect()
+    try:
+        con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
+        loads = loads_read(con, as_of)
+    finally:
+        con.close()
+    base = published_dir(root)
+    version = _new_version(base, now or datetime.now(UTC))
+    tmp = base / f".tmp-{version}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        row_counts = {
+            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
+        }
+        files = {
+            str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {
+            "version": version,
+            "created_at": datetime.now(UTC).isoformat(),
+            "as_of": as_of.isoformat() if as_of else gate.checked_at,
+            # built as of a moment asked for: `current` does not switch to it
+            "historical": historical,
+            "build": {
+                "build_id": built,
+                "mode": state.mode if state else None,
+                "built_at": state.built_at.isoformat() if state else None,
+            },
+            "dbt_invocation_id": state.invocation_id if state else None,
+            # exactly the loads the build read, and per feed the last of them
+            "event_high_water_marks": high_water_marks(loads),
+            "loads": [load["load_id"] for load in loads],
+            "warehouse_row_counts": gate.row_counts,
+            "row_counts": row_counts,
+            "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
+            "files": files,
+            "gate": gate.summary(),
+            # feeds left out of this version, with why (ingest.reconcile.held_back)
+            "held_back_feeds": gate.held_back,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        _fsync_tree(tmp)
+        final = base / version
+        os.rename(tmp, final)
+        _fsync_dir(base)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        try:
-            row_counts = {
-                aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
-            }
-            files = {
-                str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-                for p in sorted(tmp.rglob("*"))
-                if p.is_file()
-            }
-            dbt = dbt_run_info(root)
-            manifest = {
-                "version": version,
-                "created_at": datetime.now(UTC).isoformat(),
-                "as_of": as_of or dbt.get("as_of") or gate.checked_at,
-                "dbt_invocation_id": dbt_invocation_id or dbt.get("invocation_id"),
-                "event_high_water_marks": high_water_marks(root),
-                "warehouse_row_counts": gate.row_counts,
-                "row_counts": row_counts,
-                "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
-                "files": files,
-                "gate": gate.summary(),
-                # feeds left out of this version, with why (ingest.reconcile.held_back)
-                "held_back_feeds": gate.held_back,
-            }
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            _fsync_tree(tmp)
-            final = base / version
-            os.rename(tmp, final)
-            _fsync_dir(base)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        raise
+    if not historical:
         switch_current(root, version)
-        _prune(root, keep)
+    _prune(root, keep)
     return final
 
 

@@ -4,9 +4,10 @@ balance. The gate checks it; a build reports it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ingest.eventlog import sql_time
 from ingest.gate.marts import FACTS, FOLDED, SCHEMA
 
 RECONCILIATION_SQL = """
@@ -41,8 +42,8 @@ loads AS (
     SELECT
         feed_id,
         sum(records_read - events_appended - duplicates - quarantined) AS unbalanced,
-        sum(events_appended) FILTER (WHERE retired_at IS NULL) AS appended
-    FROM eventlog.loads WHERE kind IN ('load', 'replay')
+        sum(events_appended) FILTER (WHERE {live}) AS appended
+    FROM eventlog.loads WHERE kind IN ('load', 'replay') AND {known}
     GROUP BY feed_id
 ),
 feeds AS (
@@ -58,7 +59,7 @@ SELECT
     coalesce(per_feed.events_unaccounted, 0) AS events_unaccounted,
     coalesce(per_feed.fact_events_also_removed, 0) AS fact_events_also_removed,
     coalesce(loads.unbalanced, 0) AS load_counts_unbalanced,
-    {appended_check} AS appended_not_committed
+    coalesce(loads.appended, 0) - coalesce(per_feed.events_committed, 0) AS appended_not_committed
 FROM feeds
 LEFT JOIN registry.feeds AS registry ON feeds.feed_id = registry.feed_id
 LEFT JOIN per_feed ON feeds.feed_id = per_feed.feed_id
@@ -73,12 +74,22 @@ SELECT count(*) FROM facts WHERE event_id NOT IN (SELECT event_id FROM committed
 """
 
 
-def as_of_filter(as_of: datetime | None) -> str:
-    """Events known at `as_of` (now: the live ones): recorded, and not yet retired."""
+def known(as_of: datetime | None) -> str:
+    """Rows of loads known by `as_of` (None: every committed one)."""
+    return "true" if as_of is None else f"known_at <= {sql_time(as_of)}"
+
+
+def live(as_of: datetime | None) -> str:
+    """Rows of loads no replay had retired by `as_of` (None: none has)."""
     if as_of is None:
-        return "WHERE retired_at IS NULL"
-    moment = f"TIMESTAMPTZ '{as_of.astimezone(UTC).isoformat()}'"
-    return f"WHERE recorded_at <= {moment} AND (retired_at IS NULL OR retired_at > {moment})"
+        return "retired_at IS NULL"
+    return f"(retired_at IS NULL OR retired_at > {sql_time(as_of)})"
+
+
+def as_of_filter(as_of: datetime | None) -> str:
+    """Events known at `as_of` (None: the live ones): their load known by then, and not
+    retired by then."""
+    return f"WHERE {known(as_of)} AND {live(as_of)}"
 
 
 def facts_sql() -> str:
@@ -94,22 +105,19 @@ def reconciliation_sql(as_of: datetime | None = None) -> str:
     Lineage (`source_event_ids`) names every event of a record's history, corrections
     and superseded versions included, so superseded events are "behind" their fact.
     Quarantined records never became events: each feed's loads must balance
-    (read = appended + duplicates + quarantined) and their appended events must be
-    exactly the feed's committed log.
+    (read = appended + duplicates + quarantined) and the events its loads known at
+    `as_of` appended must be exactly the feed's log as known then.
     """
     folded = "\n    UNION ALL\n    ".join(
         f"SELECT unnest(event_ids) AS event_id, is_retracted, is_excluded FROM intermediate.{m}"
         for m in FOLDED
     )
-    if as_of is None:
-        appended = "coalesce(loads.appended, 0) - coalesce(per_feed.events_committed, 0)"
-    else:
-        appended = "0"  # loads after as_of are in the log but not in the build
     return RECONCILIATION_SQL.format(
         as_of_filter=as_of_filter(as_of),
+        known=known(as_of),
+        live=live(as_of),
         facts=facts_sql(),
         folded=folded,
-        appended_check=appended,
     )
 
 
@@ -132,10 +140,19 @@ def held_back(frame: Any) -> dict[str, str]:
     return out
 
 
-def feed_report(con: Any, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """One row per feed: its entity, events committed, in facts, retracted or excluded,
-    unaccounted, and why it is held back from the publish (if it is)."""
-    frame = con.execute(reconciliation_sql(as_of)).df()
+def built_as_of(con: Any) -> datetime | None:
+    """The moment the warehouse on `con` was built as known at (None: not recorded)."""
+    from ingest.warehouse import read_state
+
+    state = read_state(con)
+    return state.as_of if state is not None else None
+
+
+def feed_report(con: Any) -> list[dict[str, Any]]:
+    """One row per feed, as of the moment the warehouse was built as known at: its
+    entity, events committed, in facts, retracted or excluded, unaccounted, and why it
+    is held back from the publish (if it is)."""
+    frame = con.execute(reconciliation_sql(built_as_of(con))).df()
     held = held_back(frame)
     rows = frame.to_dict("records")
     for row in rows:

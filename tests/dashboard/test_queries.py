@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -76,6 +76,18 @@ CREATE TABLE coordination_agency_timeliness (agency_id VARCHAR, week_start DATE,
 INSERT INTO coordination_agency_timeliness VALUES
     ('un', '2026-10-05', 10, 9, 1, 0, 3.5, 12.0, 0.9, 0.01),
     ('gov', '2026-10-05', 5, 5, 0, 0, 30.0, 70.0, 0.6, 0.1);
+CREATE TABLE fct_incident_history (event_id VARCHAR, record_key VARCHAR, agency_id VARCHAR,
+    known_from TIMESTAMPTZ, known_to TIMESTAMPTZ, occurred_at TIMESTAMPTZ,
+    admin1_pcode VARCHAR, admin2_pcode VARCHAR);
+-- r1 known on 10-02, corrected on 10-04; r2 known on 10-02, retracted on 10-05;
+-- r3 known from 10-06
+INSERT INTO fct_incident_history VALUES
+    ('e1', 'r1', 'un', '2026-10-02 00:00:00+00', '2026-10-04 00:00:00+00',
+     '2026-10-01 10:00:00+00', 'A1', 'A101'),
+    ('e2', 'r1', 'un', '2026-10-04 00:00:00+00', NULL, '2026-10-01 10:00:00+00', 'A1', 'A101'),
+    ('e3', 'r2', 'gov', '2026-10-02 00:00:00+00', '2026-10-05 00:00:00+00',
+     '2026-10-02 10:00:00+00', 'A2', 'A201'),
+    ('e4', 'r3', 'gov', '2026-10-06 00:00:00+00', NULL, '2026-10-05 10:00:00+00', 'A2', 'A201');
 """
 
 
@@ -126,6 +138,35 @@ def test_list_versions_newest_first_with_as_of_and_current(root):
     assert found[1].as_of == "2026-11-01T00:00:00+00:00"
     assert found[0].audiences == ("public", "mission")
     assert "(current)" in found[1].label() and "2026-11-01 00:00:00" in found[1].label()
+
+
+def test_a_historical_version_is_labelled_so(tmp_path):
+    vdir = _version(tmp_path, V1, "2026-10-20T00:00:00+00:00")
+    manifest = {"version": V1, "as_of": "2026-10-20T00:00:00+00:00", "historical": True}
+    (vdir / "manifest.json").write_text(json.dumps(manifest))
+    (found,) = q.list_versions(tmp_path)
+    assert found.historical and not found.is_current
+    assert found.label().startswith("historical: as known at 2026-10-20 00:00:00 UTC")
+
+
+@pytest.mark.parametrize(
+    ("moment", "then", "added", "corrected", "gone"),
+    [
+        ("2026-10-03", {"A1": 1, "A2": 1}, 1, 1, 1),  # before the correction and retraction
+        ("2026-10-05", {"A1": 1}, 1, 0, 0),  # r2 retracted by then, r3 not yet known
+        ("2026-10-07", {"A1": 1, "A2": 1}, 0, 0, 0),  # as now
+    ],
+)
+def test_incident_reports_as_known_then_and_now(con, moment, then, added, corrected, gone):
+    at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    known = q.known_then_vs_now(con, at, q.Filters())
+    assert list(known.columns) == q.KNOWN_COLUMNS
+    assert {r.admin1_pcode: r.reports_then for r in known.itertuples() if r.reports_then} == then
+    assert known["reports_now"].sum() == 2
+    sums = (known["added_since"].sum(), known["corrected_since"].sum(), known["gone_since"].sum())
+    assert sums == (added, corrected, gone)
+    only_a1 = q.known_then_vs_now(con, at, q.Filters(admin1=("A1",)))
+    assert list(only_a1["admin1_pcode"]) == ["A1"]
 
 
 def test_current_is_resolved_at_each_call_and_follows_a_switch(tmp_path):

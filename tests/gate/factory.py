@@ -207,19 +207,20 @@ def make_warehouse(
         con.executemany("INSERT INTO eventlog.events_data VALUES (?, ?, ?)", events)
     con.execute(
         "CREATE VIEW eventlog.events AS "
-        "SELECT *, CAST(NULL AS TIMESTAMPTZ) AS retired_at FROM eventlog.events_data"
+        "SELECT *, recorded_at AS known_at, CAST(NULL AS TIMESTAMPTZ) AS retired_at "
+        "FROM eventlog.events_data"
     )
     con.execute(
         "CREATE TABLE eventlog.loads (load_id VARCHAR, feed_id VARCHAR, kind VARCHAR, "
-        "committed_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, records_read BIGINT, "
+        "committed_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, known_at TIMESTAMPTZ, records_read BIGINT, "
         "events_appended BIGINT, duplicates BIGINT, quarantined BIGINT, sources INTEGER, "
         "retired_at TIMESTAMPTZ)"
     )
     for feed_id in sorted({feed for _, feed, _ in events}):
         n = sum(feed == feed_id for _, feed, _ in events)
         con.execute(
-            "INSERT INTO eventlog.loads VALUES (?, ?, 'load', ?, ?, ?, ?, 1, 1, 1, NULL)",
-            [f"l-{feed_id}", feed_id, START, START, n + 2, n],
+            "INSERT INTO eventlog.loads VALUES (?, ?, 'load', ?, ?, ?, ?, ?, 1, 1, 1, NULL)",
+            [f"l-{feed_id}", feed_id, START, START, START, n + 2, n],
         )
     for kind in bad:
         inject(con, kind)

@@ -112,7 +112,8 @@ def test_a_raw_feed_and_one_gone_from_the_registry_are_held_back_not_failed(
         )
         con.execute(
             f"INSERT INTO eventlog.loads VALUES ('l-{feed_id}', '{feed_id}', 'load', "
-            "TIMESTAMPTZ '2026-10-02', TIMESTAMPTZ '2026-10-02', 1, 1, 0, 0, 1, NULL)"
+            "TIMESTAMPTZ '2026-10-02', TIMESTAMPTZ '2026-10-02', TIMESTAMPTZ '2026-10-02', "
+            "1, 1, 0, 0, 1, NULL)"
         )
     con.close()
     result = run_gate(tmp_path, data_docs=False)

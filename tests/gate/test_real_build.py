@@ -29,5 +29,5 @@ def test_real_build_passes_the_gate_and_publishes(tmp_path: Path) -> None:
     # On its first real run this gate caught 0,0 ("null island") coordinates that
     # cpn.incidents sends for "unknown"; staging now falls back to the place name.
     assert gate.passed, format_summary(gate)
-    version = publish(tmp_path, gate, dbt_invocation_id=built.invocation_id, as_of=built.as_of)
+    version = publish(tmp_path, gate)
     assert current_version(tmp_path) == version.resolve()

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -14,10 +15,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from ingest.simulate import FEEDS, formats, simulate
+from ingest.simulate import FEEDS, default_start, formats, simulate
 from ingest.simulate.cli import command
 
 DAYS = 10
+START = "2026-10-01"  # fixed: the default start moves with the clock
 
 
 def tree_hash(root: Path) -> str:
@@ -31,18 +33,18 @@ def tree_hash(root: Path) -> str:
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("sim") / "sim"
-    return out, simulate(out, seed=7, days=DAYS)
+    return out, simulate(out, seed=7, days=DAYS, start=START)
 
 
 def test_same_seed_gives_identical_bytes(sim, tmp_path: Path) -> None:
     out, manifest = sim
-    again = simulate(tmp_path / "a", seed=7, days=DAYS)
+    again = simulate(tmp_path / "a", seed=7, days=DAYS, start=START)
     assert again == manifest
     assert tree_hash(tmp_path / "a") == tree_hash(out)
     # A rerun over existing output wipes what it owns first: still identical.
-    simulate(tmp_path / "a", seed=7, days=DAYS)
+    simulate(tmp_path / "a", seed=7, days=DAYS, start=START)
     assert tree_hash(tmp_path / "a") == tree_hash(out)
-    other = simulate(tmp_path / "b", seed=8, days=DAYS)
+    other = simulate(tmp_path / "b", seed=8, days=DAYS, start=START)
     assert other != manifest
 
 
@@ -74,7 +76,7 @@ def test_gazetteer_sizes_and_places_inside_their_admin2(sim) -> None:
 def test_manifest_arithmetic(sim) -> None:
     out, manifest = sim
     assert json.loads((out / "manifest.json").read_text()) == manifest
-    assert manifest["seed"] == 7 and manifest["days"] == DAYS and manifest["start"] == "2026-10-01"
+    assert manifest["seed"] == 7 and manifest["days"] == DAYS and manifest["start"] == START
     assert set(manifest["feeds"]) == set(FEEDS)
     for feed_id, c in manifest["feeds"].items():
         assert c["records"] > c["duplicates"] + c["quarantined"] > 0, feed_id
@@ -209,3 +211,33 @@ def test_json_lines_written_in_chunks_equal_the_lines(
     assert [json.loads(line) for line in text.splitlines()] == [
         {"id": f"R/{i}", "n": i if i % 2 else None} for i in range(7)
     ]
+
+
+@pytest.mark.parametrize(
+    ("now", "start"),
+    [
+        # before noon the period ends at yesterday's midnight: the last evening's patrols
+        # may still be out
+        (datetime(2026, 12, 3, 4, 0, tzinfo=UTC), "2026-11-02"),
+        (datetime(2026, 12, 3, 15, 0, tzinfo=UTC), "2026-11-03"),
+    ],
+)
+def test_default_period_ends_at_the_last_settled_midnight(now: datetime, start: str) -> None:
+    assert default_start(30, now) == start
+
+
+def test_default_period_reports_nothing_in_the_future(tmp_path: Path) -> None:
+    """Without --start, every time the simulation holds (a patrol's end, shifted by a
+    correction, included) lies in the past: the gate rejects future times."""
+    manifest = simulate(tmp_path, seed=7, days=3)
+    assert manifest["start"] == default_start(3)
+    latest = max(
+        pd.read_parquet(tmp_path / "truth" / f"{kind}.parquet")[column].max()
+        for kind, column in (
+            ("incidents", "occurred_at"),
+            ("deliveries", "delivered_at"),
+            ("patrols", "ended_at"),
+        )
+    )
+    # corrections move a patrol's end by up to half an hour
+    assert latest + timedelta(hours=1) < datetime.now(UTC)

@@ -44,12 +44,16 @@ def feeds(root: Path) -> dict[str, Feed]:
 
 
 def begin(
-    root: Path, feed: Feed, rows: Sequence[Mapping[str, str | None]], recorded_at: datetime
+    root: Path,
+    feed: Feed,
+    rows: Sequence[Mapping[str, str | None]],
+    recorded_at: datetime | None,
 ) -> Load:
     """An open, uncommitted load of `rows` (decoded records, every value a string) for
-    `feed`; it holds the feed's lock until `finish(load)`. Its load id is taken now, so a
-    load committed later by `finish` can carry an older id than loads committed meanwhile
-    (as when ingests of different feeds run in parallel)."""
+    `feed`, back-dated to `recorded_at` (None: recorded now, known from its commit); it
+    holds the feed's lock until `finish(load)`. Its load id is taken now, so a load
+    committed later by `finish` can carry an older id than loads committed meanwhile (as
+    when ingests of different feeds run in parallel)."""
     columns = sorted({k for r in rows for k in r})
     data = {c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns}
     data[POS] = pa.array([f"row={i + 1}" for i in range(len(rows))], pa.string())

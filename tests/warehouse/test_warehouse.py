@@ -34,6 +34,7 @@ from .logbuilder import (
 CARANA = REPO / "packs" / "carana"
 MARTS = (
     "fct_incidents",
+    "fct_incident_history",
     "fct_aid_deliveries",
     "fct_patrols",
     "dim_agencies",
@@ -370,6 +371,49 @@ def test_as_of_build_sees_only_what_was_known(built: dict) -> None:
         built["past"],
         "select count(*) from marts.fct_incidents where incident_type = 'Strategic developments'",
     ) == [(0,)]
+
+
+KNOWN_AT = (
+    "select event_id from marts.fct_incident_history where known_from <= {t} "
+    "and (known_to is null or known_to > {t}) order by event_id"
+)
+
+
+def test_the_history_as_known_at_a_moment_is_the_as_of_build(built: dict) -> None:
+    """Time travel on the data: the versions the history says were known at a moment are
+    the reports a build as of that moment holds."""
+    then = query(built["db"], KNOWN_AT.format(t="timestamptz '2026-10-03 00:00:00+00'"))
+    past = query(built["past"], KNOWN_AT.format(t="now()"))
+    assert then and then == past
+    assert then != query(built["db"], KNOWN_AT.format(t="now()")), "nothing changed since"
+    # SR-1 was corrected later: two versions, one interval ending where the next begins
+    rows = query(
+        built["db"],
+        "select version, known_from, known_to, ended_by, fatalities from marts.fct_incident_history "
+        "where record_key = 'unmic.sitreps:SR-1' order by known_from",
+    )
+    assert len(rows) >= 2 and rows[0][2] == rows[1][1] and rows[0][3] == "corrected"
+    assert rows[-1][2] is None and rows[-1][3] is None
+
+
+def test_history_rows_are_shared_no_wider_than_their_incident(built: dict) -> None:
+    # a report is shared at its strictest marking and no wider than its unified incident
+    # (SR-1, public itself, is in a mission incident with cpn's and moi's reports)
+    wider = query(
+        built["db"],
+        "select history.event_id from marts.fct_incident_history as history "
+        "join marts.fct_incidents as incidents using (incident_id) "
+        "where list_position(['public', 'partners', 'mission', 'restricted'], "
+        "history.releasability) < list_position(['public', 'partners', 'mission', "
+        "'restricted'], incidents.releasability)",
+    )
+    assert wider == []
+    levels = query(
+        built["db"],
+        "select distinct releasability from marts.fct_incident_history "
+        "where record_key = 'unmic.sitreps:SR-1'",
+    )
+    assert levels == [("mission",)]
 
 
 def test_cross_agency_resolution(built: dict) -> None:

@@ -38,18 +38,31 @@ new_events as (
 ),
 
 {% if is_incremental() %}
+    superseding as (
+        select arrived.feed_id, arrived.record_id
+        from new_events as arrived
+        where arrived.supersedes is not null and arrived.supersedes <> arrived.record_id
+    ),
+
     rekeyed as (
-        -- events keyed to a record that only now arrives, superseding an older one (as
-        -- keyed before: an event's envelope never changes)
+        -- Every event of a chain a new superseding event can re-root, keyed again with the
+        -- batch (as keyed before: an event's envelope never changes): the chain waiting
+        -- for a record that only now arrives, and the whole chain of a record that already
+        -- had events (a feed that reuses a record id may give it another parent; its
+        -- descendants and the parent it leaves are in the same chain).
         select
             {{ envelope_columns() | join(', ') }},
             entity
         from {{ this }} as existing
         where
             (existing.feed_id, existing.record_key) in (
-                select (arrived.feed_id, arrived.feed_id || ':' || arrived.record_id)
-                from new_events as arrived
-                where arrived.supersedes is not null and arrived.supersedes <> arrived.record_id
+                select (superseding.feed_id, superseding.feed_id || ':' || superseding.record_id)
+                from superseding
+                union
+                select (held.feed_id, held.record_key)
+                from {{ this }} as held
+                inner join superseding
+                    on held.feed_id = superseding.feed_id and held.record_id = superseding.record_id
             )
     ),
 

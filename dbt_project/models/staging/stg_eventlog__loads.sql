@@ -6,7 +6,7 @@ with
 
 source as (
     select * from {{ source('eventlog', 'loads') }}
-    where recorded_at <= {{ as_of() }}
+    where known_at <= {{ as_of() }}
 ),
 
 renamed as (
@@ -17,6 +17,7 @@ renamed as (
         kind as load_kind,
         committed_at,
         recorded_at,
+        known_at,
         records_read,
         events_appended,
         duplicates as duplicates_skipped,

@@ -6,7 +6,7 @@ with
 
 source as (
     select * from {{ source('eventlog', 'quarantine') }}
-    where {{ known_at_as_of('quarantined_at') }}
+    where {{ known_at_as_of() }}
 ),
 
 renamed as (

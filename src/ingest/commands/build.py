@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,22 @@ def short_name(unique_id: str, resource_type: str) -> str:
 @click.option("--full-refresh", is_flag=True, help="Rebuild every incremental model from the log.")
 @click.option("--select", metavar="SPEC", help="dbt node selection for the run/test step.")
 @click.option("--no-test", is_flag=True, help="dbt run instead of dbt build (skip the tests).")
-def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: bool) -> None:
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Compare an incremental build with a full refresh of the same log now, not only "
+    "every verify_incremental_hours (expectations/gate.yml); the gate fails on a difference.",
+)
+def command(
+    as_of: str | None, full_refresh: bool, select: str | None, no_test: bool, verify: bool
+) -> None:
     """Normalise every feed into the warehouse (data/warehouse/build.duckdb).
 
-    Creates the `eventlog` views over the committed log, then runs `dbt seed` and
-    `dbt build` (models and their tests) in-process, printing one line per dbt
-    node. Exits 1 if any model or test failed.
+    Creates the `eventlog` views over the log as committed now, then runs `dbt seed`
+    and `dbt build` (models and their tests) in-process, printing one line per dbt
+    node, in a new file that replaces the warehouse only if every model and test
+    passed. Exits 1 if any model or test failed: the warehouse is then unchanged and
+    the failed build is kept as data/warehouse/failed.duckdb.
     """
     from rich.console import Console
 
@@ -78,27 +87,34 @@ def command(as_of: str | None, full_refresh: bool, select: str | None, no_test: 
         on_node=on_node,
         on_step=on_step,
         test=not no_test,
+        verify=verify,
     )
     console.rule()
     if result.full_refresh_reason:
         console.print(f"full refresh: {result.full_refresh_reason}", highlight=False)
+    if result.verified:
+        console.print(
+            "compared with a full refresh of the same log: `peaceops check` says if they differ"
+        )
     if result.ok:
-        print_feed_report(console, root, when)
+        print_feed_report(console, root)
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
     console.print(
         f"build {verdict}: {result.nodes} nodes in {result.seconds:.1f} s, as of {result.as_of}, "
-        f"warehouse {warehouse_path(root)} (dbt invocation {result.invocation_id})",
+        f"warehouse {result.warehouse} (dbt invocation {result.invocation_id})",
         soft_wrap=True,
     )
+    if not result.ok:
+        console.print(f"the warehouse in use, {warehouse_path(root)}, is as it was", soft_wrap=True)
     for failure in result.failures:
         console.print(f"[red]  {failure}[/]", highlight=False, soft_wrap=True)
     if not result.ok:
         raise SystemExit(1)
 
 
-def print_feed_report(console: Any, root: Path, as_of: datetime | None) -> None:
-    """Per feed: what its events became (facts, excluded, unaccounted), and which feeds
-    the publish will hold back, with why."""
+def print_feed_report(console: Any, root: Path) -> None:
+    """Per feed: what its events became (facts, excluded, unaccounted) as of the moment
+    the warehouse was built as of, and which feeds the publish will hold back, with why."""
     from rich.table import Table
 
     from ingest.eventlog import connect
@@ -107,7 +123,7 @@ def print_feed_report(console: Any, root: Path, as_of: datetime | None) -> None:
 
     con = connect(warehouse_path(root), read_only=True)
     try:
-        rows = feed_report(con, as_of)
+        rows = feed_report(con)
     finally:
         con.close()
     table = Table(title="per feed", title_justify="left")

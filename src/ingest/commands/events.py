@@ -113,7 +113,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     "--as-of",
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"]),
-    help="The log as the hub knew it at this time (recorded_at <= it).",
+    help="The log as the hub knew it at this time (its loads known by then: committed, "
+    "or back-dated to a time before it).",
 )
 @click.option("--loads", is_flag=True, help="List the committed loads instead, with their counts.")
 def command(

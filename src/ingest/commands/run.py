@@ -94,9 +94,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
 
     t0 = stage("publish", "4/4 publish: new version, atomic switch of current")
     keep = keep if keep is not None else load_config().keep_versions
-    version = publish(
-        root, gate, keep=keep, dbt_invocation_id=built.invocation_id, as_of=built.as_of
-    )
+    version = publish(root, gate, keep=keep)
     summary.published = version
     done("publish", t0, True, f"{version.name} (public, partners, mission)")
     return _finish(console, summary)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import altair as alt
 import pandas as pd
@@ -56,8 +56,12 @@ def _sidebar(root, versions: list[q.Version], audiences: tuple[str, ...]):
         return by_name[name].label()
 
     choice = st.sidebar.selectbox("Version (as of)", names, format_func=label, key="version")
+    # time travel inside the version: its history of incident reports, no other version needed
+    known_on = st.sidebar.date_input(
+        "Incident reports as known on (end of day, UTC)", value=None, key="known-on"
+    )
     audience = st.sidebar.selectbox("Audience", list(audiences), key="audience")
-    return choice, audience
+    return choice, audience, known_on
 
 
 def _filters(opts: q.Options) -> q.Filters:
@@ -282,6 +286,19 @@ def _deconfliction(alerts: pd.DataFrame) -> None:
         st.dataframe(alerts, hide_index=True, width="stretch")
 
 
+def _known_then(known: pd.DataFrame, day) -> None:
+    st.subheader(f"Incident reports as known on {day} and now")
+    st.caption(
+        "From this version's fct_incident_history: each report in the version the hub knew "
+        "at the end of that day (UTC), then what was added, corrected or retracted since."
+    )
+    if known.empty:
+        st.info("No incident history in this version for this audience and these filters.")
+        return
+    with st.container(key="known-then"):
+        st.dataframe(known, hide_index=True, width="stretch")
+
+
 def _timeliness(tl: pd.DataFrame) -> None:
     st.subheader("Agency timeliness")
     st.caption("Reporting lag (hours, median and 90th percentile), completeness, quarantine.")
@@ -342,7 +359,7 @@ def main() -> None:
         st.error(str(err))
         st.stop()
     versions = q.list_versions(root)
-    choice, audience = _sidebar(root, versions, audiences)
+    choice, audience, known_on = _sidebar(root, versions, audiences)
     version_dir = q.pick_version(root, choice)  # `current` resolved once, here
     if version_dir is None:
         st.warning(
@@ -366,6 +383,10 @@ def main() -> None:
         dup = q.duplication(con, f)
         alerts = q.deconfliction(con, f)
         tl = q.timeliness(con, f)
+        moment = None
+        if known_on is not None:
+            moment = datetime.combine(known_on + timedelta(days=1), time(), tzinfo=UTC)
+            known = q.known_then_vs_now(con, moment, f)
 
     with st.container(key="dataset-info"):
         st.caption(
@@ -396,7 +417,12 @@ def main() -> None:
     with right:
         _daily_chart(daily)
 
-    tabs = st.tabs(["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"])
+    names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
+    tabs = st.tabs(names if moment is None else [f"As known on {known_on}", *names])
+    if moment is not None:
+        with tabs[0]:
+            _known_then(known, known_on)
+        tabs = tabs[1:]
     with tabs[0]:
         _coverage(gaps)
     with tabs[1]:

@@ -9,14 +9,14 @@ the next run; a version pruned meanwhile stays readable through the open file.
 
 Filters (`Filters`), and which view each applies to:
 
-    date range   incidents (occurred_on), deliveries (delivered_on), patrols
+    date range   incidents (occurred_on; in the history, occurred_at's UTC day), deliveries (delivered_on), patrols
                  (started_on), deconfliction (delivered_at, UTC day), duplication
                  (week_start within the range, less 6 days), coverage gaps (the
                  uncovered span overlaps the range). Not timeliness: its weeks are
                  weeks of *reporting*, not of occurrence.
     admin1/2     every view with an admin area (deconfliction through dim_locations);
                  not timeliness.
-    agency       incidents (any reporting agency), deliveries, patrols, deconfliction
+    agency       incidents (any reporting agency; in the history, the report's), deliveries, patrols, deconfliction
                  (patrol or delivery agency), timeliness. Not coverage gaps or
                  duplication (they are per area, and name organisations, not agencies).
     sector       deliveries, duplication and deconfliction (the delivery's cluster).
@@ -30,7 +30,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,14 @@ class Version:
     created_at: str | None
     is_current: bool
     audiences: tuple[str, ...]
+    # built --as-of a past moment: never `current`, and labelled so in the picker
+    historical: bool = False
 
     def label(self) -> str:
         as_of = (self.as_of or "?")[:19].replace("T", " ")
         tag = "  (current)" if self.is_current else ""
-        return f"as of {as_of} UTC · {self.name}{tag}"
+        kind = "historical: as known at" if self.historical else "as of"
+        return f"{kind} {as_of} UTC · {self.name}{tag}"
 
 
 def published_dir(root: Path) -> Path:
@@ -114,6 +117,7 @@ def list_versions(root: Path) -> list[Version]:
                 created_at=manifest.get("created_at"),
                 is_current=current is not None and path.resolve() == current,
                 audiences=audiences,
+                historical=bool(manifest.get("historical")),
             )
         )
     return sorted(found, key=lambda v: v.name, reverse=True)
@@ -584,3 +588,44 @@ def timeliness(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         "ORDER BY agency_id, week_start"
     )
     return con.execute(sql, w.params).df()
+
+
+KNOWN_COLUMNS = [
+    "admin1_pcode",
+    "reports_then",
+    "reports_now",
+    "added_since",
+    "corrected_since",
+    "gone_since",
+]
+
+
+def known_then_vs_now(con: duckdb.DuckDBPyConnection, moment: datetime, f: Filters) -> pd.DataFrame:
+    """Incident reports per province as known at `moment` and as known now, from the
+    version's history (fct_incident_history: each version of a report with the interval
+    in which it was the known one), so no rebuild is needed: then, now, and how many
+    were added, corrected (another version now) or retracted since."""
+    if "fct_incident_history" not in _tables(con):
+        return _empty(KNOWN_COLUMNS)
+    w = _Where()
+    _dates(w, f, "CAST(occurred_at AS DATE)")
+    _areas(w, f, "admin1_pcode", "admin2_pcode")
+    _in(w, f.agencies, "agency_id")
+    sql = f"""
+        WITH history AS (SELECT * FROM fct_incident_history {w.sql()}),
+        then_known AS (
+            SELECT record_key, event_id, admin1_pcode FROM history
+            WHERE known_from <= ? AND (known_to IS NULL OR known_to > ?)
+        ),
+        now_known AS (
+            SELECT record_key, event_id, admin1_pcode FROM history WHERE known_to IS NULL
+        )
+        SELECT coalesce(n.admin1_pcode, t.admin1_pcode) AS admin1_pcode,
+            count(t.record_key) AS reports_then, count(n.record_key) AS reports_now,
+            count(*) FILTER (WHERE t.record_key IS NULL) AS added_since,
+            count(*) FILTER (WHERE t.event_id <> n.event_id) AS corrected_since,
+            count(*) FILTER (WHERE n.record_key IS NULL) AS gone_since
+        FROM then_known t FULL OUTER JOIN now_known n ON t.record_key = n.record_key
+        GROUP BY ALL ORDER BY admin1_pcode
+    """
+    return con.execute(sql, [*w.params, moment, moment]).df()

@@ -18,6 +18,8 @@ class GateConfig:
     min_ratio: float = 0.5
     max_ratio: float = 5.0
     keep_versions: int = 5
+    # an incremental build is compared with a full refresh at least this often (ingest.verification)
+    verify_incremental_hours: float = 24.0
 
 
 def load_config(path: Path | None = None) -> GateConfig:
@@ -31,4 +33,5 @@ def load_config(path: Path | None = None) -> GateConfig:
         min_ratio=float(change.get("min_ratio", 0.5)),
         max_ratio=float(change.get("max_ratio", 5.0)),
         keep_versions=int(data.get("keep_versions", 5)),
+        verify_incremental_hours=float(data.get("verify_incremental_hours", 24)),
     )

@@ -62,6 +62,11 @@ class GateResult:
     held_back: dict[str, str] = field(default_factory=dict)
     # per feed: its events committed, in facts, retracted or excluded, unaccounted
     feeds: list[dict[str, Any]] = field(default_factory=list)
+    # the build checked (warehouse state.build): publish refuses another one
+    build_id: str | None = None
+    # the moment it was built as known at, and whether that was asked for (--as-of)
+    as_of: str | None = None
+    historical: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,6 +87,7 @@ class GateResult:
             "expectations": sum(s.expectations for s in self.stats.values()),
             "failures": [f.describe() for f in self.failures],
             "held_back": self.held_back,
+            "build_id": self.build_id,
         }
 
     @classmethod
@@ -97,4 +103,7 @@ class GateResult:
             row_counts=data.get("row_counts", {}),
             held_back=data.get("held_back", {}),
             feeds=data.get("feeds", []),
+            build_id=data.get("build_id"),
+            as_of=data.get("as_of"),
+            historical=data.get("historical", False),
         )

@@ -179,12 +179,31 @@ def _context(root: Path) -> Any:
     return gx.get_context(mode="file", context_root_dir=str(target))
 
 
+def _divergences(con: duckdb.DuckDBPyConnection) -> list[Failure]:
+    """The marts whose incremental content differed from a full refresh of the same log
+    when last compared (ingest.verification); a warehouse never compared fails too."""
+    from ingest.verification import divergences
+
+    found = divergences(con)
+    if found is None:
+        found = ["never compared with a full refresh"]
+    fix = "rebuild it with `peaceops build --full-refresh`"
+    return [
+        Failure(
+            "incremental_equals_full",
+            f"marts.{line.split(':')[0]}" if ":" in line else None,
+            "incremental build equals a full refresh",
+            message=f"{line}; {fix}",
+        )
+        for line in found
+    ]
+
+
 def run_gate(
     root: Path,
     *,
     warehouse: Path | None = None,
     now: datetime | None = None,
-    as_of: datetime | None = None,
     config: GateConfig | None = None,
     registry: Registry | None = None,
     data_docs: bool = True,
@@ -192,10 +211,11 @@ def run_gate(
 ) -> GateResult:
     """Validate every published mart of the warehouse of `root`; nothing is written but
     the run's GX context, results and Data Docs under `<root>/gate/`. The mission's start
-    comes from the registry (feeds.yaml)."""
+    comes from the registry (feeds.yaml). The log is reconciled as known at the moment
+    the warehouse was built as of (its state.build)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
-    from ingest.warehouse import warehouse_path
+    from ingest.warehouse import PARTIAL, read_state, warehouse_path
 
     started = time.perf_counter()
     config = config or load_config()
@@ -216,6 +236,22 @@ def run_gate(
     result_format = checkpoint.result_format
     con = connect(warehouse, read_only=True)
     try:
+        state = read_state(con)
+        as_of = state.as_of if state is not None else None
+        if state is not None:
+            result.build_id = state.build_id
+            result.as_of = state.as_of.isoformat()
+            result.historical = state.historical
+            if state.mode == PARTIAL:
+                result.failures.append(
+                    Failure(
+                        "warehouse",
+                        None,
+                        "built whole",
+                        message="the last build was partial (--select): build it whole first",
+                    )
+                )
+            result.failures += _divergences(con)
         params = expectation_parameters(con, now, mission_start)
         present = {
             f"{schema}.{name}"
@@ -229,7 +265,8 @@ def run_gate(
                 result.row_counts[spec.name] = con.execute(
                     f"SELECT count(*) FROM {spec.relation}"
                 ).fetchone()[0]
-        previous = previous_row_counts(root)
+        # a warehouse of a past moment is not compared with the current version's
+        previous = {} if result.historical else previous_row_counts(root)
         for vd in checkpoint.validation_definitions:
             suite = vd.suite
             meta = (suite.meta or {}).get("peaceops", {})

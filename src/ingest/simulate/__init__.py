@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ingest.simulate.gazetteer import Gazetteer, build_gazetteer
 from ingest.simulate.incidents import FeedOutput
 from ingest.simulate.truth import Truth, generate
 
-__all__ = ["FEEDS", "simulate"]
+__all__ = ["FEEDS", "default_start", "simulate"]
 
 FeedFn = Callable[[Truth, Gazetteer, np.random.Generator, Scenario], FeedOutput]
 
@@ -57,6 +58,18 @@ def _wipe(out: Path) -> None:
             path.unlink()
 
 
+# A patrol ends up to ~6.5 h after the midnight following its start day; the default
+# period ends at least this long before now, so nothing reported lies in the future.
+SETTLED = timedelta(hours=12)
+
+
+def default_start(days: int, now: datetime | None = None) -> str:
+    """The first day of a `days`-day period ending at the last UTC midnight at least
+    SETTLED before `now`: today's, or yesterday's before noon."""
+    end: date = ((now or datetime.now(UTC)).astimezone(UTC) - SETTLED).date()
+    return (end - timedelta(days=days)).isoformat()
+
+
 def simulate(
     out: Path,
     seed: int = 7,
@@ -64,9 +77,12 @@ def simulate(
     *,
     scale: float = 1.0,
     agencies: int | None = None,
-    start: str = "2026-10-01",
+    start: str | None = None,
 ) -> dict:
-    """Write the whole scenario under `out` and return (and write) its manifest."""
+    """Write the whole scenario under `out` and return (and write) its manifest. The
+    period starts on `start` (default: it ends at the last settled midnight, see
+    default_start)."""
+    start = start or default_start(days)
     if days < 1:
         raise ValueError("days must be at least 1")
     if scale <= 0:

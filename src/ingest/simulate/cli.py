@@ -38,7 +38,12 @@ from ingest.paths import data_dir
     default=None,
     help="Only the first N of the 7 feeds (default: all).",
 )
-@click.option("--start", default="2026-10-01", show_default=True, help="First day (UTC).")
+@click.option(
+    "--start",
+    default=None,
+    help="First day (UTC). Default: the period ends at today's midnight (UTC), or "
+    "yesterday's before noon, so that nothing reported lies in the future.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -46,7 +51,7 @@ from ingest.paths import data_dir
     help="Output folder [default: $PEACEOPS_DATA_DIR/sim, else ./data/sim].",
 )
 def command(
-    days: int, seed: int, scale: float, agencies: int | None, start: str, out: Path | None
+    days: int, seed: int, scale: float, agencies: int | None, start: str | None, out: Path | None
 ) -> None:
     """Simulate seven peace-operation agencies reporting on the fictional country Carana.
 
@@ -54,8 +59,8 @@ def command(
     would send them (UN sitreps API records, French patrol CSVs with DTGs and MGRS,
     HXL 3W, XLSX workbooks, Latin-1 ministry CSVs, community JSON) with duplicates,
     late arrivals, corrections, retractions and broken records, and manifest.json
-    with the counts ingest must reconcile with. Reruns with the same options are
-    identical. See docs/feeds.md.
+    with the counts ingest must reconcile with. Reruns with the same options and
+    --start are identical. See docs/feeds.md.
     """
     from ingest.simulate import simulate  # heavy imports only when the command runs
 

@@ -1,0 +1,37 @@
+-- Question: What did we know about incidents on a past day, and what changed since: reports
+--   added, corrected (a different version now) or retracted, per province?
+-- Asked by: analyst reviewing a decision ("what did we know when we decided?").
+-- Audience: public (each audience sees the reports of its own level).
+-- Tables: fct_incident_history
+-- Notes: Set the moment in `asked`; here, ten days after the first report the hub knew of
+--   (after the last one, "then" is now and nothing changed). A report is known at T in the
+--   version with known_from <= T < known_to (known_to null: still known). Reports, not
+--   unified incidents: incident_id names a report's unified incident now.
+
+with asked as (
+    select min(known_from) + interval 10 day as moment from fct_incident_history
+),
+
+then_known as (
+    select history.record_key, history.event_id, history.admin1_pcode
+    from fct_incident_history as history, asked
+    where history.known_from <= asked.moment and (history.known_to is null or history.known_to > asked.moment)
+),
+
+now_known as (
+    select history.record_key, history.event_id, history.admin1_pcode
+    from fct_incident_history as history
+    where history.known_to is null
+)
+
+select
+    coalesce(now_known.admin1_pcode, then_known.admin1_pcode) as admin1_pcode,
+    count(then_known.record_key) as reports_then,
+    count(now_known.record_key) as reports_now,
+    count(*) filter (where then_known.record_key is null) as added_since,
+    count(*) filter (where then_known.event_id <> now_known.event_id) as corrected_since,
+    count(*) filter (where now_known.record_key is null) as gone_since
+from then_known
+full outer join now_known on then_known.record_key = now_known.record_key
+group by all
+order by admin1_pcode;
