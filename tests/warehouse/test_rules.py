@@ -52,16 +52,25 @@ RESOLUTION = {
     "past-day-widened": (0, 28.37 * HOUR, True),
 }
 RESOLVED = {"near", "window", "day-widened"}
-# Complete link, along a line north: alpha-1 4.5 km from beta, beta 5 km from gamma, gamma
-# 4.5 km from alpha-2; alpha-1 and gamma (9.5 km) are not candidates. Each neighbour is the
-# other's cheapest, so matches chained across agencies would make one incident of all four.
-CHAIN = {
-    "alpha-1": ("alpha", 0),
-    "beta": ("beta", 4.5),
-    "gamma": ("gamma", 9.5),
-    "alpha-2": ("alpha", 14),
+# Clusters along a line north (agency, km). "four": alpha-1 4.5 km from beta, beta 5 km from
+# gamma, gamma 4.5 km from alpha-2, each the other's cheapest: matches chained across
+# agencies would make one incident of all four; two clusters sharing an agency never merge.
+# "three": alpha 5 km from gamma, gamma 4 km from beta, alpha and beta 9 km apart (not
+# candidates): gamma prefers beta, so alpha stays alone; merging through one alike pair
+# (single link), or with a partner that prefers another, would join all three.
+CHAINS = {
+    "four": {
+        "alpha-1": ("alpha", 0),
+        "beta": ("beta", 4.5),
+        "gamma": ("gamma", 9.5),
+        "alpha-2": ("alpha", 14),
+    },
+    "three": {"alpha": ("alpha", 0), "gamma": ("gamma", 5), "beta": ("beta", 9)},
 }
-CHAIN_INCIDENTS = [{"alpha-1", "beta"}, {"alpha-2", "gamma"}]
+CHAIN_INCIDENTS = {
+    "four": [{"alpha-1", "beta"}, {"alpha-2", "gamma"}],
+    "three": [{"alpha"}, {"beta", "gamma"}],
+}
 # Deconfliction, a 4-hour patrol and a delivery: (the delivery's km north of the patrol,
 # its time in the case's day (None: a day-precision delivery that day), the patrol's start)
 DECONFLICTION = {
@@ -139,9 +148,10 @@ def operation() -> Operation:
     day = op.new_case()
     for n in (1, 2):  # reports of one agency are never merged
         op.incident("alpha", f"same-agency-{n}", iso(day), "public", **north(0))
-    day = op.new_case()
-    for case, (agency, km) in CHAIN.items():
-        op.incident(agency, f"chain-{case}", iso(day), "public", **north(km))
+    for chain, reports in CHAINS.items():
+        day = op.new_case()
+        for case, (agency, km) in reports.items():
+            op.incident(agency, f"{chain}-{case}", iso(day), "public", **north(km))
     day = op.new_case()  # each report keeps only its best match: the nearer one
     op.incident("alpha", "best", iso(day), "public", **north(0))
     op.incident("beta", "best", iso(day), "public", **north(1))
@@ -269,14 +279,17 @@ def test_resolution_at_its_distance_and_time_limits(built: Path) -> None:
     assert "best" in cases and "second-best" not in cases
 
 
-def test_resolution_never_chains_reports_that_are_not_all_alike(built: Path) -> None:
-    merged = rows(
-        built,
-        "select source_record_keys from marts.fct_incidents "
-        "where list_contains(list_transform(source_record_keys, lambda k: k LIKE '%:chain-%'), true)",
-    )
-    incidents = [{k.split(":chain-", 1)[1] for k in keys} for (keys,) in merged]
-    assert sorted(incidents, key=sorted) == sorted(CHAIN_INCIDENTS, key=sorted)
+@pytest.mark.parametrize("chain", CHAINS)
+def test_resolution_never_chains_reports_that_are_not_all_alike(built: Path, chain: str) -> None:
+    incidents = [
+        {k.split(f":{chain}-", 1)[1] for k in keys}
+        for (keys,) in rows(
+            built,
+            "select source_record_keys from marts.fct_incidents "
+            f"where source_record_keys[1] like '%:{chain}-%'",
+        )
+    ]
+    assert sorted(incidents, key=sorted) == sorted(CHAIN_INCIDENTS[chain], key=sorted)
 
 
 def test_deconfliction_at_its_distance_and_time_limits(built: Path) -> None:
