@@ -4,6 +4,12 @@
     there (3W operational presence) at the time. One row per area with at least one such
     uncovered incident.
 
+    Need to know (docs/need-to-know.md): content_releasability is the strictest level of
+    every record behind a figure of the row (each incident of the area and the last
+    delivery); releasability applies the aggregate rule to it with the row's count of
+    uncovered incidents. Publishing withholds the record content (times, fatalities, ids)
+    from an audience below content_releasability.
+
     Areas at every admin level: an incident known only at admin1 (or only its country) is
     counted in that area. A delivery or a presence covers its own area and the areas above
     it (aid in a district reached its province), never the areas below it (aid known only
@@ -29,7 +35,8 @@ delivery_areas as (
     select
         area.area_pcode,
         deliveries.delivered_on,
-        deliveries.delivered_at
+        deliveries.delivered_at,
+        deliveries.releasability
     from deliveries,
         unnest([deliveries.admin2_pcode, deliveries.admin1_pcode, deliveries.admin0_pcode])
             as area (area_pcode)
@@ -91,33 +98,63 @@ areas as (
         max(occurred_at) as last_uncovered_at,
         cast(sum(coalesce(fatalities, 0)) as bigint) as uncovered_fatalities,
         list(incident_id order by incident_id) as incident_ids,
-        flatten(list(source_event_ids order by incident_id)) as source_event_ids,
-        {{ strictest_releasability('releasability') }} as releasability
+        flatten(list(source_event_ids order by incident_id)) as source_event_ids
     from uncovered
     group by area_pcode
+),
+
+area_incidents as (
+    -- incident_count covers every incident of the area: all of them are sources
+    select
+        area_pcode,
+        count(*) as incident_count,
+        max({{ releasability_rank('releasability') }}) as releasability_rank
+    from incidents
+    group by area_pcode
+),
+
+last_deliveries as (
+    select
+        area_pcode,
+        max(delivered_at) as last_delivery_at,
+        -- of deliveries at the same last moment, the strictest
+        max_by(
+            {{ releasability_rank('releasability') }},
+            (delivered_at, {{ releasability_rank('releasability') }})
+        ) as releasability_rank
+    from delivery_areas
+    group by area_pcode
+),
+
+sourced as (
+    select
+        areas.*,
+        area_incidents.incident_count,
+        last_deliveries.last_delivery_at,
+        {{ releasability_levels() }}[
+            greatest(area_incidents.releasability_rank, coalesce(last_deliveries.releasability_rank, 1))
+        ] as content_releasability
+    from areas
+    inner join area_incidents on areas.area_pcode = area_incidents.area_pcode
+    left join last_deliveries on areas.area_pcode = last_deliveries.area_pcode
 )
 
 select
-    areas.area_pcode,
-    areas.admin_level,
-    areas.admin2_pcode,
-    areas.admin1_pcode,
-    areas.admin0_pcode,
+    area_pcode,
+    admin_level,
+    admin2_pcode,
+    admin1_pcode,
+    admin0_pcode,
     {{ var('coverage_gap_days') }} as gap_days,
-    (
-        select count(*) from incidents
-        where incidents.area_pcode = areas.area_pcode)
-        as incident_count,
-    areas.uncovered_incident_count,
-    areas.uncovered_fatalities,
-    areas.first_uncovered_at,
-    areas.last_uncovered_at,
-    (
-        select max(delivery_areas.delivered_at) from delivery_areas
-        where delivery_areas.area_pcode = areas.area_pcode
-    ) as last_delivery_at,
-    areas.incident_ids,
-    areas.source_event_ids,
-    len(areas.source_event_ids) as source_count,
-    areas.releasability
-from areas
+    incident_count,
+    uncovered_incident_count,
+    uncovered_fatalities,
+    first_uncovered_at,
+    last_uncovered_at,
+    last_delivery_at,
+    incident_ids,
+    source_event_ids,
+    len(source_event_ids) as source_count,
+    content_releasability,
+    {{ aggregate_releasability('content_releasability', 'uncovered_incident_count') }} as releasability
+from sourced
