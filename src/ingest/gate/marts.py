@@ -107,6 +107,18 @@ ADMIN2 = "admin2_pcode"
 ADMIN1 = "admin1_pcode"
 AGENCY = "agency_id"
 
+# Record content of a coverage gap: the times, the fatalities (a sum one incident can
+# dominate) and the ids of the uncovered incidents and of the last delivery; not the
+# counts nor the area codes.
+GAP_CONTENT = (
+    "uncovered_fatalities",
+    "first_uncovered_at",
+    "last_uncovered_at",
+    "last_delivery_at",
+    "incident_ids",
+    "source_event_ids",
+)
+
 MARTS: tuple[MartSpec, ...] = (
     MartSpec(
         name="fct_incidents",
@@ -492,12 +504,7 @@ MARTS: tuple[MartSpec, ...] = (
             "gap_days",
             "incident_count",
             "uncovered_incident_count",
-            "uncovered_fatalities",
-            "first_uncovered_at",
-            "last_uncovered_at",
-            "last_delivery_at",
-            "incident_ids",
-            "source_event_ids",
+            *GAP_CONTENT,
             "source_count",
             "content_releasability",
             "releasability",
@@ -505,16 +512,7 @@ MARTS: tuple[MartSpec, ...] = (
         times=("first_uncovered_at", "last_uncovered_at", "last_delivery_at"),
         vocab={"admin2_pcode": ADMIN2, "admin1_pcode": ADMIN1, "admin0_pcode": "admin0_pcode"},
         accepted={"admin_level": ADMIN_LEVELS, "content_releasability": RELEASABILITY},
-        # The times, the fatalities (a sum one incident can dominate) and the ids of the
-        # uncovered incidents and of the last delivery; the counts and area codes are not.
-        content=(
-            "uncovered_fatalities",
-            "first_uncovered_at",
-            "last_uncovered_at",
-            "last_delivery_at",
-            "incident_ids",
-            "source_event_ids",
-        ),
+        content=GAP_CONTENT,
         hxl={
             "area_pcode": "#adm+code",
             "admin_level": "#adm+level",

@@ -5,10 +5,10 @@
     uncovered incident.
 
     Need to know (docs/need-to-know.md): content_releasability is the strictest level of
-    every record behind a figure of the row (each incident of the area and the last
-    delivery); releasability applies the aggregate rule to it with the row's count of
-    uncovered incidents. Publishing withholds the record content (times, fatalities, ids)
-    from an audience below content_releasability.
+    the uncovered incidents and the last delivery; releasability applies the aggregate rule
+    to each count, uncovered incidents (at content_releasability) and all incidents of the
+    area (at their strictest level), and takes the stricter. Publishing withholds the record
+    content (times, fatalities, ids) from an audience below content_releasability.
 
     Areas at every admin level: an incident known only at admin1 (or only its country) is
     counted in that area. A delivery or a presence covers its own area and the areas above
@@ -98,13 +98,14 @@ areas as (
         max(occurred_at) as last_uncovered_at,
         cast(sum(coalesce(fatalities, 0)) as bigint) as uncovered_fatalities,
         list(incident_id order by incident_id) as incident_ids,
-        flatten(list(source_event_ids order by incident_id)) as source_event_ids
+        flatten(list(source_event_ids order by incident_id)) as source_event_ids,
+        max({{ releasability_rank('releasability') }}) as releasability_rank
     from uncovered
     group by area_pcode
 ),
 
 area_incidents as (
-    -- incident_count covers every incident of the area: all of them are sources
+    -- incident_count counts every incident of the area: a figure of its own
     select
         area_pcode,
         count(*) as incident_count,
@@ -128,12 +129,13 @@ last_deliveries as (
 
 sourced as (
     select
-        areas.*,
+        areas.* exclude (areas.releasability_rank),
         area_incidents.incident_count,
         last_deliveries.last_delivery_at,
         {{ releasability_levels() }}[
-            greatest(area_incidents.releasability_rank, coalesce(last_deliveries.releasability_rank, 1))
-        ] as content_releasability
+            greatest(areas.releasability_rank, coalesce(last_deliveries.releasability_rank, 1))
+        ] as content_releasability,
+        {{ releasability_levels() }}[area_incidents.releasability_rank] as area_releasability
     from areas
     inner join area_incidents on areas.area_pcode = area_incidents.area_pcode
     left join last_deliveries on areas.area_pcode = last_deliveries.area_pcode
@@ -156,5 +158,10 @@ select
     source_event_ids,
     len(source_event_ids) as source_count,
     content_releasability,
-    {{ aggregate_releasability('content_releasability', 'uncovered_incident_count') }} as releasability
+    {{ releasability_levels() }}[
+        greatest(
+            {{ releasability_rank(aggregate_releasability('content_releasability', 'uncovered_incident_count')) }},
+            {{ releasability_rank(aggregate_releasability('area_releasability', 'incident_count')) }}
+        )
+    ] as releasability
 from sourced
