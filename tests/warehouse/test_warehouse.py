@@ -44,6 +44,7 @@ MARTS = (
     "coordination_duplication",
     "coordination_deconfliction",
     "coordination_agency_timeliness",
+    "coordination_quarantine_counts",
 )
 INTERMEDIATE = (
     "int_incidents_folded",
@@ -428,6 +429,18 @@ def test_coordination_marts(built: dict) -> None:
     )
     assert sum(r[1] for r in timeliness) == 2
     assert all(r[2] is not None and r[2] > 0 for r in timeliness)
+    # every quarantined or excluded record of normalisation_issues, counted once per reason
+    counted = query(
+        db,
+        "select stage, reason, sum(record_count) from marts.coordination_quarantine_counts "
+        "group by all order by all",
+    )
+    listed = query(
+        db,
+        "select stage, reason, count(distinct coalesce(record_key, issue_id)) "
+        "from marts.normalisation_issues group by all order by all",
+    )
+    assert counted == listed and counted
 
 
 def test_contracts_are_enforced(built: dict) -> None:
