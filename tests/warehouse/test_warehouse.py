@@ -432,15 +432,20 @@ def test_coordination_marts(built: dict) -> None:
     # every quarantined or excluded record of normalisation_issues, counted once per reason
     counted = query(
         db,
-        "select stage, reason, sum(record_count) from marts.coordination_quarantine_counts "
-        "group by all order by all",
+        "select stage, reason, sum(record_count), sum(excluded_record_count) "
+        "from marts.coordination_quarantine_counts group by all order by all",
     )
     listed = query(
         db,
-        "select stage, reason, count(distinct coalesce(record_key, issue_id)) "
+        "select stage, reason, count(distinct coalesce(record_key, issue_id)), "
+        "count(distinct coalesce(record_key, issue_id)) filter (where is_excluded) "
         "from marts.normalisation_issues group by all order by all",
     )
     assert counted == listed and counted
+    # one restricted record per reason: too few to leave the build (the aggregate rule)
+    assert query(db, "select distinct releasability from marts.coordination_quarantine_counts") == [
+        ("restricted",)
+    ]
 
 
 def test_contracts_are_enforced(built: dict) -> None:
