@@ -12,3 +12,24 @@
 {% macro strictest_releasability(column) -%}
     {{ releasability_levels() }}[max({{ releasability_rank(column) }})]
 {%- endmacro %}
+
+{#-
+    The aggregate rule (docs/need-to-know.md): a row that carries only counts and codes is
+    released at var('aggregate_releasability') (or at its sources' level if that is less
+    strict) when it counts at least var('aggregate_minimum_count') records; a smaller count
+    could point at one restricted record, so it keeps the strictest level of its sources.
+    `strictest` is that strictest level (a column or expression), `count` the row's count.
+    An unknown setting ranks as restricted: nothing is released by mistake.
+-#}
+{% macro aggregate_releasability(strictest, count) -%}
+    {{ releasability_levels() }}[
+        if(
+            {{ count }} >= {{ var('aggregate_minimum_count') }},
+            least(
+                {{ releasability_rank(strictest) }},
+                {{ releasability_rank("'" ~ var('aggregate_releasability') ~ "'") }}
+            ),
+            {{ releasability_rank(strictest) }}
+        )
+    ]
+{%- endmacro %}

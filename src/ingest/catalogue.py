@@ -172,6 +172,8 @@ def column_reason(spec: MartSpec, column: str) -> str:
         return "mission only"
     if FREE_TEXT.search(column):
         return "mission only (free text)"
+    if spec.is_aggregate and (column in spec.content or column == "content_releasability"):
+        return "audiences at or above content_releasability (null below)"
     return "all audiences"
 
 

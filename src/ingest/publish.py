@@ -16,6 +16,13 @@ Audiences (DESIGN.md): public < partners < mission < restricted. A row goes to
 every audience at or above its releasability (a `partners` row to partners and
 mission); `restricted` rows never leave the build.
 
+Aggregates (docs/need-to-know.md): a mart with `content_releasability` releases its
+rows' counts and codes at `releasability` (the aggregate rule, applied in dbt) and its
+record-content columns (MartSpec.content) only to audiences at or above
+`content_releasability`; below it they are null. The content is withheld per row
+rather than per audience so that a row all of whose sources an audience may see keeps
+its lineage there.
+
 Free text and names below mission level: every mart column is declared in
 `ingest.gate.marts`; public and partners outputs get only declared columns, less
 the mission-only ones and anything named like free text (description, notes,
@@ -156,14 +163,28 @@ def _sql_text(value: str) -> str:
 def _select(
     spec: MartSpec, audience: str, actual: list[str], held_back: Collection[str] = ()
 ) -> tuple[list[str], str] | None:
-    """(columns, WHERE) of what `audience` gets of a mart, or None for nothing at all.
-    Rows of feeds the gate held back are left out of every audience."""
+    """(column expressions, WHERE) of what `audience` gets of a mart, or None for nothing
+    at all. Rows of feeds the gate held back are left out of every audience."""
     allowed = AUDIENCES[audience]
+    levels = ", ".join(_sql_text(v) for v in allowed)
     if audience == "mission":
-        columns = list(actual)
+        shown = list(actual)
     else:
         shared = set(spec.shared_columns(audience))
-        columns = [c for c in actual if c in shared]
+        shown = [c for c in actual if c in shared]
+    columns = [_q(c) for c in shown]
+    if "content_releasability" in actual:
+        # Record content of a row released under the aggregate rule stays with the
+        # audiences of its sources; an undeclared mart's columns are all content.
+        # content_releasability itself too: a level above the audience's is not its business
+        content = set(spec.content) | {"content_releasability"} if spec.is_aggregate else set(shown)
+        content -= {"releasability"}
+        columns = [
+            f"CASE WHEN content_releasability IN ({levels}) THEN {_q(c)} END AS {_q(c)}"
+            if c in content
+            else _q(c)
+            for c in shown
+        ]
     where = []
     if held_back and "feed_id" in actual:
         where.append(f"feed_id NOT IN ({', '.join(_sql_text(f) for f in sorted(held_back))})")
@@ -175,7 +196,6 @@ def _select(
             "split_part(k, ':', 1)))) > 0"
         )
     if "releasability" in actual:
-        levels = ", ".join(_sql_text(v) for v in allowed)
         where.append(f"releasability IN ({levels})")
     elif spec.implicit_releasability not in allowed:
         return None
@@ -252,7 +272,7 @@ def write_audience(
             columns, where = chosen
             con.execute(
                 f"CREATE TABLE main.{_q(spec.name)} AS SELECT "
-                f"{', '.join(_q(c) for c in columns)} FROM wh.{SCHEMA}.{_q(spec.name)} {where}"
+                f"{', '.join(columns)} FROM wh.{SCHEMA}.{_q(spec.name)} {where}"
             )
             counts[spec.name] = con.execute(
                 f"SELECT count(*) FROM main.{_q(spec.name)}"

@@ -557,6 +557,11 @@ class Mission(_Strict):
     start: date = date(2026, 1, 1)
     # The zone of `local` times that name none.
     timezone: str = "UTC"
+    # The aggregate rule (docs/need-to-know.md): a row of counts and codes that counts at
+    # least `aggregate_minimum_count` records is released at `aggregate_releasability`
+    # (or its sources' level, if less strict); a smaller count keeps its sources' level.
+    aggregate_releasability: Literal["public", "partners", "mission", "restricted"] = "partners"
+    aggregate_minimum_count: int = Field(default=5, ge=1)
 
     valid_timezone = field_validator("timezone")(check_tz)
 

@@ -328,6 +328,9 @@ def dbt_vars(registry: Registry, as_of: str | None = None) -> str:
     values: dict[str, object] = {
         "peaceops_contract": dbt_contract(registry),
         "mission_start": registry.mission.start.isoformat(),
+        # in the fingerprint, so a new setting rebuilds every aggregate row
+        "aggregate_releasability": registry.mission.aggregate_releasability,
+        "aggregate_minimum_count": registry.mission.aggregate_minimum_count,
     }
     if as_of is not None:
         values["as_of"] = as_of

@@ -45,6 +45,7 @@ MARTS = (
     "coordination_duplication",
     "coordination_deconfliction",
     "coordination_agency_timeliness",
+    "coordination_quarantine_counts",
 )
 INTERMEDIATE = (
     "int_incidents_folded",
@@ -472,6 +473,23 @@ def test_coordination_marts(built: dict) -> None:
     )
     assert sum(r[1] for r in timeliness) == 2
     assert all(r[2] is not None and r[2] > 0 for r in timeliness)
+    # every quarantined or excluded record of normalisation_issues, counted once per reason
+    counted = query(
+        db,
+        "select stage, reason, sum(record_count), sum(excluded_record_count) "
+        "from marts.coordination_quarantine_counts group by all order by all",
+    )
+    listed = query(
+        db,
+        "select stage, reason, count(distinct coalesce(record_key, issue_id)), "
+        "count(distinct coalesce(record_key, issue_id)) filter (where is_excluded) "
+        "from marts.normalisation_issues group by all order by all",
+    )
+    assert counted == listed and counted
+    # one restricted record per reason: too few to leave the build (the aggregate rule)
+    assert query(db, "select distinct releasability from marts.coordination_quarantine_counts") == [
+        ("restricted",)
+    ]
 
 
 def test_contracts_are_enforced(built: dict) -> None:

@@ -53,12 +53,21 @@ class MartSpec:
     mission_only: tuple[str, ...] = ()
     # Releasability of every row when the mart has no releasability column.
     implicit_releasability: str | None = None
+    # A mart of aggregates (docs/need-to-know.md): `releasability` releases the row's
+    # counts and codes under the aggregate rule, and these columns, record content (times,
+    # measures or ids of single records), reach only audiences at or above the row's
+    # `content_releasability`; below it they are published null.
+    content: tuple[str, ...] = ()
     # HXL hashtags per column: the mart is exported as an HXL-tagged CSV.
     hxl: dict[str, str] | None = None
 
     @property
     def has_releasability(self) -> bool:
         return "releasability" in self.columns
+
+    @property
+    def is_aggregate(self) -> bool:
+        return "content_releasability" in self.columns
 
     @property
     def relation(self) -> str:
@@ -118,6 +127,18 @@ INCIDENT_CODES = {
     "admin1_pcode": ADMIN1,
     "admin0_pcode": "admin0_pcode",
 }
+
+# Record content of a coverage gap: the times, the fatalities (a sum one incident can
+# dominate) and the ids of the uncovered incidents and of the last delivery; not the
+# counts nor the area codes.
+GAP_CONTENT = (
+    "uncovered_fatalities",
+    "first_uncovered_at",
+    "last_uncovered_at",
+    "last_delivery_at",
+    "incident_ids",
+    "source_event_ids",
+)
 
 MARTS: tuple[MartSpec, ...] = (
     MartSpec(
@@ -487,9 +508,31 @@ MARTS: tuple[MartSpec, ...] = (
             "quarantine_rate",
             "source_event_ids",
             "source_count",
+            "content_releasability",
             "releasability",
         ),
         vocab={"agency_id": AGENCY},
+        accepted={"content_releasability": RELEASABILITY},
+        content=("source_event_ids",),
+    ),
+    MartSpec(
+        name="coordination_quarantine_counts",
+        key="quarantine_count_id",
+        columns=(
+            "quarantine_count_id",
+            "week_start",
+            "agency_id",
+            "feed_id",
+            "stage",
+            "reason",
+            "record_count",
+            "excluded_record_count",
+            "content_releasability",
+            "releasability",
+        ),
+        not_null=("feed_id", "stage", "reason", "record_count"),
+        vocab={"agency_id": AGENCY},
+        accepted={"stage": ("ingest", "normalise"), "content_releasability": RELEASABILITY},
     ),
     MartSpec(
         name="coordination_coverage_gaps",
@@ -503,18 +546,15 @@ MARTS: tuple[MartSpec, ...] = (
             "gap_days",
             "incident_count",
             "uncovered_incident_count",
-            "uncovered_fatalities",
-            "first_uncovered_at",
-            "last_uncovered_at",
-            "last_delivery_at",
-            "incident_ids",
-            "source_event_ids",
+            *GAP_CONTENT,
             "source_count",
+            "content_releasability",
             "releasability",
         ),
         times=("first_uncovered_at", "last_uncovered_at", "last_delivery_at"),
         vocab={"admin2_pcode": ADMIN2, "admin1_pcode": ADMIN1, "admin0_pcode": "admin0_pcode"},
-        accepted={"admin_level": ADMIN_LEVELS},
+        accepted={"admin_level": ADMIN_LEVELS, "content_releasability": RELEASABILITY},
+        content=GAP_CONTENT,
         hxl={
             "area_pcode": "#adm+code",
             "admin_level": "#adm+level",
@@ -531,6 +571,7 @@ MARTS: tuple[MartSpec, ...] = (
             "incident_ids": "#event+code+list",
             "source_event_ids": "#meta+events",
             "source_count": "#meta+sources+num",
+            "content_releasability": "#meta+releasability+content",
             "releasability": "#meta+releasability",
         },
     ),

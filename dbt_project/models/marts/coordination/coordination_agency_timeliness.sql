@@ -7,6 +7,12 @@
       - corrections and retractions received that week;
       - quarantine rate: records quarantined at ingest / records read, in the week's loads.
 
+    Need to know (docs/need-to-know.md): content_releasability is the strictest level of
+    the week's events, restricted when the week's loads quarantined a record (its
+    classification is unknown); releasability applies the aggregate rule to it with the
+    week's event count. Publishing withholds the event ids from an audience below
+    content_releasability.
+
     Incremental: a run recomputes only the agency-weeks it touches: weeks of events keyed
     since the last build, weeks in which a changed record was first recorded (its first
     event's week, before or after the change: both are weeks of its events), and weeks
@@ -123,35 +129,43 @@ record_stats as (
         count(*) filter (where is_complete) as complete_record_count
     from records
     group by agency_id, week_start
+),
+
+weeks as (
+    select
+        event_stats.agency_id || '|' || strftime(event_stats.week_start, '%Y-%m-%d') as timeliness_id,
+        event_stats.agency_id,
+        event_stats.week_start,
+        event_stats.event_count,
+        event_stats.report_count,
+        event_stats.correction_count,
+        event_stats.retraction_count,
+        round(event_stats.lag_hours_median, 2) as lag_hours_median,
+        round(event_stats.lag_hours_p90, 2) as lag_hours_p90,
+        coalesce(record_stats.record_count, 0) as record_count,
+        coalesce(record_stats.complete_record_count, 0) as complete_record_count,
+        round(record_stats.complete_record_count / nullif(record_stats.record_count, 0), 4)
+            as complete_share,
+        coalesce(load_stats.records_read, 0) as records_read,
+        coalesce(load_stats.records_quarantined, 0) as records_quarantined,
+        round(load_stats.records_quarantined / nullif(load_stats.records_read, 0), 4)
+            as quarantine_rate,
+        event_stats.source_event_ids,
+        len(event_stats.source_event_ids) as source_count,
+        if(coalesce(load_stats.records_quarantined, 0) > 0, 'restricted', event_stats.releasability)
+            as content_releasability
+    from event_stats
+    left join record_stats
+        on
+            event_stats.agency_id = record_stats.agency_id
+            and event_stats.week_start = record_stats.week_start
+    left join load_stats
+        on
+            event_stats.agency_id = load_stats.agency_id
+            and event_stats.week_start = load_stats.week_start
 )
 
 select
-    event_stats.agency_id || '|' || strftime(event_stats.week_start, '%Y-%m-%d') as timeliness_id,
-    event_stats.agency_id,
-    event_stats.week_start,
-    event_stats.event_count,
-    event_stats.report_count,
-    event_stats.correction_count,
-    event_stats.retraction_count,
-    round(event_stats.lag_hours_median, 2) as lag_hours_median,
-    round(event_stats.lag_hours_p90, 2) as lag_hours_p90,
-    coalesce(record_stats.record_count, 0) as record_count,
-    coalesce(record_stats.complete_record_count, 0) as complete_record_count,
-    round(record_stats.complete_record_count / nullif(record_stats.record_count, 0), 4)
-        as complete_share,
-    coalesce(load_stats.records_read, 0) as records_read,
-    coalesce(load_stats.records_quarantined, 0) as records_quarantined,
-    round(load_stats.records_quarantined / nullif(load_stats.records_read, 0), 4)
-        as quarantine_rate,
-    event_stats.source_event_ids,
-    len(event_stats.source_event_ids) as source_count,
-    event_stats.releasability
-from event_stats
-left join record_stats
-    on
-        event_stats.agency_id = record_stats.agency_id
-        and event_stats.week_start = record_stats.week_start
-left join load_stats
-    on
-        event_stats.agency_id = load_stats.agency_id
-        and event_stats.week_start = load_stats.week_start
+    *,
+    {{ aggregate_releasability('content_releasability', 'event_count') }} as releasability
+from weeks

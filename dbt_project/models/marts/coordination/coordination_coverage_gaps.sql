@@ -4,6 +4,12 @@
     there (3W operational presence) at the time. One row per area with at least one such
     uncovered incident.
 
+    Need to know (docs/need-to-know.md): content_releasability is the strictest level of
+    the uncovered incidents and the last delivery; releasability applies the aggregate rule
+    to each count, uncovered incidents (at content_releasability) and all incidents of the
+    area (at their strictest level), and takes the stricter. Publishing withholds the record
+    content (times, fatalities, ids) from an audience below content_releasability.
+
     Areas at every admin level: an incident known only at admin1 (or only its country) is
     counted in that area. A delivery or a presence covers its own area and the areas above
     it (aid in a district reached its province), never the areas below it (aid known only
@@ -29,7 +35,8 @@ delivery_areas as (
     select
         area.area_pcode,
         deliveries.delivered_on,
-        deliveries.delivered_at
+        deliveries.delivered_at,
+        deliveries.releasability
     from deliveries,
         unnest([deliveries.admin2_pcode, deliveries.admin1_pcode, deliveries.admin0_pcode])
             as area (area_pcode)
@@ -92,32 +99,69 @@ areas as (
         cast(sum(coalesce(fatalities, 0)) as bigint) as uncovered_fatalities,
         list(incident_id order by incident_id) as incident_ids,
         flatten(list(source_event_ids order by incident_id)) as source_event_ids,
-        {{ strictest_releasability('releasability') }} as releasability
+        max({{ releasability_rank('releasability') }}) as releasability_rank
     from uncovered
     group by area_pcode
+),
+
+area_incidents as (
+    -- incident_count counts every incident of the area: a figure of its own
+    select
+        area_pcode,
+        count(*) as incident_count,
+        max({{ releasability_rank('releasability') }}) as releasability_rank
+    from incidents
+    group by area_pcode
+),
+
+last_deliveries as (
+    select
+        area_pcode,
+        max(delivered_at) as last_delivery_at,
+        -- of deliveries at the same last moment, the strictest
+        max_by(
+            {{ releasability_rank('releasability') }},
+            (delivered_at, {{ releasability_rank('releasability') }})
+        ) as releasability_rank
+    from delivery_areas
+    group by area_pcode
+),
+
+sourced as (
+    select
+        areas.* exclude (areas.releasability_rank),
+        area_incidents.incident_count,
+        last_deliveries.last_delivery_at,
+        {{ releasability_levels() }}[
+            greatest(areas.releasability_rank, coalesce(last_deliveries.releasability_rank, 1))
+        ] as content_releasability,
+        {{ releasability_levels() }}[area_incidents.releasability_rank] as area_releasability
+    from areas
+    inner join area_incidents on areas.area_pcode = area_incidents.area_pcode
+    left join last_deliveries on areas.area_pcode = last_deliveries.area_pcode
 )
 
 select
-    areas.area_pcode,
-    areas.admin_level,
-    areas.admin2_pcode,
-    areas.admin1_pcode,
-    areas.admin0_pcode,
+    area_pcode,
+    admin_level,
+    admin2_pcode,
+    admin1_pcode,
+    admin0_pcode,
     {{ var('coverage_gap_days') }} as gap_days,
-    (
-        select count(*) from incidents
-        where incidents.area_pcode = areas.area_pcode)
-        as incident_count,
-    areas.uncovered_incident_count,
-    areas.uncovered_fatalities,
-    areas.first_uncovered_at,
-    areas.last_uncovered_at,
-    (
-        select max(delivery_areas.delivered_at) from delivery_areas
-        where delivery_areas.area_pcode = areas.area_pcode
-    ) as last_delivery_at,
-    areas.incident_ids,
-    areas.source_event_ids,
-    len(areas.source_event_ids) as source_count,
-    areas.releasability
-from areas
+    incident_count,
+    uncovered_incident_count,
+    uncovered_fatalities,
+    first_uncovered_at,
+    last_uncovered_at,
+    last_delivery_at,
+    incident_ids,
+    source_event_ids,
+    len(source_event_ids) as source_count,
+    content_releasability,
+    {{ releasability_levels() }}[
+        greatest(
+            {{ releasability_rank(aggregate_releasability('content_releasability', 'uncovered_incident_count')) }},
+            {{ releasability_rank(aggregate_releasability('area_releasability', 'incident_count')) }}
+        )
+    ] as releasability
+from sourced
