@@ -224,14 +224,18 @@ def gap_scenario(root: Path) -> str:
 def build_and_publish(root: Path, minimum: int) -> Path:
     from ingest.gate import GateResult
     from ingest.publish import publish
-    from ingest.warehouse import build, warehouse_path
+    from ingest.warehouse import build, built_state, warehouse_path
     from tests.warehouse.logbuilder import project_registry
 
     registry = project_registry(root)
     mission = registry.mission.model_copy(update={"aggregate_minimum_count": minimum})
     built = build(root, registry=registry.model_copy(update={"mission": mission}), test=False)
     assert built.ok, built.failures[:3]
-    return publish(root, GateResult(passed=True, warehouse=warehouse_path(root)))
+    # a passed gate of this very build, without running GX (publish checks the build id)
+    state = built_state(warehouse_path(root))
+    assert state is not None
+    gate = GateResult(passed=True, warehouse=warehouse_path(root), build_id=state.build_id)
+    return publish(root, gate)
 
 
 def test_coverage_gap_with_a_restricted_source_is_released_by_its_count(tmp_path: Path) -> None:
