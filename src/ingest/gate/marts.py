@@ -106,12 +106,8 @@ COMMON_FACT = ("source_count", "source_event_ids", "releasability")
 ADMIN2 = "admin2_pcode"
 ADMIN1 = "admin1_pcode"
 AGENCY = "agency_id"
-# What an incident report says, as fct_incidents unifies it and fct_incident_history keeps
-# each version of it.
-INCIDENT_CONTENT = (
-    "incident_type",
-    "incident_sub_type",
-    "fatalities",
+# Where a fact happened, at the finest admin level its record supports.
+LOCATION = (
     "latitude",
     "longitude",
     "location_method",
@@ -120,6 +116,9 @@ INCIDENT_CONTENT = (
     "admin1_pcode",
     "admin2_pcode",
 )
+# What an incident report says, as fct_incidents unifies it and fct_incident_history keeps
+# each version of it.
+INCIDENT_CONTENT = ("incident_type", "incident_sub_type", "fatalities", *LOCATION)
 INCIDENT_CODES = {
     "incident_type": "incident_type",
     "incident_sub_type": "incident_sub_type",
@@ -189,13 +188,7 @@ MARTS: tuple[MartSpec, ...] = (
             "delivered_at",
             "delivered_on",
             "time_precision",
-            "latitude",
-            "longitude",
-            "location_method",
-            "admin_level",
-            "admin0_pcode",
-            "admin1_pcode",
-            "admin2_pcode",
+            *LOCATION,
             "source_count",
             "agency_count",
             "agency_ids",
@@ -274,13 +267,7 @@ MARTS: tuple[MartSpec, ...] = (
             "started_on",
             "time_precision",
             "mgrs_ref",
-            "latitude",
-            "longitude",
-            "location_method",
-            "admin_level",
-            "admin0_pcode",
-            "admin1_pcode",
-            "admin2_pcode",
+            *LOCATION,
             "source_count",
             "source_event_ids",
             "correction_count",
