@@ -45,16 +45,24 @@ $(STRACE):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq strace
 
+# Every process a test starts runs with tests/loopback_only.c preloaded (tests/preload.py),
+# which the suite builds with Debian's C compiler.
+CC_BIN := /usr/bin/cc
+
+$(CC_BIN):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev
+
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 	$(BIN)/python -m ingest.demo
 
-test: $(STAMP) $(CHROMIUM) $(STRACE)  ## lint and the whole test suite, slow end-to-end tests included (CI)
+test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models
 	$(BIN)/pytest
 
-test-fast: $(STAMP)  ## the suite without the slow end-to-end tests
+test-fast: $(STAMP) $(CC_BIN)  ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)  ## ruff and sqlfluff
@@ -65,7 +73,7 @@ lint: $(STAMP)  ## ruff and sqlfluff
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
 	$(BIN)/python -m bench
 
-mutation: $(STAMP)  ## mutation score: curated bugs in the core rules, each run against its tests
+mutation: $(STAMP) $(CC_BIN)  ## mutation score: curated bugs in the core rules, each run against its tests
 	$(BIN)/python -m bench.mutation
 
 airflow: $(STAMP)  ## Airflow on localhost:8080 (AIRFLOW_HOME=data/airflow) with the simulated feeds

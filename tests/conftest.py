@@ -1,8 +1,10 @@
 """Shared test helpers: a small feed definition and batches built in memory; and the
-guard that keeps every test on loopback."""
+guards that keep every test, and every process it starts, on loopback."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
@@ -15,7 +17,7 @@ from ingest.decode import POS
 from ingest.envelope import envelope_sql
 from ingest.eventlog import Commit, Counts, EventLog
 from ingest.registry import Feed, parse_registry
-from tests import netguard
+from tests import netguard, preload
 
 pytest_plugins = ("pytester",)  # tests/unit/test_netguard.py runs a test that phones home
 
@@ -43,19 +45,34 @@ feeds:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The whole run, collection included, reaches nothing past loopback in-process;
-    subprocesses are measured with strace instead (tests/egress.py)."""
+    """The whole run, collection included, reaches nothing past loopback: in-process by
+    the Python guard, in every subprocess by the preloaded library (tests/preload.py)."""
     guard = ExitStack()
     guard.enter_context(netguard.loopback_only())
     config.add_cleanup(guard.close)
+    try:
+        library = str(preload.library())
+    except preload.PreloadError as error:
+        raise pytest.UsageError(str(error)) from None
+    preloaded = os.environ.get("LD_PRELOAD", "").split()
+    if library not in preloaded:
+        os.environ["LD_PRELOAD"] = " ".join([library, *preloaded])
+    if not os.environ.get(preload.LOG_VARIABLE):
+        folder = tempfile.mkdtemp(prefix="loopback-only-")
+        os.environ[preload.LOG_VARIABLE] = str(Path(folder) / "refused.log")
 
 
 @pytest.fixture(autouse=True)
 def _loopback_only_check() -> Iterator[None]:
-    """Fail the test even when the code under test swallowed the guard's error."""
+    """Fail the test even when the code under test swallowed the guard's error, or a
+    process it started was refused."""
+    log = Path(os.environ[preload.LOG_VARIABLE])
+    start = log.stat().st_size if log.exists() else 0
     yield
     if refused := netguard.taken():
         pytest.fail("reached beyond loopback: " + "; ".join(refused), pytrace=False)
+    if log.exists() and (found := preload.refusals(log.read_bytes()[start:].decode())):
+        pytest.fail("a subprocess reached beyond loopback: " + "; ".join(found), pytrace=False)
 
 
 def two_feed_registry(folder: Path) -> Path:

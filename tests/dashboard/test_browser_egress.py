@@ -1,7 +1,8 @@
 """Chromium, launched as every browser test launches it, sends nothing past loopback.
 
 Counted, not trusted from its switches: the browser's whole process tree runs under
-strace (tests/egress.py) while a page served on 127.0.0.1 asks for things outside (a
+strace (tests/egress.py), with the library every test process has preloaded
+(tests/preload.py), while a page served on 127.0.0.1 asks for things outside (a
 fetch, an image, a WebSocket, a STUN server, a form autofill could look up) and
 Chromium's own background services (update checks, sign-in, autofill) have their
 start-up window. The page names only reserved example.com hosts: should the switches
@@ -11,6 +12,7 @@ catch IP literals too was checked by hand; a literal here would send a real SYN 
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import threading
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import preload
 from tests.browser import CHROMIUM, launch_options
 from tests.egress import STRACE, measure
 
@@ -38,13 +41,6 @@ const pc = new RTCPeerConnection({{iceServers: [{{urls: "stun:stun.example.com:3
 pc.createDataChannel("probe");
 pc.createOffer().then((offer) => pc.setLocalDescription(offer));
 </script>""".encode()
-
-# A UDP connect() sends nothing: the kernel only picks a route. Chromium's resolver
-# makes one to [2001:4860:4860::8888]:443 before host resolutions, loopback literals
-# included, at most once a second, to learn whether IPv6 has a route
-# (HostResolverManager::StartIPv6ReachabilityCheck); WebRTC makes one to 8.8.8.8:53 and
-# [2001:4860:4860::8888]:53 to learn the default local address. No switch turns them off.
-ROUTE_CHECKS = {"[2001:4860:4860::8888]:443", "8.8.8.8:53", "[2001:4860:4860::8888]:53"}
 
 
 class _Page(BaseHTTPRequestHandler):
@@ -87,6 +83,8 @@ def test_chromium_sends_nothing_past_loopback(tmp_path: Path) -> None:
     )
     traced.chmod(0o755)
 
+    refusals = Path(os.environ[preload.LOG_VARIABLE])
+    before = refusals.stat().st_size if refusals.exists() else 0
     failed: dict[str, str | None] = {}
     with _serve() as port, sync_playwright() as pw:
         browser = pw.chromium.launch(**launch_options(str(traced)))
@@ -105,6 +103,9 @@ def test_chromium_sends_nothing_past_loopback(tmp_path: Path) -> None:
     )
     log = trace.read_text(errors="replace")
     assert f"htons({port})" in log, "the trace missed the page's own connection"
+    # Not one call past loopback reached the kernel: not even the route checks that
+    # Chromium's resolver and WebRTC make, which the preloaded library refused.
     egress = measure(log.splitlines())
-    assert egress.sent == {}
-    assert {destination for _, destination in egress.route_checks} <= ROUTE_CHECKS
+    assert (egress.sent, egress.route_checks) == ({}, {})
+    refused = refusals.read_bytes()[before:].decode()
+    assert "[2001:4860:4860::8888]:443" in refused, "Chromium ran without the library"
