@@ -53,10 +53,17 @@ $(CC_BIN):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev
 
+# The Celery test's broker (tests/airflow/test_celery.py).
+REDIS := /usr/bin/redis-server
+
+$(REDIS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
+
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 	$(BIN)/python -m ingest.demo
 
-test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN)  ## lint and the whole test suite, slow end-to-end tests included (CI)
+test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models

@@ -1,0 +1,176 @@
+"""Airflow on CeleryExecutor, by configuration only: a Redis broker (Debian's
+redis-server on loopback), the API server, scheduler, DAG processor and a Celery worker,
+each its own process sharing nothing with the others but the data directory and the
+metadata database. One ingest DAG and the warehouse DAG it triggers run through the
+worker and publish a version."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.orchestration import DUCKDB_POOL, ingest_dag_id
+
+from .conftest import DAGS
+
+pytestmark = pytest.mark.slow
+
+REDIS = "/usr/bin/redis-server"
+BIN = Path(sys.executable).parent
+FEED = "unmic.sitreps"  # the http_json feed: its worker reaches the feed server too
+DEADLINE = 600  # seconds for the whole chain on a loaded 2-core machine
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(what: str, ready, timeout: float, logs: Path, processes) -> None:
+    """Poll `ready` until it holds; fail with each log's tail on time-out or when one of
+    the processes has died."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and all(p.poll() is None for p in processes):
+        if ready():
+            return
+        time.sleep(2)
+    tails = "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        for log in sorted(logs.glob("*.log"))
+    )
+    pytest.fail(f"gave up waiting for {what}\n{tails}", pytrace=False)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, Path]]:
+    """Redis, the simulated feeds and the four Airflow processes; yields their
+    environment, the data directory and the folder of their logs."""
+    from ingest.feedserver import serve
+    from ingest.simulate import simulate
+
+    assert shutil.which(REDIS), "redis-server is missing: make installs it"
+    data, home, logs = tmp_path / "data", tmp_path / "airflow", tmp_path / "logs"
+    for folder in (data, home, logs):
+        folder.mkdir()
+    simulate(data / "sim", seed=7, days=2)
+    server = serve(data / "sim", "127.0.0.1", 0)
+    broker, api = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "PEACEOPS_DATA_DIR": str(data),
+        "PEACEOPS_FEEDS_URL": server.url,
+        "PEACEOPS_UNMIC_CREDENTIALS": "demo-client:demo-secret",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "socket.gethostname",
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        # What moves the hub off LocalExecutor: these settings, nothing in dags/ or src/.
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{broker}/0",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{home / 'celery.db'}",
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api}/execution/",
+        # Workers and the API server must sign and check task tokens with one key.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    }
+    airflow = str(BIN / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [airflow, "pools", "set", DUCKDB_POOL, "1", "DuckDB writers"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    commands = {
+        "redis": [REDIS, "--port", str(broker), "--bind", "127.0.0.1", "--save", ""],
+        "api-server": [airflow, "api-server"],
+        "scheduler": [airflow, "scheduler"],
+        "dag-processor": [airflow, "dag-processor"],
+        "worker": [airflow, "celery", "worker"],
+    }
+    processes = []
+    try:
+        for name, command in commands.items():
+            with open(logs / f"{name}.log", "w") as log:
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        cwd=tmp_path,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        yield env, data, logs, processes
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+        server.shutdown()
+
+
+def test_an_ingest_dag_and_the_warehouse_run_on_a_celery_worker(cluster) -> None:
+    env, data, logs, processes = cluster
+    airflow = str(BIN / "airflow")
+    home = Path(env["AIRFLOW_HOME"])
+    ingest, warehouse = ingest_dag_id(FEED), "peaceops_warehouse"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([airflow, *args], env=env, capture_output=True, text=True)
+
+    started = time.monotonic()
+    _wait(
+        "the DAGs to be parsed",
+        lambda: cli("dags", "unpause", warehouse).returncode == 0,
+        DEADLINE,
+        logs,
+        processes,
+    )
+    assert cli("dags", "unpause", ingest).returncode == 0
+    assert cli("dags", "trigger", ingest).returncode == 0
+    current = data / "published" / "current" / "manifest.json"
+    _wait(
+        "a published version",
+        current.exists,
+        DEADLINE - (time.monotonic() - started),
+        logs,
+        processes,
+    )
+
+    print(f"published through Celery in {time.monotonic() - started:.0f} s")
+    manifest = json.loads(current.read_text())
+    assert manifest["gate"]["passed"]
+    # Both DAGs' tasks ran as Celery tasks: the result backend recorded each as done.
+    with sqlite3.connect(home / "celery.db") as db:
+        done = db.execute("select status, count(*) from celery_taskmeta group by 1").fetchall()
+    assert dict(done).get("SUCCESS", 0) >= 4, done  # ingest, then build, gate, publish
+    worker = (logs / "worker.log").read_text(errors="replace")
+    assert "succeeded" in worker
+    listed = cli("dags", "list-runs", warehouse, "--output", "json").stdout
+    runs = json.loads(listed.splitlines()[-1])  # after Airflow's own warnings
+    assert [run["state"] for run in runs] == ["success"]
