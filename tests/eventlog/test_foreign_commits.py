@@ -60,3 +60,15 @@ def test_status_and_events_show_the_strays(log: EventLog, tmp_path: Path, monkey
     assert "not a commit record" in status.output
     events = CliRunner().invoke(main, ["events", "SELECT count(*) AS n FROM events"])
     assert events.exit_code == 0, events.output
+
+
+def test_a_record_replaced_after_it_was_read_is_read_again(log: EventLog):
+    """Records read once are reused (eventlog._PARSED) only while their name points at
+    the same file: one swapped in by rename, as a restore from backup would, is parsed."""
+    (commit,) = log.commits()
+    path = log.commits_dir / f"{commit.load_id}.json"
+    swapped = path.with_suffix(".new")
+    swapped.write_bytes(path.read_bytes().replace(b'"cursor"', b'"cursorr"'))
+    swapped.replace(path)
+    assert log.commits() == []
+    assert "not a commit record" in log.unreadable_commits()[path]
