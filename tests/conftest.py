@@ -4,6 +4,7 @@ guards that keep every test, and every process it starts, on loopback."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -60,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get(preload.LOG_VARIABLE):
         folder = tempfile.mkdtemp(prefix="loopback-only-")
         os.environ[preload.LOG_VARIABLE] = str(Path(folder) / "refused.log")
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
