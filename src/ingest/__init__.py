@@ -8,7 +8,6 @@ for _name, _value in {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "False",
-    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
     "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
     "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
 }.items():

@@ -28,7 +28,6 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         # Each task records its host; the default (getfqdn) asks the resolver for this
         # machine's full name: a DNS query wherever /etc/hosts does not list it.
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "socket.gethostname",
