@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -105,8 +104,13 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
         f"dashboard on http://{host}:{port} (data: {env['PEACEOPS_DATA_DIR']}; "
         f"audiences: {', '.join(offered)})"
     )
-    try:
-        code = subprocess.call(streamlit_args(app, host=host, port=port), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise SystemExit(code)
+    sys.stdout.flush()
+    serve(streamlit_args(app, host=host, port=port), env)
+
+
+def serve(args: list[str], env: dict[str, str]) -> None:
+    """Become the Streamlit server (exec, same pid) rather than start it as a child: a
+    child outlived a killed `peaceops dashboard` and kept holding the port, whereas
+    whatever stops this pid (Ctrl-C, kill, kill -9, a service manager) now stops the
+    server itself."""
+    os.execve(args[0], args, env)
