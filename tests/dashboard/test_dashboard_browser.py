@@ -215,9 +215,13 @@ def test_dashboard_renders_filters_and_follows_current(
     assert first_page < 45
 
     # Audience: mission sees more incidents, and the patrols.
+    switched = time.monotonic()
     _choose(page, "audience", "mission")
     _expect_number(page, "incidents", _count(mission_db, "SELECT count(*) FROM fct_incidents"))
     _expect_number(page, "patrols", _count(mission_db, "SELECT count(*) FROM fct_patrols"))
+    _wait_until_idle(page)
+    record_property("audience_switch_s", round(time.monotonic() - switched, 2))
+    print(f"dashboard audience switch settled in {time.monotonic() - switched:.2f} s")
 
     # One palette: the map's dots and the series chart's lines show each entity in its
     # palette colour, and the map's caption names those colours.
@@ -231,6 +235,17 @@ def test_dashboard_renders_filters_and_follows_current(
         assert _pixels_of(chart_png, colour) > 20, f"chart: no {entity} line in {colour}"
     # The boundaries from the country pack are drawn (admin1 outlines: dark grey lines).
     assert _pixels_of(map_png, (80, 80, 80), tolerance=6) > 1000
+
+    # A choropleth of the coverage gaps per district: the district with the most uncovered
+    # incidents in the darkest shade (the ramp's end, blended over white at its alpha).
+    assert _pixels_of(map_png, (141, 111, 180), tolerance=8) < 200
+    page.locator(".st-key-shade").get_by_text("coverage gaps", exact=True).click()
+    _settled(page)
+    expect(page.locator(".st-key-map")).to_contain_text("Districts shaded by coverage gaps")
+    shaded = page.locator(".st-key-map [data-testid='stDeckGlJsonChart']").first.screenshot()
+    assert _pixels_of(shaded, (141, 111, 180), tolerance=8) > 1000
+    page.locator(".st-key-shade").get_by_text("nothing", exact=True).click()
+    _settled(page)
 
     # Filter: one admin1 area, the busiest in incidents.
     con = duckdb.connect(str(mission_db), read_only=True)

@@ -35,6 +35,9 @@ from ingest.paths import data_dir
 # dots do not hide the aid they may meet.
 LAYER_ORDER = ("patrol", "delivery", "incident")
 MAP_PIXELS = (1100, 640)  # about the map's width on a wide page, and its height
+# the choropleth's ramp, white to dark purple: no hue of the entities' palette
+SHADE = ((255, 255, 255), (84, 39, 143))
+SHADE_ALPHA = 170
 RADIUS = {"incident": 2600, "delivery": 2000, "patrol": 1200}
 TIMELINESS_LABELS = {
     "lag_hours_median": "median lag",
@@ -216,10 +219,58 @@ def _view(points: pd.DataFrame, outlines: list[list[float]]) -> pdk.ViewState:
     )
 
 
-def _map(points: pd.DataFrame, bounds: dict[str, list[dict]], f: q.Filters) -> None:
+def _shading(
+    bounds: dict[str, list[dict]], values: pd.Series, f: q.Filters, what: str
+) -> tuple[list[pdk.Layer], str]:
+    """A choropleth of admin2 areas, value per p-code: light to dark in one hue outside the
+    entities' palette (so the dots keep their meaning), with the legend in words."""
+    if values.empty or not bounds["admin2"]:
+        return [], ""
+    top = float(values.max()) or 1.0
+    keep = set(f.admin2) or None
+    areas = _outlines(bounds["admin2"], keep)
+    areas = areas.assign(value=areas["pcode"].map(values).fillna(0))
+
+    def fill(value: float) -> list[int]:
+        light, dark = SHADE
+        return [round(a + (b - a) * value / top) for a, b in zip(light, dark, strict=True)] + [
+            SHADE_ALPHA
+        ]
+
+    areas = areas.assign(fill=areas["value"].map(fill))
+    layer = pdk.Layer(
+        "PolygonLayer",
+        data=areas,
+        get_polygon="path",
+        get_fill_color="fill",
+        stroked=False,
+        pickable=True,
+        id="layer-admin2-shading",
+    )
+    return [layer], f"Districts shaded by {what}: white 0 to dark purple {top:g}"
+
+
+def _map(
+    points: pd.DataFrame,
+    bounds: dict[str, list[dict]],
+    f: q.Filters,
+    shades: dict[str, pd.Series],
+) -> None:
     st.subheader("Map")
     with st.container(key="map"):
+        shade = st.radio(
+            "Shade districts by",
+            ["nothing", *shades],
+            horizontal=True,
+            key="shade",
+            help="Per admin2 area, under the filters: uncovered incidents of the coverage "
+            "gaps, or the sector-weeks with several organisations (duplication).",
+        )
+        shading, shading_legend = (
+            _shading(bounds, shades[shade], f, shade) if shade in shades else ([], "")
+        )
         layers, corners = _boundary_layers(bounds, f)
+        layers = shading + layers
         if points.empty:
             st.info("No located incidents, deliveries or patrols under this filter.")
         points = points.assign(
@@ -260,6 +311,7 @@ def _map(points: pd.DataFrame, bounds: dict[str, list[dict]], f: q.Filters) -> N
         )
         st.caption(
             f"{palette.legend()}. {outlines.capitalize()}"
+            f"{shading_legend + '. ' if shading_legend else ''}"
             "No base map: this dashboard fetches nothing from the internet."
         )
 
@@ -507,7 +559,11 @@ def main() -> None:
         with col:
             _metric(f"metric-{key.replace('_', '-')}", label, numbers[key])
 
-    _map(points, _boundaries(str(root)), f)
+    shades = {
+        "coverage gaps": gaps.groupby("admin2_pcode")["uncovered_incident_count"].sum(),
+        "duplication": dup.groupby("admin2_pcode").size(),
+    }
+    _map(points, _boundaries(str(root)), f, shades)
     _series_chart(daily)
 
     names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
