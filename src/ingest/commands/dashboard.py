@@ -15,11 +15,12 @@ AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
 
 
 def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, local only."""
+    """The `streamlit run` command line: headless, no usage statistics, local only; run
+    through ingest.dashboard.server, which loads the page's modules before listening."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "ingest.dashboard.server",
         "run",
         str(app),
         "--server.headless",
