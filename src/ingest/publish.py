@@ -7,7 +7,8 @@ Layout (`<root>/published/`):
                                 loads the build read and per-feed high-water marks, row
                                 counts, sha256 of every file, gate summary, dbt invocation id
       public/ partners/ mission/
-        unified.duckdb          the marts the audience may see (tables in `main`)
+        unified.duckdb          the marts the audience may see (tables in `main`, commented)
+        datapackage.json        Frictionless Data Package: every table and column described
         parquet/<mart>.parquet
         csv/<mart>.csv          HXL-tagged exports (fct_aid_deliveries, coverage gaps)
     current -> <version>        a relative symlink, replaced atomically
@@ -359,7 +360,8 @@ def publish(
 def _publish(
     root: Path, gate: GateResult, warehouse: Path, keep: int, now: datetime | None
 ) -> Path:
-    from ingest.warehouse import built_state
+    from ingest.dictionary import describe_version
+    from ingest.warehouse import built_state, dbt_target_path
 
     state = built_state(warehouse)
     built = state.build_id if state is not None else None
@@ -385,6 +387,7 @@ def _publish(
         row_counts = {
             aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
         }
+        describe_version(tmp, version, AUDIENCES, dbt_target_path(root))  # the dictionary
         files = {
             str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in sorted(tmp.rglob("*"))

@@ -7,6 +7,7 @@ Every request the page makes must stay on localhost.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -19,8 +20,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
+from PIL import Image
 
+from ingest.dashboard import palette
 from tests.browser import launch_options
 
 pytestmark = pytest.mark.slow
@@ -62,6 +66,8 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
     env = {
         **os.environ,
         "PEACEOPS_DATA_DIR": str(published),
+        # the registry names the country pack the map draws its boundaries from
+        "PEACEOPS_FEEDS": str(Path(__file__).resolve().parents[2] / "feeds.yaml"),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     env.pop("PEACEOPS_DASHBOARD_AUDIENCES", None)
@@ -162,7 +168,21 @@ def _expect_number(page, key: str, value: int) -> None:
     expect(_metric(page, key)).to_have_text(f"{value:,}", timeout=TIMEOUT_MS)
 
 
-def test_dashboard_renders_filters_and_follows_current(page, server, published, tmp_path):
+def _pixels_of(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> int:
+    """How many pixels of the screenshot `png` have (about) the colour `rgb`."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    return int((np.abs(image - np.array(rgb)).max(axis=2) <= tolerance).sum())
+
+
+def _settled(page) -> None:
+    """The rerun finished and deck.gl and Vega had a moment to paint."""
+    _wait_until_idle(page)
+    page.wait_for_timeout(1500)
+
+
+def test_dashboard_renders_filters_and_follows_current(
+    page, server, published, tmp_path, record_property
+):
     from playwright.sync_api import expect
 
     from ingest.publish import switch_current
@@ -185,11 +205,47 @@ def test_dashboard_renders_filters_and_follows_current(page, server, published, 
     expect(
         page.locator(".st-key-chart-daily canvas, .st-key-chart-daily svg").first
     ).to_be_visible()
+    _wait_until_idle(page)
+    # The issue's targets are <= 2 s for the first page and <= 1 s for a filter change at
+    # 1M events; this dataset is the 14-day demo. Recorded (junit properties and stdout),
+    # bounded loosely here: the machine running the suite is shared.
+    first_page = time.monotonic() - started
+    record_property("first_page_s", round(first_page, 2))
+    print(f"dashboard first page settled in {first_page:.2f} s")
+    assert first_page < 45
 
     # Audience: mission sees more incidents, and the patrols.
+    switched = time.monotonic()
     _choose(page, "audience", "mission")
     _expect_number(page, "incidents", _count(mission_db, "SELECT count(*) FROM fct_incidents"))
     _expect_number(page, "patrols", _count(mission_db, "SELECT count(*) FROM fct_patrols"))
+    _wait_until_idle(page)
+    record_property("audience_switch_s", round(time.monotonic() - switched, 2))
+    print(f"dashboard audience switch settled in {time.monotonic() - switched:.2f} s")
+
+    # One palette: the map's dots and the series chart's lines show each entity in its
+    # palette colour, and the map's caption names those colours.
+    _settled(page)
+    expect(page.locator(".st-key-map")).to_contain_text(palette.legend())
+    map_png = page.locator(".st-key-map [data-testid='stDeckGlJsonChart']").first.screenshot()
+    chart_png = page.locator(".st-key-chart-daily").screenshot()
+    for entity in palette.ENTITIES:
+        colour = palette.rgb(entity)
+        assert _pixels_of(map_png, colour) > 50, f"map: no {entity} dot in {colour}"
+        assert _pixels_of(chart_png, colour) > 20, f"chart: no {entity} line in {colour}"
+    # The boundaries from the country pack are drawn (admin1 outlines: dark grey lines).
+    assert _pixels_of(map_png, (80, 80, 80), tolerance=6) > 1000
+
+    # A choropleth of the coverage gaps per district: the district with the most uncovered
+    # incidents in the darkest shade (the ramp's end, blended over white at its alpha).
+    assert _pixels_of(map_png, (141, 111, 180), tolerance=8) < 200
+    page.locator(".st-key-shade").get_by_text("coverage gaps", exact=True).click()
+    _settled(page)
+    expect(page.locator(".st-key-map")).to_contain_text("Districts shaded by coverage gaps")
+    shaded = page.locator(".st-key-map [data-testid='stDeckGlJsonChart']").first.screenshot()
+    assert _pixels_of(shaded, (141, 111, 180), tolerance=8) > 1000
+    page.locator(".st-key-shade").get_by_text("nothing", exact=True).click()
+    _settled(page)
 
     # Filter: one admin1 area, the busiest in incidents.
     con = duckdb.connect(str(mission_db), read_only=True)
@@ -205,9 +261,16 @@ def test_dashboard_renders_filters_and_follows_current(page, server, published, 
         mission_db, f"SELECT count(*) FROM fct_aid_deliveries WHERE admin1_pcode = '{admin1}'"
     )
     assert 0 < in_area < _count(mission_db, "SELECT count(*) FROM fct_incidents")
+    _wait_until_idle(page)
+    changed = time.monotonic()
     _choose(page, "admin1", f"{admin1_name} ({admin1})")
     _expect_number(page, "incidents", in_area)
     _expect_number(page, "deliveries", deliveries_in_area)
+    _wait_until_idle(page)
+    filter_change = time.monotonic() - changed  # includes opening the list and a click
+    record_property("filter_change_s", round(filter_change, 2))
+    print(f"dashboard filter change settled in {filter_change:.2f} s")
+    assert filter_change < 30
 
     # And one agency on top: incidents that agency reported in that area.
     both = _count(

@@ -3,12 +3,21 @@ told to, public only by default: the dashboard has no login of its own."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from ingest.cli import main
+from ingest.commands import dashboard as dashboard_command
 
 
 @pytest.fixture
@@ -16,11 +25,10 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[dict]:
     """What each start of Streamlit was given, instead of starting it."""
     calls: list[dict] = []
 
-    def call(args: list[str], env: dict[str, str]) -> int:
+    def serve(args: list[str], env: dict[str, str]) -> None:
         calls.append({"args": args, "env": env})
-        return 0
 
-    monkeypatch.setattr(subprocess, "call", call)
+    monkeypatch.setattr(dashboard_command, "serve", serve)
     monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("PEACEOPS_DASHBOARD_AUDIENCES", raising=False)
     return calls
@@ -71,3 +79,63 @@ def test_a_wrong_audience_setting_is_refused(started, monkeypatch):
 def test_help_names_the_default_the_code_opens():
     text = " ".join(CliRunner().invoke(main, ["dashboard", "--help"]).output.split())
     assert "public selected" in text and "default: mission" not in text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    """Whether a server could listen on `port` now, as Streamlit does (SO_REUSEADDR: the
+    health checks' connections left in TIME_WAIT do not count, a listener does)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        except OSError:
+            return False
+        return True
+
+
+def _health(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
+def test_killing_the_command_frees_its_port(tmp_path: Path, sig: signal.Signals) -> None:
+    """The real command and Streamlit: once the `peaceops dashboard` process is killed
+    (even with SIGKILL, which it cannot forward), nothing holds its port."""
+    port = _free_port()
+    env = {**os.environ, "PEACEOPS_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "peaceops"), "dashboard", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own group: the test can clean up whatever it leaves
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _health(port):
+            assert proc.poll() is None, f"dashboard exited {proc.returncode}"
+            assert time.monotonic() < deadline, "dashboard did not answer in 60 s"
+            time.sleep(0.3)
+        assert not _port_free(port)
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while not _port_free(port):
+            assert time.monotonic() < deadline, f"port {port} still held after the kill"
+            time.sleep(0.2)
+        assert not _health(port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # leftovers of a failed run only
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)

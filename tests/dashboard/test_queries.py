@@ -323,3 +323,38 @@ def test_dashboard_command_line_is_local_and_quiet():
     assert pairs["--server.address"] == "127.0.0.1"
     assert pairs["--server.port"] == "9999"
     assert os.path.basename(args[4]) == "app.py"
+
+
+def test_admin_boundaries_from_the_country_pack(tmp_path, monkeypatch):
+    """The map's outlines come from the pack's WKT; admin1 areas without their own are the
+    union of their districts. Without a registry the map has none (and no error)."""
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PEACEOPS_FEEDS", str(repo / "feeds.yaml"))
+    bounds = q.admin_boundaries(tmp_path)
+    assert len(bounds["admin1"]) == 8 and len(bounds["admin2"]) == 32
+    district = next(a for a in bounds["admin2"] if a["pcode"] == "CR0101")
+    assert district["paths"] == [[[20.0, 6.0], [20.5, 6.0], [20.5, 7.0], [20.0, 7.0], [20.0, 6.0]]]
+    assert district["admin1_pcode"] == "CR01"
+    region = next(a for a in bounds["admin1"] if a["pcode"] == "CR01")
+    assert region["name"] == "Kalari" and len(region["paths"]) == 1
+    lons = [x for x, _ in region["paths"][0]]
+    lats = [y for _, y in region["paths"][0]]
+    # the union of its four districts' rectangles, not one of them
+    assert (min(lons), max(lons), min(lats), max(lats)) == (20.0, 21.0, 6.0, 8.0)
+    assert any(a["name"] == "Côte-Ouest" for a in bounds["admin1"])  # accents kept
+    monkeypatch.setenv("PEACEOPS_FEEDS", str(tmp_path / "missing.yaml"))
+    assert q.admin_boundaries(tmp_path) == {"admin1": [], "admin2": []}
+
+
+def test_one_colour_blind_safe_palette_declared_once():
+    from ingest.dashboard import palette
+
+    app = (Path(q.__file__).parent / "app.py").read_text(encoding="utf-8")
+    colours = set(palette.COLOURS.values())
+    assert len(colours) == 3
+    # the app takes every entity colour from the palette, none of its own
+    assert not any(c.lower() in app.lower() for c in colours)
+    assert "[215, 48, 39" not in app and "LAYER_COLOURS" not in app
+    assert palette.scale_domain() == ["incidents", "deliveries", "patrols"]
+    assert palette.legend().count("●") == 3 and "vermillion" in palette.legend()
+    assert palette.rgba("patrol") == [0, 114, 178, 255]

@@ -1,9 +1,14 @@
--- Question: Which districts had incidents but no aid delivered there in the 14 days after?
+-- Question: Over the whole period the data covers, which districts had incidents after which no
+--   aid was delivered in the district within 14 days (from the incident's day to 14 days later)?
 -- Asked by: OCHA / humanitarian coordinator, planning the next round of assessments and convoys.
 -- Audience: partners (incidents and deliveries down to partners releasability; mission sees more).
 -- Tables: fct_incidents, fct_aid_deliveries, dim_locations
--- Notes: The same rule (var coverage_gap_days = 14) is precomputed in coordination_coverage_gaps.
---   Incidents of the last 14 days of data cannot have been "covered" yet: read them as open.
+-- Notes: Per incident, not "no aid in the last 14 days": a district counts when any of its
+--   incidents, at any time, went 14 days without aid. For "districts with incidents and no aid in
+--   the last 14 days", add `where incidents.occurred_on > current_date - 14` to `uncovered` and
+--   compare last_delivery_on with current_date. The same rule (var coverage_gap_days = 14, plus
+--   3W presence) is precomputed in coordination_coverage_gaps. Incidents of the last 14 days of
+--   data cannot have been "covered" yet: read them (last_incident_on) as open.
 
 with uncovered as (
     select

@@ -1,8 +1,10 @@
--- Question: Which patrols passed within 5 km and 6 hours of an aid delivery or convoy last week?
+-- Question: Which patrols were within 5 km and 6 hours of an aid delivery or convoy last week?
 -- Asked by: civil-military coordination (CMCoord) officer, for the weekly deconfliction review.
 -- Audience: mission (patrol units are mission-only; most patrol rows are mission releasability).
 -- Tables: coordination_deconfliction, fct_patrols, fct_aid_deliveries, dim_locations
--- Notes: "Last week" is the 7 days up to the latest delivery in the data, so the query works on
+-- Notes: 5 km from the patrol's reported point (where it started: a patrol's route is not
+--   known) to the delivery's point; 6 hours between the delivery and the patrol's start-end span.
+--   "Last week" is the 7 days up to the latest delivery in the data, so the query works on
 --   any published version; live, use `now() - interval 7 day` instead.
 
 select

@@ -1,10 +1,11 @@
--- Question: Which agencies send records the hub cannot normalise or must quarantine, and why?
+-- Question: Which agencies send records the hub cannot normalise, and why?
 -- Asked by: data engineer / information management officer, to give feedback to each agency.
 -- Audience: partners (the offending `value` column is mission-only and not used here).
 -- Tables: normalisation_issues, dim_agencies
--- Notes: stage = ingest: the record was quarantined and never became an event; stage =
---   normalise: an event whose field could not be normalised. is_excluded: the record is not in
---   the facts at all.
+-- Notes: The published rows are stage = normalise: events whose field could not be normalised.
+--   is_excluded: the record is not in the facts at all. Records quarantined at ingest (stage =
+--   ingest) are restricted (nobody read their marking) and so in no published folder: their
+--   counts per agency, reason and week are question 14 (coordination_quarantine_counts).
 
 select
     issues.agency_id,

@@ -1,4 +1,5 @@
--- Question: Which incidents had no patrol in their district within 72 hours before or after?
+-- Question: In which districts, and how often, did an incident have no patrol in the district
+--   within 72 hours before or after it?
 -- Asked by: Force headquarters / Joint Operations Centre, planning patrol coverage.
 -- Audience: mission (patrols are mission releasability).
 -- Tables: fct_incidents, fct_patrols, dim_locations

@@ -4,7 +4,10 @@
 -- Tables: coordination_quarantine_counts, dim_agencies
 -- Notes: released under the aggregate rule (docs/need-to-know.md): a cell counting fewer
 --   than 5 records of a stricter level is not in lower audiences' folders, so a total over
---   them is a lower bound.
+--   them is a lower bound. Records quarantined at ingest (stage = ingest) are restricted, so
+--   an ingest cell is published (to partners and mission) only when it counts at least 5
+--   records in its week; a feed that quarantines a record or two a week shows only its
+--   stage = normalise rows here.
 
 select
     counts.agency_id,

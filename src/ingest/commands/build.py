@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ingest.warehouse import NodeResult
 
 NAME_WIDTH = 64
 TEST_HASH = re.compile(r"\.[0-9a-f]{10}$")
@@ -16,6 +20,31 @@ def short_name(unique_id: str, resource_type: str) -> str:
     """`model.peaceops.fct_incidents` -> `fct_incidents`; a generic test loses its hash."""
     name = unique_id.split(".", 2)[-1]
     return TEST_HASH.sub("", name) if resource_type == "test" else name
+
+
+def node_printer(console: Any) -> Callable[[NodeResult], None]:
+    """One numbered line per finished dbt node (status, type, name, seconds), for `build`
+    and `run`: a build of hundreds of nodes shows where it is."""
+    colours = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "dim"}
+    counter = {"n": 0}
+
+    def on_node(node: NodeResult) -> None:
+        counter["n"] += 1
+        colour = colours.get(node.status, "red")
+        name = short_name(node.unique_id, node.resource_type)
+        if len(name) > NAME_WIDTH:
+            name = name[: NAME_WIDTH - 1] + "…"
+        extra = (
+            f"  {node.message}" if node.status not in ("success", "pass") and node.message else ""
+        )
+        console.print(
+            f"{counter['n']:>4} [{colour}]{node.status:<7}[/] {node.resource_type:<9} "
+            f"{name:<{NAME_WIDTH}} {node.seconds:6.2f}s{extra}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    return on_node
 
 
 @click.command("build")
@@ -49,7 +78,7 @@ def command(
     from rich.console import Console
 
     from ingest.paths import data_dir
-    from ingest.warehouse import NodeResult, build, parse_as_of, warehouse_path
+    from ingest.warehouse import build, parse_as_of, warehouse_path
 
     console = Console(stderr=True)
     try:
@@ -57,24 +86,7 @@ def command(
     except ValueError:
         raise click.BadParameter(f"not an ISO time: {as_of!r}", param_hint="--as-of") from None
     root = data_dir()
-    colours = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "dim"}
-    counter = {"n": 0}
-
-    def on_node(node: NodeResult) -> None:
-        counter["n"] += 1
-        colour = colours.get(node.status, "red")
-        name = short_name(node.unique_id, node.resource_type)
-        if len(name) > NAME_WIDTH:
-            name = name[: NAME_WIDTH - 1] + "…"
-        extra = (
-            f"  {node.message}" if node.status not in ("success", "pass") and node.message else ""
-        )
-        console.print(
-            f"{counter['n']:>4} [{colour}]{node.status:<7}[/] {node.resource_type:<9} "
-            f"{name:<{NAME_WIDTH}} {node.seconds:6.2f}s{extra}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    on_node = node_printer(console)
 
     def on_step(step: str) -> None:
         console.rule(f"[bold]dbt {step}")

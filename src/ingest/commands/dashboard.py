@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,11 +15,12 @@ AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
 
 
 def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, local only."""
+    """The `streamlit run` command line: headless, no usage statistics, local only; run
+    through ingest.dashboard.server, which loads the page's modules before listening."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "ingest.dashboard.server",
         "run",
         str(app),
         "--server.headless",
@@ -105,8 +105,13 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
         f"dashboard on http://{host}:{port} (data: {env['PEACEOPS_DATA_DIR']}; "
         f"audiences: {', '.join(offered)})"
     )
-    try:
-        code = subprocess.call(streamlit_args(app, host=host, port=port), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise SystemExit(code)
+    sys.stdout.flush()
+    serve(streamlit_args(app, host=host, port=port), env)
+
+
+def serve(args: list[str], env: dict[str, str]) -> None:
+    """Become the Streamlit server (exec, same pid) rather than start it as a child: a
+    child outlived a killed `peaceops dashboard` and kept holding the port, whereas
+    whatever stops this pid (Ctrl-C, kill, kill -9, a service manager) now stops the
+    server itself."""
+    os.execve(args[0], args, env)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ingest.commands import options
 from ingest.eventlog import Counts
+
+if TYPE_CHECKING:
+    from ingest.pipeline import FeedResult
 
 
 @click.command("ingest")
@@ -26,12 +32,16 @@ from ingest.eventlog import Counts
 )
 @options.lock_timeout
 @click.option("-v", "--verbose", is_flag=True, help="Log every request and retry.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the table."
+)
 def command(
     feed_id: str | None,
     feeds_file: Path | None,
     now: datetime | None,
     lock_timeout: float | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Pull new records from the agency feeds into the event log.
 
@@ -62,17 +72,27 @@ def command(
         now = now.replace(tzinfo=UTC)
 
     results = []
-    with console.status("") as status:
+    # no spinner under --json: a script reading stderr wants lines, not animation
+    with console.status("") if not as_json else contextlib.nullcontext() as status:
 
         def progress(fid: str, counts: Counts) -> None:
-            status.update(f"[bold]{fid}[/]: {counts.read:,} records read")
+            if status is not None:
+                status.update(f"[bold]{fid}[/]: {counts.read:,} records read")
 
         for feed in feeds:
-            status.update(f"[bold]{feed.id}[/]: pulling")
+            if status is not None:
+                status.update(f"[bold]{feed.id}[/]: pulling")
             results.append(
                 ingest_feed(feed, root, now=now, progress=progress, lock_timeout=lock_timeout)
             )
 
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        report = {"data_dir": str(root), "ok": not failed, "feeds": [feed_json(r) for r in results]}
+        click.echo(json.dumps(report, indent=1, default=str))
+        if failed:
+            raise SystemExit(1)
+        return
     table = Table(title=f"ingest into {root}")
     for col in ("feed", "read", "appended", "duplicates", "quarantined", "committed", "result"):
         table.add_column(col, justify="left" if col in ("feed", "committed", "result") else "right")
@@ -88,13 +108,29 @@ def command(
     for r in results:
         for note in r.notes:  # files set aside or skipped, empty files, blank rows
             console.print(f"[yellow]{r.feed_id}:[/] {note}", highlight=False, soft_wrap=True)
-    failed = [r for r in results if not r.ok]
     for r in failed:
         console.print(
             f"[red]feed {r.feed_id} FAILED:[/] {r.error}", highlight=False, soft_wrap=True
         )
     if failed:
         raise SystemExit(1)
+
+
+def feed_json(result: FeedResult) -> dict[str, Any]:
+    """One feed's run for `ingest --json` and `run --json`: its counts, its loads and why
+    it failed."""
+    c = result.counts
+    return {
+        "feed_id": result.feed_id,
+        "ok": result.ok,
+        "read": c.read,
+        "appended": c.appended,
+        "duplicates": c.duplicates,
+        "quarantined": c.quarantined,
+        "loads": result.loads,
+        "error": result.error,
+        "notes": result.notes,
+    }
 
 
 def committed(loads: list[str]) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
 
@@ -12,7 +16,13 @@ import click
     default=None,
     help="Published versions to keep (default: keep_versions in expectations/gate.yml).",
 )
-def command(keep: int | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a machine-readable summary on stdout (the gate's summary goes to stderr).",
+)
+def command(keep: int | None, as_json: bool) -> None:
     """Run the quality gate and, only if it passes, publish data/published/<version>/
     (public, partners, mission: unified.duckdb, Parquet, HXL CSV, manifest.json) and
     switch data/published/current to it atomically. A failed gate publishes nothing,
@@ -33,11 +43,19 @@ def command(keep: int | None) -> None:
     keep = keep if keep is not None else load_config().keep_versions
     with build_lock(root):
         result = run_gate(root)
-        click.echo(format_summary(result))
+        click.echo(format_summary(result), err=as_json)
         if not result.passed:
-            click.echo("nothing published: the gate failed; data/published/current is unchanged")
+            if as_json:
+                click.echo(json.dumps(_json(root, result, None), indent=1, default=str))
+            click.echo(
+                "nothing published: the gate failed; data/published/current is unchanged",
+                err=as_json,
+            )
             raise SystemExit(1)
         version = publish(root, result, keep=keep)
+    if as_json:
+        click.echo(json.dumps(_json(root, result, version), indent=1, default=str))
+        return
     if result.historical:
         click.echo(
             f"published {version}: a historical version, as known at {result.as_of}; "
@@ -45,3 +63,20 @@ def command(keep: int | None) -> None:
         )
     else:
         click.echo(f"published {version} -> {root / 'published' / 'current'}")
+
+
+def _json(root: Path, gate: Any, version: Path | None) -> dict[str, Any]:
+    """What `publish --json` prints: the version (null when nothing was published), whether
+    `current` now points at it, its row counts per audience and the gate's summary."""
+    manifest = json.loads((version / "manifest.json").read_text()) if version else {}
+    return {
+        "ok": version is not None,
+        "published": str(version) if version else None,
+        "version": version.name if version else None,
+        "historical": gate.historical,
+        "as_of": manifest.get("as_of", gate.as_of),
+        "current": str(root / "published" / "current"),
+        "current_switched": version is not None and not gate.historical,
+        "row_counts": manifest.get("row_counts", {}),
+        "gate": gate.summary(),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     published: Path | None = None
     failed: list[str] = field(default_factory=list)  # stages, in order
+    # per stage, the figures `run --json` prints (feeds, nodes, gate, version)
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -25,6 +28,24 @@ class RunSummary:
     def failed_stage(self) -> str | None:
         """The last stage that failed: the one that stopped the run, if one did."""
         return self.failed[-1] if self.failed else None
+
+    def to_json(self) -> dict[str, Any]:
+        """What `peaceops run --json` prints: per stage ok, seconds, summary line and
+        figures, in the order they ran; not run stages are absent."""
+        return {
+            "ok": self.ok,
+            "failed_stage": self.failed_stage,
+            "published": str(self.published) if self.published else None,
+            "stages": {
+                name: {
+                    "ok": name not in self.failed,
+                    "seconds": round(self.seconds[name], 3),
+                    "summary": text,
+                    **self.details.get(name, {}),
+                }
+                for name, text in self.stages.items()
+            },
+        }
 
 
 def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunSummary:
@@ -37,6 +58,8 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     """
     from rich.console import Console
 
+    from ingest.commands.build import node_printer
+    from ingest.commands.ingest import feed_json
     from ingest.gate import run_gate
     from ingest.gate.config import load_config
     from ingest.gate.summary import format_summary
@@ -71,6 +94,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
         )
     appended = sum(r.counts.appended for r in results)
     failed = [r.feed_id for r in results if not r.ok]
+    summary.details["ingest"] = {"feeds": [feed_json(r) for r in results]}
     text = f"{len(results)} feeds, {appended:,} new events" + (
         f", failed: {', '.join(failed)}" if failed else ""
     )
@@ -78,7 +102,17 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     done("ingest", t0, not failed, text)
 
     t0 = stage("build", "2/4 build: dbt seed + build on the committed log")
-    built = build(root, on_step=lambda s: console.print(f"  dbt {s}", highlight=False))
+    built = build(
+        root,
+        on_node=node_printer(console),  # one line per node, as `build` prints
+        on_step=lambda s: console.print(f"  dbt {s}", highlight=False),
+    )
+    summary.details["build"] = {
+        "nodes": built.nodes,
+        "as_of": built.as_of,
+        "build_id": built.build_id,
+        "failures": built.failures,
+    }
     for failure in built.failures[:20]:
         console.print(f"  [red]{failure}[/]", highlight=False)
     text = f"{built.nodes} dbt nodes, as of {built.as_of}" + ("" if built.ok else ", FAILED")
@@ -88,6 +122,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     t0 = stage("check", "3/4 check: the quality gate (Great Expectations)")
     gate = run_gate(root)
     console.print(format_summary(gate), highlight=False)
+    summary.details["check"] = {"gate": gate.summary()}
     text = "passed" if gate.passed else f"FAILED ({len(gate.failures)} expectations)"
     if not done("check", t0, gate.passed, text):
         return _finish(console, summary)
@@ -96,6 +131,7 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     keep = keep if keep is not None else load_config().keep_versions
     version = publish(root, gate, keep=keep)
     summary.published = version
+    summary.details["publish"] = {"version": version.name, "historical": gate.historical}
     done("publish", t0, True, f"{version.name} (public, partners, mission)")
     return _finish(console, summary)
 
@@ -122,7 +158,13 @@ def _finish(console: Any, summary: RunSummary) -> RunSummary:
 
 @click.command("run")
 @click.option("--keep", type=int, default=None, help="Published versions to keep.")
-def command(keep: int | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print a machine-readable summary on stdout (progress stays on stderr).",
+)
+def command(keep: int | None, as_json: bool) -> None:
     """Ingest every feed, build the warehouse, check it and publish it.
 
     A feed that fails is reported and the others are built and published, as under
@@ -132,5 +174,7 @@ def command(keep: int | None) -> None:
     from ingest.paths import data_dir
 
     summary = run_all(data_dir(), keep=keep)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=1, default=str))
     if not summary.ok:
         raise SystemExit(1)

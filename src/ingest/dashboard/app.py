@@ -16,22 +16,34 @@ Environment:
 
 from __future__ import annotations
 
+import math
 import os
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from ingest.dashboard import palette
 from ingest.dashboard import queries as q
 from ingest.paths import data_dir
 
-LAYER_COLOURS = {
-    "incident": [215, 48, 39, 200],
-    "delivery": [26, 152, 80, 190],
-    "patrol": [44, 123, 182, 190],
+# Drawn bottom to top: patrols (many, small) under deliveries under incidents, so patrol
+# dots do not hide the aid they may meet.
+LAYER_ORDER = ("patrol", "delivery", "incident")
+MAP_PIXELS = (1100, 640)  # about the map's width on a wide page, and its height
+# the choropleth's ramp, white to dark purple: no hue of the entities' palette
+SHADE = ((255, 255, 255), (84, 39, 143))
+SHADE_ALPHA = 170
+RADIUS = {"incident": 2600, "delivery": 2000, "patrol": 1200}
+TIMELINESS_LABELS = {
+    "lag_hours_median": "median lag",
+    "lag_hours_p90": "90th percentile lag",
+    "complete_share": "records complete",
+    "quarantine_rate": "records quarantined",
 }
 # Streamlit's deck.gl component adds a Carto base map (fetched from the internet)
 # unless mapStyle is this sentinel, which it drops: no base map, no request.
@@ -125,94 +137,213 @@ def _filters(opts: q.Options) -> q.Filters:
     )
 
 
-def _area_labels(points: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """One label per admin1 area, at the centre of its points (there is no boundary data)."""
-    located = points.dropna(subset=["admin1_pcode"])
-    centres = located.groupby("admin1_pcode", as_index=False)[["latitude", "longitude"]].mean()
-    # deck.gl's TextLayer draws ASCII only unless given a character set, which its JSON
-    # converter mangles: label with the names' ASCII fold (Côte-Ouest -> Cote-Ouest).
-    return centres.assign(name=centres["admin1_pcode"].map(lambda p: _ascii(names.get(p, p))))
+@st.cache_data(show_spinner=False)
+def _boundaries(root: str) -> dict[str, list[dict]]:
+    # the country packs do not change while the dashboard runs: read and union them once
+    return q.admin_boundaries(Path(root))
 
 
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def _map(points: pd.DataFrame, admin1_names: dict[str, str]) -> None:
+def _outlines(areas: list[dict], keep: set[str] | None) -> pd.DataFrame:
+    rows = [
+        {"pcode": a["pcode"], "name": a["name"], "path": path}
+        for a in areas
+        if keep is None or a["pcode"] in keep
+        for path in a["paths"]
+    ]
+    return pd.DataFrame(rows, columns=["pcode", "name", "path"])
+
+
+def _boundary_layers(
+    bounds: dict[str, list[dict]], f: q.Filters
+) -> tuple[list[pdk.Layer], list[list[float]]]:
+    """Admin2 outlines (thin) and admin1 outlines (thick) with admin1 names, from the
+    country pack, and the outlines' points; only the regions and districts filtered to,
+    when filtered."""
+    admin1 = set(f.admin1) or None
+    admin2 = set(f.admin2) or None
+    if admin2 is None and admin1 is not None:
+        admin2 = {a["pcode"] for a in bounds["admin2"] if a["admin1_pcode"] in admin1}
+    corners: list[list[float]] = []
+    drawn: list[tuple[pd.DataFrame, str, dict]] = []
+    for level, keep, width, colour in (
+        ("admin2", admin2, 1, [160, 160, 160, 255]),
+        ("admin1", admin1, 3, [80, 80, 80, 255]),
+    ):
+        outlines = _outlines(bounds[level], keep)
+        corners += [xy for path in outlines["path"] for xy in path]
+        # a width in metres too thin to see, so the minimum in pixels is the width
+        style = {"get_path": "path", "get_color": colour, "get_width": 1, "width_min_pixels": width}
+        drawn.append((outlines, "PathLayer", {**style, "id": f"layer-{level}-outline"}))
+    labels = pd.DataFrame(
+        [
+            # deck.gl's TextLayer draws only the characters of its character set, which
+            # its JSON converter mangles: label with the names' ASCII fold (Côte-Ouest ->
+            # Cote-Ouest); the sidebar and the tooltips keep the accents.
+            {"name": _ascii(a["name"]), "full_name": a["name"], "position": a["centre"]}
+            for a in bounds["admin1"]
+            if admin1 is None or a["pcode"] in admin1
+        ],
+        columns=["name", "full_name", "position"],
+    )
+    text = {"get_position": "position", "get_text": "name", "get_size": 14, "font_weight": 600}
+    box = {"background": True, "get_background_color": [255, 255, 255, 190]}
+    drawn.append(
+        (labels, "TextLayer", {**text, **box, "get_color": [50, 50, 50, 255], "id": "layer-admin1"})
+    )
+    layers = [pdk.Layer(kind, data=frame, **style) for frame, kind, style in drawn if len(frame)]
+    return layers, corners
+
+
+def _view(points: pd.DataFrame, outlines: list[list[float]]) -> pdk.ViewState:
+    """Centred and zoomed on what is shown (the points, else the outlines) so that it
+    fills the map's MAP_PIXELS: deck.gl's Web Mercator shows 360 degrees of longitude in 512 * 2**zoom
+    pixels (pydeck's compute_view assumes a small square)."""
+    where = points[["longitude", "latitude"]].values.tolist() if not points.empty else outlines
+    if not where:
+        return pdk.ViewState(latitude=0, longitude=0, zoom=1)
+    lon = [float(x) for x, _ in where]
+    lat = [float(y) for _, y in where]
+    width, height = MAP_PIXELS
+    dx = max(max(lon) - min(lon), 0.01)
+    # a degree of latitude is longer than one of longitude away from the equator
+    dy = max(max(lat) - min(lat), 0.01) / math.cos(math.radians((max(lat) + min(lat)) / 2))
+    zoom = min(math.log2(width * 360 / (512 * dx)), math.log2(height * 360 / (512 * dy)))
+    return pdk.ViewState(
+        latitude=(max(lat) + min(lat)) / 2,
+        longitude=(max(lon) + min(lon)) / 2,
+        zoom=max(1.0, min(14.0, zoom - 0.3)),  # a margin around the data
+    )
+
+
+def _shading(
+    bounds: dict[str, list[dict]], values: pd.Series, f: q.Filters, what: str
+) -> tuple[list[pdk.Layer], str]:
+    """A choropleth of admin2 areas, value per p-code: light to dark in one hue outside the
+    entities' palette (so the dots keep their meaning), with the legend in words."""
+    if values.empty or not bounds["admin2"]:
+        return [], ""
+    top = float(values.max()) or 1.0
+    keep = set(f.admin2) or None
+    areas = _outlines(bounds["admin2"], keep)
+    areas = areas.assign(value=areas["pcode"].map(values).fillna(0))
+
+    def fill(value: float) -> list[int]:
+        light, dark = SHADE
+        return [round(a + (b - a) * value / top) for a, b in zip(light, dark, strict=True)] + [
+            SHADE_ALPHA
+        ]
+
+    areas = areas.assign(fill=areas["value"].map(fill))
+    layer = pdk.Layer(
+        "PolygonLayer",
+        data=areas,
+        get_polygon="path",
+        get_fill_color="fill",
+        stroked=False,
+        pickable=True,
+        id="layer-admin2-shading",
+    )
+    return [layer], f"Districts shaded by {what}: white 0 to dark purple {top:g}"
+
+
+def _map(
+    points: pd.DataFrame,
+    bounds: dict[str, list[dict]],
+    f: q.Filters,
+    shades: dict[str, pd.Series],
+) -> None:
     st.subheader("Map")
     with st.container(key="map"):
+        shade = st.radio(
+            "Shade districts by",
+            ["nothing", *shades],
+            horizontal=True,
+            key="shade",
+            help="Per admin2 area, under the filters: uncovered incidents of the coverage "
+            "gaps, or the sector-weeks with several organisations (duplication).",
+        )
+        shading, shading_legend = (
+            _shading(bounds, shades[shade], f, shade) if shade in shades else ([], "")
+        )
+        layers, corners = _boundary_layers(bounds, f)
+        layers = shading + layers
         if points.empty:
             st.info("No located incidents, deliveries or patrols under this filter.")
-            return
         points = points.assign(
-            colour=points["layer"].map(LAYER_COLOURS),
-            radius=points["layer"].map({"incident": 2500, "delivery": 1800, "patrol": 1500}),
+            colour=points["layer"].map(palette.rgba),
+            radius=points["layer"].map(RADIUS),
         )
-        layers = [
+        layers += [
             pdk.Layer(
                 "ScatterplotLayer",
                 data=points[points["layer"] == layer],
                 get_position=["longitude", "latitude"],
                 get_fill_color="colour",
                 get_radius="radius",
-                radius_min_pixels=3,
+                radius_min_pixels=4,
+                stroked=True,  # a white rim tells overlapping dots apart
+                get_line_color=[255, 255, 255, 255],
+                line_width_min_pixels=1,
                 pickable=True,
                 id=f"layer-{layer}",
             )
-            for layer in ("delivery", "patrol", "incident")
+            for layer in LAYER_ORDER
             if (points["layer"] == layer).any()
         ]
-        labels = _area_labels(points, admin1_names)
-        if not labels.empty:
-            layers.append(
-                pdk.Layer(
-                    "TextLayer",
-                    data=labels,
-                    get_position=["longitude", "latitude"],
-                    get_text="name",
-                    get_size=15,
-                    get_color=[60, 60, 60, 230],
-                    font_weight=600,
-                    background=True,
-                    get_background_color=[255, 255, 255, 170],
-                    id="layer-admin1",
-                )
-            )
-        view = pdk.ViewState(
-            latitude=float(points["latitude"].mean()),
-            longitude=float(points["longitude"].mean()),
-            zoom=6,
-        )
+        # region names above everything
+        layers.sort(key=lambda layer: layer.type == "TextLayer")
         deck = pdk.Deck(
             layers=layers,
-            initial_view_state=view,
+            initial_view_state=_view(points, corners),
             map_provider=None,
             map_style=NO_BASE_MAP,
             tooltip={"text": "{layer} {day}\n{detail}\n{admin2_pcode}"},
         )
-        st.pydeck_chart(deck, height=460)
+        st.pydeck_chart(deck, height=MAP_PIXELS[1], width="stretch")
+        outlines = (
+            "regions (thick) and districts (thin) from the country pack. "
+            if any(bounds.values())
+            else ""
+        )
         st.caption(
-            "● incidents (red)  ● deliveries (green)  ● patrols (blue); labels: regions "
-            "(admin 1) at the centre of their points. "
+            f"{palette.legend()}. {outlines.capitalize()}"
+            f"{shading_legend + '. ' if shading_legend else ''}"
             "No base map: this dashboard fetches nothing from the internet."
         )
 
 
-def _daily_chart(daily: pd.DataFrame) -> None:
-    st.subheader("Per day")
+def _entity_colours() -> alt.Scale:
+    return alt.Scale(domain=palette.scale_domain(), range=palette.scale_range())
+
+
+def _series_chart(daily: pd.DataFrame) -> None:
+    st.subheader("Over time")
     if daily.empty:
         st.info("Nothing under this filter.")
         return
+    # Weekly by default: three daily series over months are unreadable; daily to zoom in
+    # (the chart also zooms and pans along time with the mouse).
+    step = st.radio("Series", ["weekly", "daily"], horizontal=True, key="series")
+    series = daily.assign(day=pd.to_datetime(daily["day"]))
+    if step == "weekly":
+        week = series["day"] - pd.to_timedelta(series["day"].dt.day_of_week, unit="D")
+        series = series.assign(day=week).groupby(["kind", "day"], as_index=False)["n"].sum()
+    unit = "week starting" if step == "weekly" else "day"
     chart = (
-        alt.Chart(daily)
+        alt.Chart(series)
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title="day"),
-            y=alt.Y("n:Q", title="count"),
-            color=alt.Color("kind:N", title=None),
-            tooltip=["day:T", "kind:N", "n:Q"],
+            x=alt.X("day:T", title=unit),
+            y=alt.Y("n:Q", title=f"count per {step.removesuffix('ly').replace('dai', 'day')}"),
+            color=alt.Color("kind:N", title=None, scale=_entity_colours()),
+            tooltip=[alt.Tooltip("day:T", title=unit), "kind:N", "n:Q"],
         )
-        .properties(height=260)
+        .properties(height=300)
+        .interactive(bind_y=False)
     )
     with st.container(key="chart-daily"):
         st.altair_chart(chart, width="stretch")
@@ -257,11 +388,18 @@ def _duplication(dup: pd.DataFrame) -> None:
         .mark_rect()
         .encode(
             x=alt.X("cluster_code:N", title="sector"),
-            y=alt.Y("admin2_pcode:N", title="district"),
-            color=alt.Color("sum(organisation_count):Q", title="organisations"),
-            tooltip=["admin2_pcode", "cluster_name", "sum(organisation_count):Q"],
+            # every district labelled, not every other one
+            y=alt.Y("admin2_pcode:N", title="district", axis=alt.Axis(labelOverlap=False)),
+            # the most in any one week (a sum over weeks counted one organisation per week)
+            color=alt.Color("max(organisation_count):Q", title="most organisations in one week"),
+            tooltip=[
+                alt.Tooltip("admin2_pcode", title="district"),
+                alt.Tooltip("cluster_name", title="sector"),
+                alt.Tooltip("max(organisation_count):Q", title="most organisations in a week"),
+                alt.Tooltip("count():Q", title="weeks with duplication"),
+            ],
         )
-        .properties(height=max(120, 18 * dup["admin2_pcode"].nunique()))
+        .properties(height=max(120, 22 * dup["admin2_pcode"].nunique()))
     )
     with st.container(key="chart-duplication"):
         st.altair_chart(chart, width="stretch")
@@ -301,7 +439,11 @@ def _known_then(known: pd.DataFrame, day) -> None:
 
 def _timeliness(tl: pd.DataFrame) -> None:
     st.subheader("Agency timeliness")
-    st.caption("Reporting lag (hours, median and 90th percentile), completeness, quarantine.")
+    st.caption(
+        "Reporting lag (hours, median and 90th percentile), completeness, quarantine, per "
+        "agency over the weeks the hub recorded its reports. Per agency and week only: the "
+        "region, district and sector filters do not apply."
+    )
     if tl.empty:
         st.info("No timeliness figures for this audience.")
         return
@@ -310,7 +452,7 @@ def _timeliness(tl: pd.DataFrame) -> None:
         value_vars=["lag_hours_median", "lag_hours_p90"],
         var_name="measure",
         value_name="hours",
-    )
+    ).replace({"measure": TIMELINESS_LABELS})
     lag_chart = (
         alt.Chart(lag)
         .mark_bar()
@@ -323,29 +465,35 @@ def _timeliness(tl: pd.DataFrame) -> None:
         )
         .properties(height=260)
     )
-    quality = tl.melt(
-        id_vars=["agency_id"],
-        value_vars=["complete_share", "quarantine_rate"],
-        var_name="measure",
-        value_name="share",
-    )
-    quality_chart = (
-        alt.Chart(quality)
-        .mark_bar()
-        .encode(
-            x=alt.X("agency_id:N", title="agency"),
-            xOffset="measure:N",
-            y=alt.Y("mean(share):Q", title="share", axis=alt.Axis(format="%")),
-            color=alt.Color("measure:N", title=None),
-            tooltip=["agency_id", "measure", alt.Tooltip("mean(share):Q", format=".1%")],
+    # Two charts, each on its own axis: quarantine rates under 1% vanish on the 0-100%
+    # axis that completeness needs.
+    quality = [
+        (
+            alt.Chart(tl.rename(columns={column: TIMELINESS_LABELS[column]}))
+            .mark_bar()
+            .encode(
+                x=alt.X("agency_id:N", title="agency"),
+                y=alt.Y(
+                    f"mean({TIMELINESS_LABELS[column]}):Q",
+                    title=f"{TIMELINESS_LABELS[column]} (share, mean of weeks)",
+                    axis=alt.Axis(format=".1%" if column == "quarantine_rate" else "%"),
+                ),
+                tooltip=[
+                    "agency_id",
+                    alt.Tooltip(f"mean({TIMELINESS_LABELS[column]}):Q", format=".2%"),
+                ],
+            )
+            .properties(height=260)
         )
-        .properties(height=260)
-    )
-    left, right = st.columns(2)
+        for column in ("complete_share", "quarantine_rate")
+    ]
+    left, middle, right = st.columns(3)
     with left, st.container(key="chart-timeliness"):
         st.altair_chart(lag_chart, width="stretch")
-    with right, st.container(key="chart-quality"):
-        st.altair_chart(quality_chart, width="stretch")
+    with middle, st.container(key="chart-quality"):
+        st.altair_chart(quality[0], width="stretch")
+    with right, st.container(key="chart-quarantine"):
+        st.altair_chart(quality[1], width="stretch")
     st.dataframe(tl, hide_index=True, width="stretch")
 
 
@@ -411,11 +559,12 @@ def main() -> None:
         with col:
             _metric(f"metric-{key.replace('_', '-')}", label, numbers[key])
 
-    left, right = st.columns([3, 2])
-    with left:
-        _map(points, opts.admin1)
-    with right:
-        _daily_chart(daily)
+    shades = {
+        "coverage gaps": gaps.groupby("admin2_pcode")["uncovered_incident_count"].sum(),
+        "duplication": dup.groupby("admin2_pcode").size(),
+    }
+    _map(points, _boundaries(str(root)), f, shades)
+    _series_chart(daily)
 
     names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
     tabs = st.tabs(names if moment is None else [f"As known on {known_on}", *names])

@@ -629,3 +629,53 @@ def known_then_vs_now(con: duckdb.DuckDBPyConnection, moment: datetime, f: Filte
         GROUP BY ALL ORDER BY admin1_pcode
     """
     return con.execute(sql, [*w.params, moment, moment]).df()
+
+
+# ---------------------------------------------------------------------------
+# the map's admin boundaries
+
+
+def admin_boundaries(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Outlines of the country packs' admin areas for the map, drawn from their WKT
+    (no tiles): {"admin1": [...], "admin2": [...]}, each area {"pcode", "name", "paths"
+    (exterior rings, [[lon, lat], ...]), "centre" [lon, lat]}. An admin1 area without a
+    boundary of its own is the union of its admin2 areas. Empty lists when the packs have
+    no boundaries or the feed registry naming them cannot be read: the map shows points."""
+    from shapely import wkt
+    from shapely.ops import unary_union
+
+    from ingest.country_pack import PackError, combined, load_packs, polygons
+    from ingest.registry import RegistryError, load_registry
+
+    out: dict[str, list[dict[str, Any]]] = {"admin1": [], "admin2": []}
+    try:
+        packs = load_packs(load_registry(data_dir=root).country_packs)
+    except (RegistryError, PackError, OSError):
+        return out
+    names = {
+        level: {r[f"{level}_pcode"]: r[f"{level}_name"] for r in combined(packs, level)}
+        for level in ("admin1", "admin2")
+    }
+    shapes = {level: {p: wkt.loads(text) for p, text in polygons(packs, n)} for n, level in
+              ((1, "admin1"), (2, "admin2"))}  # fmt: skip
+    parents = {r["admin2_pcode"]: r["admin1_pcode"] for r in combined(packs, "admin2")}
+    by_admin1: dict[str, list[Any]] = {}
+    for pcode, shape in shapes["admin2"].items():
+        by_admin1.setdefault(parents.get(pcode, ""), []).append(shape)
+    for pcode, parts in by_admin1.items():
+        if pcode and pcode not in shapes["admin1"]:
+            shapes["admin1"][pcode] = unary_union(parts)
+    for level, areas in shapes.items():
+        for pcode, shape in sorted(areas.items()):
+            rings = [g.exterior for g in getattr(shape, "geoms", [shape]) if not g.is_empty]
+            centre = shape.representative_point()
+            out[level].append(
+                {
+                    "pcode": pcode,
+                    "name": names[level].get(pcode, pcode),
+                    "paths": [[list(xy) for xy in ring.coords] for ring in rings],
+                    "centre": [centre.x, centre.y],
+                    "admin1_pcode": pcode if level == "admin1" else parents.get(pcode),
+                }
+            )
+    return out
