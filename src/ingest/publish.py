@@ -23,8 +23,8 @@ record-content columns (MartSpec.content) only to audiences at or above
 rather than per audience so that a row all of whose sources an audience may see keeps
 its lineage there.
 
-Free text and names below mission level: every mart column is declared in
-`ingest.gate.marts`; public and partners outputs get only declared columns, less
+Free text and names below mission level: every mart column is declared in its dbt
+YAML (read through `ingest.sharing`); public and partners outputs get only declared columns, less
 the mission-only ones and anything named like free text (description, notes,
 summary, value, contact, ...). Those columns are dropped, not scrubbed. Scrubbing
 would need to recognise person names in free text in several languages, which no
@@ -67,14 +67,9 @@ from typing import Any
 import duckdb
 
 from ingest.eventlog import connect, sql_time
-from ingest.gate.marts import MARTS, SCHEMA, MartSpec
 from ingest.gate.result import GateResult
+from ingest.sharing import AUDIENCES, SCHEMA, MartSpec, published_marts
 
-AUDIENCES: dict[str, tuple[str, ...]] = {
-    "public": ("public",),
-    "partners": ("public", "partners"),
-    "mission": ("public", "partners", "mission"),
-}
 VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 FORMULA_START = "^[=+\\-@\t\r]"
 DEFAULT_KEEP = 5
@@ -246,16 +241,22 @@ def write_hxl_csv(
 
 
 def write_audience(
-    warehouse: Path, out: Path, audience: str, held_back: Collection[str] = ()
+    warehouse: Path,
+    out: Path,
+    audience: str,
+    held_back: Collection[str] = (),
+    marts: tuple[MartSpec, ...] | None = None,
 ) -> dict[str, int]:
-    """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart."""
+    """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart
+    (of `marts`, default: as the dbt project declares them)."""
+    marts = published_marts() if marts is None else marts
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
     counts: dict[str, int] = {}
     con = connect(out / "unified.duckdb")
     try:
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
-        for spec in MARTS:
+        for spec in marts:
             actual = [
                 r[0]
                 for r in con.execute(
@@ -382,8 +383,10 @@ def _publish(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
+        marts = published_marts(root)
         row_counts = {
-            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
+            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back, marts)
+            for aud in AUDIENCES
         }
         files = {
             str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
