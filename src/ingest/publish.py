@@ -52,7 +52,6 @@ historical build (`build --as-of`) is published as a version labelled historical
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -66,8 +65,10 @@ from typing import Any
 
 import duckdb
 
-from ingest.eventlog import connect, sql_time
+from ingest.durable import fsync_dir, holder_lock
+from ingest.eventlog import sql_time
 from ingest.gate.result import GateResult
+from ingest.sessions import connect
 from ingest.sharing import AUDIENCES, SCHEMA, MartSpec, published_marts
 
 VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
@@ -103,12 +104,8 @@ def versions(root: Path) -> list[Path]:
 def _lock(root: Path) -> Iterator[None]:
     base = published_dir(root)
     base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with holder_lock(base / ".lock", "the published versions"):
+        yield
 
 
 def _new_version(base: Path, now: datetime) -> str:
@@ -128,15 +125,7 @@ def _fsync_tree(path: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(Path(dirpath))
 
 
 def sha256_file(path: Path) -> str:
@@ -420,7 +409,7 @@ def _publish(
         _fsync_tree(tmp)
         final = base / version
         os.rename(tmp, final)
-        _fsync_dir(base)
+        fsync_dir(base)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -436,7 +425,7 @@ def switch_current(root: Path, version: str) -> None:
     link = base / f".current-{secrets.token_hex(4)}"
     os.symlink(version, link)
     os.replace(link, base / "current")
-    _fsync_dir(base)
+    fsync_dir(base)
 
 
 def _prune(root: Path, keep: int) -> list[Path]:

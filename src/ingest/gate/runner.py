@@ -28,13 +28,13 @@ from typing import Any
 
 import duckdb
 
-from ingest.eventlog import connect
 from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
 from ingest.reconcile import ORPHANS_SQL, as_of_filter, facts_sql, held_back, reconciliation_sql
 from ingest.registry import Registry, load_registry
+from ingest.sessions import connect
 
 MAX_EXAMPLES = 5
 
