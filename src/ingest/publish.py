@@ -73,7 +73,6 @@ from ingest.sharing import AUDIENCES, SCHEMA, MartSpec, published_marts
 
 VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 FORMULA_START = "^[=+\\-@\t\r]"
-DEFAULT_KEEP = 5
 
 
 class GateNotPassed(RuntimeError):
@@ -322,14 +321,15 @@ def publish(
     root: Path,
     gate: GateResult,
     *,
-    keep: int = DEFAULT_KEEP,
+    keep: int | None = None,
     now: datetime | None = None,
 ) -> Path:
     """Publish the warehouse the gate checked as a new version and switch `current` to it
     (unless it is historical: built as of a moment asked for).
 
     Raises GateNotPassed (and touches nothing) unless `gate.passed` and the warehouse is
-    still the build the gate checked. Returns the new version's directory.
+    still the build the gate checked. Returns the new version's directory. Versions beyond
+    the newest `keep` are pruned (see `prune`).
     """
     root = Path(root)
     if not gate.passed:
@@ -343,7 +343,7 @@ def publish(
         for stale in warehouse.parent.glob(".publish-*.duckdb"):
             stale.unlink()
         with pinned(warehouse) as pin:
-            return _publish(root, gate, pin, keep, now)
+            return _publish(root, gate, pin, kept(keep), now)
 
 
 def _publish(
@@ -446,7 +446,15 @@ def _prune(root: Path, keep: int) -> list[Path]:
     return removed
 
 
-def prune(root: Path, keep: int) -> list[Path]:
+def kept(keep: int | None) -> int:
+    """Versions to keep: `keep`, else the one setting, keep_versions in
+    expectations/gate.yml (the CLI, Airflow and the maintenance DAG all end here)."""
+    from ingest.gate.config import load_config
+
+    return load_config().keep_versions if keep is None else keep
+
+
+def prune(root: Path, keep: int | None = None) -> list[Path]:
     """Delete all but the newest `keep` versions (never the current one); returns them."""
     with _lock(Path(root)):
-        return _prune(Path(root), keep)
+        return _prune(Path(root), kept(keep))

@@ -38,7 +38,6 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     from rich.console import Console
 
     from ingest.gate import run_gate
-    from ingest.gate.config import load_config
     from ingest.gate.summary import format_summary
     from ingest.pipeline import ingest_all
     from ingest.publish import publish
@@ -93,7 +92,6 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
         return _finish(console, summary)
 
     t0 = stage("publish", "4/4 publish: new version, atomic switch of current")
-    keep = keep if keep is not None else load_config().keep_versions
     version = publish(root, gate, keep=keep)
     summary.published = version
     done("publish", t0, True, f"{version.name} (public, partners, mission)")
