@@ -19,7 +19,7 @@ def plain_duckdb(database: str | Path = ":memory:", *, read_only: bool = False) 
     the download of an extension on first use that no session of the hub may do."""
     import duckdb
 
-    from ingest.eventlog import NO_EXTENSION_AUTOLOAD
+    from ingest.sessions import NO_EXTENSION_AUTOLOAD
 
     return duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
 

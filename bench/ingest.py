@@ -79,8 +79,9 @@ def envelope_floor(csv: Path, out: Path) -> None:
     from ingest.decode.delimited import first_row
     from ingest.decode.model import unique_names
     from ingest.envelope import envelope_sql
-    from ingest.eventlog import EVENT_COLUMNS, EVENT_FILE, connect
+    from ingest.eventlog import EVENT_COLUMNS, EVENT_FILE
     from ingest.registry import parse_registry
+    from ingest.sessions import connect
 
     feed = parse_registry(FEED_YAML, {}, out.parent).feeds[0]
     with csv.open("rb") as f:

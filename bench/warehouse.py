@@ -75,7 +75,8 @@ def registry(root: Path):
 
 def ingest(root: Path) -> int:
     from ingest.demo import ingest_simulation
-    from ingest.eventlog import EventLog, connect
+    from ingest.eventlog import EventLog
+    from ingest.sessions import connect
 
     results = ingest_simulation(root, root / "feeds.yaml")
     failed = [f"{r.feed_id}: {r.error}" for r in results if not r.ok]
@@ -89,7 +90,8 @@ def append_new_reports(root: Path, n: int) -> None:
     (each call's own, so a second call adds n more)."""
     from ingest.decode.model import rows_table
     from ingest.envelope import envelope_sql
-    from ingest.eventlog import EventLog, connect
+    from ingest.eventlog import EventLog
+    from ingest.sessions import connect
 
     feed = registry(root).feed("moi.incidents")
     log = EventLog(root)

@@ -26,7 +26,8 @@ DOC = """
   replaced files, so it takes the `peaceops_duckdb` slot and never runs under a
   warehouse build that is reading them.
 - **prune**: keep the newest `keep_versions` published versions (`ingest.publish.prune`),
-  in the same slot so it never races a publish.
+  in the same slot so it never races a publish. Left empty, `keep_versions` is the
+  setting in `expectations/gate.yml`, as for `peaceops publish`.
 - **quarantine_digest**: `reports/quarantine-<date>.md` and `.json` for the loads
   committed on the day that just ended (a manual run: today so far): counts per
   agency, feed and reason, with examples. Read-only, so outside the pool.
@@ -42,7 +43,9 @@ DOC = """
     max_active_runs=1,
     tags=["peaceops", "maintenance"],
     doc_md=DOC,
-    params={"keep_versions": Param(5, type="integer", minimum=1)},
+    # None: the setting in expectations/gate.yml, read when the task runs (a DAG file does
+    # no I/O when parsed), so the CLI, the warehouse DAG and this one keep as many.
+    params={"keep_versions": Param(None, type=["null", "integer"], minimum=1)},
     default_args={
         "owner": "peaceops",
         "retries": 2,
@@ -62,7 +65,8 @@ def peaceops_maintenance() -> None:
     def prune(params: Any = None) -> list[str]:
         from ingest.orchestration import pin_paths, run_prune
 
-        return run_prune(pin_paths(), int((params or {}).get("keep_versions", 5)))
+        keep = (params or {}).get("keep_versions")
+        return run_prune(pin_paths(), None if keep is None else int(keep))
 
     @task(task_id="quarantine_digest")
     def quarantine_digest(data_interval_end: Any = None, logical_date: Any = None) -> dict:

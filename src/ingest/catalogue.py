@@ -5,9 +5,9 @@ and declared types of the YAMLs under `dbt_project/models/marts/`, and the grain
 the model's `config.meta.grain`. `dbt parse` (or any build, or `dbt docs generate`)
 writes them to `manifest.json`; `dbt docs generate` also writes `catalog.json` with
 the types the warehouse reports. This module turns those artifacts into one
-Markdown page per project, adding what only the hub knows: which audiences get a
-mart, which of its rows and which of its columns (`ingest.gate.marts`, the same
-declarations `ingest.publish` applies).
+Markdown page per project, with which audiences get a mart, which of its rows and
+which of its columns: the sharing rules the same manifest declares (`ingest.sharing`,
+what `ingest.publish` applies).
 
 The page must not depend on a particular build: no row counts, no timestamps, and
 the declared (contract) type wins over the warehouse's, so the catalogue generated
@@ -21,8 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ingest.gate.marts import FREE_TEXT, MARTS, MARTS_BY_NAME, MartSpec
-from ingest.publish import AUDIENCES
+from ingest.sharing import AUDIENCES, FREE_TEXT, MartSpec, marts_from_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = REPO / "docs" / "analysts" / "catalogue.md"
@@ -198,9 +197,9 @@ def _upstream(node: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def sort_key(name: str) -> tuple[int, int, str]:
-    """Section, then the order of ingest.gate.marts (facts: incidents first), then name."""
-    order = [m.name for m in MARTS]
+def sort_key(name: str, order: list[str]) -> tuple[int, int, str]:
+    """Section, then the order of the published dataset's exposure (facts: incidents
+    first), then name."""
     return (section_of(name), order.index(name) if name in order else len(order), name)
 
 
@@ -215,7 +214,8 @@ def render(manifest: dict[str, Any], catalog: dict[str, Any] | None = None) -> s
     nodes = mart_nodes(manifest)
     if not nodes:
         raise CatalogueError("the manifest has no models under models/marts/")
-    ordered = sorted(nodes, key=sort_key)
+    specs = {m.name: m for m in marts_from_manifest(manifest)}
+    ordered = sorted(nodes, key=lambda name: sort_key(name, list(specs)))
     audiences = list(AUDIENCES)
     out: list[str] = [
         "# Table catalogue",
@@ -226,9 +226,10 @@ def render(manifest: dict[str, Any], catalog: dict[str, Any] | None = None) -> s
         "Every table of the published dataset (`published/current/<audience>/unified.duckdb`,",
         "schema `main`; the same tables as `parquet/<table>.parquet`). What each table means,",
         "its grain (what one row is), who gets it and its columns come from the dbt project",
-        "(descriptions, declared types, `config.meta.grain`) and from the publishing rules in",
-        "`src/ingest/gate/marts.py`. How to connect and what releasability and lineage mean:",
-        "[Using the unified dataset](README.md); worked examples: [questions/](questions/).",
+        "(descriptions, declared types, `config.meta.grain`, and the publishing rules in",
+        "`config.meta` that `src/ingest/sharing.py` reads). How to connect and what",
+        "releasability and lineage mean: [Using the unified dataset](README.md); worked",
+        "examples: [questions/](questions/).",
         "",
         "Audiences: `public` < `partners` < `mission`. An audience gets the rows whose",
         "`releasability` is at or below its level (`restricted` rows are never published) and,",
@@ -238,7 +239,7 @@ def render(manifest: dict[str, Any], catalog: dict[str, Any] | None = None) -> s
         "|---|---|---|---|---|",
     ]
     for name in ordered:
-        spec = MARTS_BY_NAME.get(name)
+        spec = specs.get(name)
         marks = []
         for audience in audiences:
             if spec is None:
@@ -265,7 +266,7 @@ def render(manifest: dict[str, Any], catalog: dict[str, Any] | None = None) -> s
             out += ["", f"## {title}", ""]
             if blurb:
                 out += [blurb]
-        out += _render_mart(nodes[name], MARTS_BY_NAME.get(name), catalog, audiences)
+        out += _render_mart(nodes[name], specs.get(name), catalog, audiences)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -294,7 +295,7 @@ def _render_mart(
             files += f", `csv/{name}.csv` (HXL-tagged)"
         out.append(f"- **Files:** {files}")
     else:
-        out.append("- **Audiences:** not published (not declared in `src/ingest/gate/marts.py`)")
+        out.append("- **Audiences:** not published (not in the exposure `published_dataset`)")
     upstream = _upstream(node)
     out.append(f"- **dbt model:** `{node.get('original_file_path', '')}`")
     if upstream:

@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from ingest.registry import (
     ENTITY_FIELDS,
     ENTITY_TIME_FIELDS,
-    RELEASABILITY,
     Constant,
     Feed,
     FileNameDate,
@@ -33,6 +32,7 @@ from ingest.registry import (
     default_precision,
     pattern_precision,
 )
+from ingest.sharing import RELEASABILITY
 
 EN_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 FR_MONTHS = ["JAN", "FEV", "MAR", "AVR", "MAI", "JUN", "JUL", "AOU", "SEP", "OCT", "NOV", "DEC"]

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.eventlog import EventLog, connect, sql_list
+from ingest.eventlog import EventLog, sql_list
 from ingest.paths import private_dir, private_opener
 from ingest.registry import Feed
+from ingest.sessions import connect
 
 EXAMPLES = 3
 RAW_CHARS = 200

@@ -27,7 +27,7 @@ def explain(err: BaseException) -> str:
     """One line for the command line: the failure and what to do about it."""
     from ingest.connectors.base import ConnectorError
     from ingest.country_pack import PackError
-    from ingest.eventlog import LockTimeout
+    from ingest.durable import LockTimeout
     from ingest.publish import GateNotPassed
     from ingest.registry import RegistryError
 

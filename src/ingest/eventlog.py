@@ -26,20 +26,19 @@ import json
 import logging
 import os
 import secrets
-import socket
-import time
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ingest.durable import atomic_write, fsync_dir, holder_lock
 from ingest.envelope import SOURCE
 from ingest.paths import (
     PRIVATE_FILE,
@@ -50,6 +49,9 @@ from ingest.paths import (
     quarantine_dir,
     state_dir,
 )
+
+# The hub's session factory; the dashboard still imports it from here.
+from ingest.sessions import connect
 
 logger = logging.getLogger(__name__)
 
@@ -168,86 +170,6 @@ class Commit:
         return commit
 
 
-LOCK_TIMEOUT_ENV = "PEACEOPS_LOCK_TIMEOUT"
-DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
-LOCK_POLL = 0.2  # seconds between two tries
-
-
-class LockTimeout(RuntimeError):
-    """A writer waited for a lock longer than it may; the message names the holder."""
-
-
-def lock_timeout(seconds: float | None = None) -> float:
-    """`seconds` if given, else PEACEOPS_LOCK_TIMEOUT, else DEFAULT_LOCK_TIMEOUT."""
-    if seconds is not None:
-        return seconds
-    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
-    try:
-        return float(raw) if raw.strip() else DEFAULT_LOCK_TIMEOUT
-    except ValueError:
-        raise ValueError(f"{LOCK_TIMEOUT_ENV} must be seconds, not {raw!r}") from None
-
-
-def _note_holder(fh: IO[str]) -> None:
-    fh.truncate(0)
-    fh.write(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "since": datetime.now(UTC).isoformat(),
-            }
-        )
-    )
-    fh.flush()
-
-
-def _holder(path: Path) -> str:
-    """Who holds the lock at `path`, as its holder noted it."""
-    try:
-        note = json.loads(path.read_text())
-        return f"pid {note['pid']} on {note['host']} since {note['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process"  # it has not noted itself yet
-
-
-def _acquire(fh: IO[str], path: Path, what: str, timeout: float) -> None:
-    """flock `fh`, waiting at most `timeout` seconds, and saying so once."""
-    deadline = time.monotonic() + timeout
-    waiting = False
-    while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise LockTimeout(
-                f"{what} is locked by {_holder(path)} ({path}); gave up after {timeout:g} s: "
-                f"let that run finish or stop it, or wait longer ({LOCK_TIMEOUT_ENV}, --lock-timeout)"
-            )
-        if not waiting:
-            waiting = True
-            logger.warning("%s is locked by %s; waiting up to %g s", what, _holder(path), timeout)
-        time.sleep(min(LOCK_POLL, left))
-
-
-@contextlib.contextmanager
-def holder_lock(path: Path, what: str, timeout: float | None = None) -> Iterator[None]:
-    """An exclusive lock whose holder writes who it is into the lock file; a process that
-    waits says who it waits for and gives up after `timeout` seconds (`lock_timeout`)."""
-    # "a+", not "w": opening must not wipe the current holder's note
-    with open(path, "a+", opener=private_opener) as fh:
-        _acquire(fh, path, what, lock_timeout(timeout))
-        try:
-            _note_holder(fh)
-            yield
-        finally:
-            fh.truncate(0)
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def feed_of(load_id: str) -> str:
     """The feed of a load id (`<time>Z-<feed_id>-<random>`)."""
     return load_id.partition("-")[2].rpartition("-")[0]
@@ -270,28 +192,11 @@ def new_load_id(feed_id: str, now: datetime | None = None) -> str:
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{feed_id}-{secrets.token_hex(3)}"
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb", opener=private_opener) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _seal(path: Path) -> None:
     """A file DuckDB or Arrow wrote (they create 0644): private, and on disk before its commit."""
     os.chmod(path, PRIVATE_FILE)
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _count_by_source(refs: pa.ChunkedArray) -> dict[str, int]:
@@ -327,29 +232,6 @@ def loads_sql(commits: list[Commit], retired: dict[str, datetime]) -> str:
 
 def sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_text(p) for p in paths) + "]"
-
-
-MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "3GB"
-# DuckDB otherwise installs and loads a known extension on first use (httpfs for an
-# https:// path): a download from outside, and code the hub never chose to run.
-NO_EXTENSION_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-
-def connect(
-    database: str | Path = ":memory:", *, read_only: bool = False
-) -> duckdb.DuckDBPyConnection:
-    """A DuckDB session (in memory unless `database` names a file) in UTC, so naive times
-    mean UTC everywhere, within the hub's memory limit: DuckDB's own default is 80% of
-    the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
-    same setting). No extension is installed or loaded behind the hub's back."""
-    con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
-    con.execute("SET TimeZone = 'UTC'")
-    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-    con.execute(f"SET memory_limit = '{limit}'")
-    # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 # A commit record is renamed into place whole and never rewritten, so a record this
@@ -649,12 +531,12 @@ class EventLog:
         for folder in sorted(
             {self.dir} | {p.parent for p in written} | {p.parent.parent for p in written}
         ):
-            _fsync_dir(folder)
-        _fsync_write(
+            fsync_dir(folder)
+        atomic_write(
             self.commits_dir / f"{commit.load_id}.json",
             json.dumps(asdict(commit), indent=1).encode(),
         )
-        _fsync_dir(self.commits_dir)
+        fsync_dir(self.commits_dir)
 
 
 class Load:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from pathlib import Path
 
-from ingest.paths import landing_dir, private_dir, private_opener
+from ingest.durable import atomic_write
+from ingest.paths import landing_dir, private_dir
 
 
 def sha256(data: bytes) -> str:
@@ -22,14 +21,6 @@ def land(root: Path, feed_id: str, data: bytes, digest: str) -> Path:
     path = folder / digest
     if not path.exists():
         private_dir(root, folder)
-        tmp = folder / f".{digest}.{secrets.token_hex(4)}.part"
-        try:
-            with open(tmp, "wb", opener=private_opener) as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a full disk gets its space back for other feeds
-            raise
-        os.replace(tmp, path)
+        # `.part`: what a killed run leaves, removed by the feed's next run
+        atomic_write(path, data, suffix=".part")
     return path

@@ -271,10 +271,11 @@ def run_gate_check(root: Path | None = None) -> dict[str, Any]:
 
 
 def run_publish(
-    gate: Mapping[str, Any], root: Path | None = None, *, keep: int = 5
+    gate: Mapping[str, Any], root: Path | None = None, *, keep: int | None = None
 ) -> dict[str, Any]:
     """Publish the warehouse the gate checked as a new version and switch `current` to it
-    (what it was built from, its manifest reads from the warehouse itself)."""
+    (what it was built from, its manifest reads from the warehouse itself); `keep`: default
+    keep_versions in expectations/gate.yml, as on the command line."""
     from ingest.gate import GateResult
     from ingest.publish import publish
 
@@ -311,8 +312,9 @@ def run_compaction(root: Path | None = None, feed_ids: list[str] | None = None) 
     return merged
 
 
-def run_prune(root: Path | None = None, keep: int = 5) -> list[str]:
-    """Delete published versions beyond the newest `keep` (never `current`)."""
+def run_prune(root: Path | None = None, keep: int | None = None) -> list[str]:
+    """Delete published versions beyond the newest `keep` (never `current`; default:
+    keep_versions in expectations/gate.yml)."""
     from ingest.publish import prune
 
     return [str(p) for p in prune(root or data_root(), keep)]

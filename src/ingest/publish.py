@@ -24,8 +24,8 @@ record-content columns (MartSpec.content) only to audiences at or above
 rather than per audience so that a row all of whose sources an audience may see keeps
 its lineage there.
 
-Free text and names below mission level: every mart column is declared in
-`ingest.gate.marts`; public and partners outputs get only declared columns, less
+Free text and names below mission level: every mart column is declared in its dbt
+YAML (read through `ingest.sharing`); public and partners outputs get only declared columns, less
 the mission-only ones and anything named like free text (description, notes,
 summary, value, contact, ...). Those columns are dropped, not scrubbed. Scrubbing
 would need to recognise person names in free text in several languages, which no
@@ -53,7 +53,6 @@ historical build (`build --as-of`) is published as a version labelled historical
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -67,18 +66,14 @@ from typing import Any
 
 import duckdb
 
-from ingest.eventlog import connect, sql_time
-from ingest.gate.marts import MARTS, SCHEMA, MartSpec
+from ingest.durable import fsync_dir, holder_lock
+from ingest.eventlog import sql_time
 from ingest.gate.result import GateResult
+from ingest.sessions import connect
+from ingest.sharing import AUDIENCES, SCHEMA, MartSpec, published_marts
 
-AUDIENCES: dict[str, tuple[str, ...]] = {
-    "public": ("public",),
-    "partners": ("public", "partners"),
-    "mission": ("public", "partners", "mission"),
-}
 VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 FORMULA_START = "^[=+\\-@\t\r]"
-DEFAULT_KEEP = 5
 
 
 class GateNotPassed(RuntimeError):
@@ -109,12 +104,8 @@ def versions(root: Path) -> list[Path]:
 def _lock(root: Path) -> Iterator[None]:
     base = published_dir(root)
     base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with holder_lock(base / ".lock", "the published versions"):
+        yield
 
 
 def _new_version(base: Path, now: datetime) -> str:
@@ -134,15 +125,7 @@ def _fsync_tree(path: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(Path(dirpath))
 
 
 def sha256_file(path: Path) -> str:
@@ -247,16 +230,22 @@ def write_hxl_csv(
 
 
 def write_audience(
-    warehouse: Path, out: Path, audience: str, held_back: Collection[str] = ()
+    warehouse: Path,
+    out: Path,
+    audience: str,
+    held_back: Collection[str] = (),
+    marts: tuple[MartSpec, ...] | None = None,
 ) -> dict[str, int]:
-    """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart."""
+    """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart
+    (of `marts`, default: as the dbt project declares them)."""
+    marts = published_marts() if marts is None else marts
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
     counts: dict[str, int] = {}
     con = connect(out / "unified.duckdb")
     try:
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
-        for spec in MARTS:
+        for spec in marts:
             actual = [
                 r[0]
                 for r in con.execute(
@@ -333,14 +322,15 @@ def publish(
     root: Path,
     gate: GateResult,
     *,
-    keep: int = DEFAULT_KEEP,
+    keep: int | None = None,
     now: datetime | None = None,
 ) -> Path:
     """Publish the warehouse the gate checked as a new version and switch `current` to it
     (unless it is historical: built as of a moment asked for).
 
     Raises GateNotPassed (and touches nothing) unless `gate.passed` and the warehouse is
-    still the build the gate checked. Returns the new version's directory.
+    still the build the gate checked. Returns the new version's directory. Versions beyond
+    the newest `keep` are pruned (see `prune`).
     """
     root = Path(root)
     if not gate.passed:
@@ -354,7 +344,7 @@ def publish(
         for stale in warehouse.parent.glob(".publish-*.duckdb"):
             stale.unlink()
         with pinned(warehouse) as pin:
-            return _publish(root, gate, pin, keep, now)
+            return _publish(root, gate, pin, kept(keep), now)
 
 
 def _publish(
@@ -384,8 +374,10 @@ def _publish(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
+        marts = published_marts(root)
         row_counts = {
-            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back) for aud in AUDIENCES
+            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back, marts)
+            for aud in AUDIENCES
         }
         describe_version(tmp, version, AUDIENCES, dbt_target_path(root))  # the dictionary
         files = {
@@ -420,7 +412,7 @@ def _publish(
         _fsync_tree(tmp)
         final = base / version
         os.rename(tmp, final)
-        _fsync_dir(base)
+        fsync_dir(base)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -436,7 +428,7 @@ def switch_current(root: Path, version: str) -> None:
     link = base / f".current-{secrets.token_hex(4)}"
     os.symlink(version, link)
     os.replace(link, base / "current")
-    _fsync_dir(base)
+    fsync_dir(base)
 
 
 def _prune(root: Path, keep: int) -> list[Path]:
@@ -457,7 +449,15 @@ def _prune(root: Path, keep: int) -> list[Path]:
     return removed
 
 
-def prune(root: Path, keep: int) -> list[Path]:
+def kept(keep: int | None) -> int:
+    """Versions to keep: `keep`, else the one setting, keep_versions in
+    expectations/gate.yml (the CLI, Airflow and the maintenance DAG all end here)."""
+    from ingest.gate.config import load_config
+
+    return load_config().keep_versions if keep is None else keep
+
+
+def prune(root: Path, keep: int | None = None) -> list[Path]:
     """Delete all but the newest `keep` versions (never the current one); returns them."""
     with _lock(Path(root)):
-        return _prune(Path(root), keep)
+        return _prune(Path(root), kept(keep))

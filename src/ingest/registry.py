@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingest.sharing import Level
+
 KINDS = ("http_json", "file_drop")
 FORMATS = ("csv", "hxl", "json", "jsonl", "xlsx", "xml")
-RELEASABILITY = ("public", "partners", "mission", "restricted")
 TIME_FORMATS = ("iso", "dayfirst", "dtg", "local")
 AGENCY_KINDS = ("UN", "military", "regional organisation", "government", "NGO", "local actor")
 ENTITIES = ("incident", "delivery", "patrol", "presence", "none")
@@ -314,7 +315,7 @@ class Classification(_Strict):
 
     field: str
     # The agency's own terms for each level; the level names themselves always count.
-    values: dict[str, Literal["public", "partners", "mission", "restricted"]] = {}
+    values: dict[str, Level] = {}
 
 
 EventTypes = dict[Literal["reported", "corrected", "retracted"], str]
@@ -389,7 +390,7 @@ class Feed(_Strict):
     location: str
     schedule: str
     owner: str = "peaceops"
-    releasability: Literal["public", "partners", "mission", "restricted"]
+    releasability: Level
     schema_version: int = Field(strict=True)
     entity: Literal["incident", "delivery", "patrol", "presence", "none"]
     mapping: Mapping_
@@ -560,7 +561,7 @@ class Mission(_Strict):
     # The aggregate rule (docs/need-to-know.md): a row of counts and codes that counts at
     # least `aggregate_minimum_count` records is released at `aggregate_releasability`
     # (or its sources' level, if less strict); a smaller count keeps its sources' level.
-    aggregate_releasability: Literal["public", "partners", "mission", "restricted"] = "partners"
+    aggregate_releasability: Level = "partners"
     aggregate_minimum_count: int = Field(default=5, ge=1)
 
     valid_timezone = field_validator("timezone")(check_tz)

@@ -35,9 +35,11 @@ import pyarrow as pa
 from ingest import verification
 from ingest.contract import dbt_contract
 from ingest.country_pack import PACKS_ENV, CountryPack, load_packs
-from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, connect, holder_lock, sql_list
+from ingest.durable import holder_lock
+from ingest.eventlog import EMPTY_EVENTS_SQL, EventLog, sql_list
 from ingest.paths import data_dir, private_dir
 from ingest.registry import ENTITIES, Registry
+from ingest.sessions import connect
 from ingest.warehouse_tables import pack_tables, registry_tables
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from ingest.country_pack import CountryPack, combined
-from ingest.registry import RELEASABILITY, Feed, RecordKey, Registry
+from ingest.registry import Feed, RecordKey, Registry
+from ingest.sharing import RELEASABILITY
 from ingest.status import expected_interval
 
 

@@ -182,3 +182,11 @@ def test_warehouse_is_scheduled_on_any_feed_and_writers_share_one_pool(bag):
     pools = {t.task_id: t.pool for t in maint.tasks}
     assert pools["compact"] == DUCKDB_POOL and pools["prune"] == DUCKDB_POOL
     assert maint.max_active_runs == 1
+
+
+def test_maintenance_keeps_as_many_versions_as_the_one_setting(bag):
+    """No number of its own: left empty, prune keeps keep_versions of expectations/gate.yml
+    (read when the task runs, as `peaceops publish` and the warehouse DAG read it)."""
+    dagbag, *_ = bag
+    maint = dagbag.dags["peaceops_maintenance"]
+    assert maint.params["keep_versions"] is None

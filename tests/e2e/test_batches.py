@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
 from ingest.pipeline import Batcher, ingest_feed
 from ingest.registry import parse_registry
+from ingest.sessions import connect
 
 FEED_YAML = """
 version: 2

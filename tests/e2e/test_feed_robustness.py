@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from ingest import pipeline
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
 from ingest.paths import state_dir
 from ingest.pipeline import ingest_feed
 from ingest.registry import parse_registry
+from ingest.sessions import connect
 from ingest.status import status
 
 FEED_YAML = """

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import connect
 from ingest.gate import run_gate
 from ingest.publish import GateNotPassed, publish
+from ingest.sessions import connect
 from ingest.simulate import simulate
 from ingest.verification import divergences
 from ingest.warehouse import build, warehouse_path

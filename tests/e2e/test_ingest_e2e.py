@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
 from ingest.feedserver import serve
 from ingest.pipeline import ingest_all
 from ingest.registry import load_registry
+from ingest.sessions import connect
 from ingest.simulate import simulate
 
 ROOT = Path(__file__).parents[2]

@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
 from ingest.pipeline import ingest_feed
 from ingest.registry import parse_registry
 from ingest.replay import replay_feed
+from ingest.sessions import connect
 from ingest.warehouse import build, warehouse_path
 
 REGISTRY = """

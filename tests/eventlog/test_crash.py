@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
+from ingest.sessions import connect
 
 # The child appends a first load, prints "ready", then runs a second load of
 # N records (long enough to be killed at different stages) and prints "done".

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import DEFAULT_LOCK_TIMEOUT, EventLog, lock_timeout
+from ingest.durable import DEFAULT_LOCK_TIMEOUT, lock_timeout
+from ingest.eventlog import EventLog
 from ingest.registry import Feed
 from tests.conftest import TEST_FEED_YAML, drop
 
@@ -69,7 +70,7 @@ def test_second_run_names_the_holder_and_gives_up(env: Path, feed: Feed):
 
 
 def test_second_run_waits_for_the_first_and_says_so(env: Path, feed: Feed, caplog):
-    caplog.set_level(logging.WARNING, logger="ingest.eventlog")
+    caplog.set_level(logging.WARNING, logger="ingest.durable")
     holder = hold(env, feed.id, 1.5)
     try:
         result = CliRunner().invoke(main, ["ingest", "--lock-timeout", "30"])

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.eventlog import connect
+from ingest.sessions import connect
 
 REPO = Path(__file__).parents[2]
-SESSION_FACTORIES = {"src/ingest/eventlog.py", "bench/common.py"}
+SESSION_FACTORIES = {"src/ingest/sessions.py", "bench/common.py"}
 
 
 def test_hub_sessions_neither_install_nor_load_extensions(tmp_path: Path):

@@ -16,15 +16,17 @@ import duckdb
 import yaml
 
 from ingest.country_pack import load_packs
-from ingest.gate.marts import MARTS, RELEASABILITY, REPO, VOCABULARIES
+from ingest.gate.config import REPO
+from ingest.gate.marts import VOCABULARIES
 from ingest.gate.parameters import country_bounds as pack_bounds
 from ingest.registry import load_registry
+from ingest.sharing import RELEASABILITY, published_marts
 from ingest.warehouse_tables import pack_tables, registry_tables
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
 START = datetime(2026, 10, 1, tzinfo=UTC)
 LEVELS = RELEASABILITY  # public, partners, mission, restricted
-BAD_KINDS = ("duplicate_key", "outside_country", "future_time")
+BAD_KINDS = ("unknown_code", "outside_country", "future_time")
 
 
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -69,12 +71,26 @@ def country_bounds() -> dict[str, float]:
     return pack_bounds(_reference())
 
 
+def _model(name: str) -> dict[str, Any]:
+    for path in MARTS_DIR.rglob(f"{name}.yml"):
+        return yaml.safe_load(path.read_text())["models"][0]
+    raise LookupError(name)
+
+
 def mart_columns(name: str) -> list[tuple[str, str]]:
     """(column, data_type) of a mart, from its YAML."""
-    for path in MARTS_DIR.rglob(f"{name}.yml"):
-        model = yaml.safe_load(path.read_text())["models"][0]
-        return [(c["name"], c["data_type"]) for c in model["columns"]]
-    raise LookupError(name)
+    return [(c["name"], c["data_type"]) for c in _model(name)["columns"]]
+
+
+@cache
+def accepted_values(name: str) -> dict[str, list[Any]]:
+    """column -> the values of its dbt accepted_values test, from the mart's YAML."""
+    out = {}
+    for column in _model(name)["columns"]:
+        for test in column.get("data_tests") or []:
+            if isinstance(test, dict) and "accepted_values" in test:
+                out[column["name"]] = test["accepted_values"]["arguments"]["values"]
+    return out
 
 
 FACT_ENTITY = {
@@ -90,14 +106,15 @@ def _value(mart: str, column: str, dtype: str, i: int, overrides: dict[str, Any]
         value = overrides[column]
         return value(i) if callable(value) else value
     bounds = country_bounds()
-    spec = {m.name: m for m in MARTS}[mart]
+    spec = {m.name: m for m in published_marts()}[mart]
     if column in spec.vocab:
         values = vocabulary(spec.vocab[column])
         return values[i % len(values)]
     if column == spec.key and dtype == "varchar":
         return f"{mart}:{i}"
-    if column in spec.accepted:
-        values = spec.accepted[column]
+    accepted = accepted_values(mart)
+    if column in accepted:
+        values = accepted[column]
         return values[i % len(values)]
     if column == "releasability":
         return LEVELS[i % len(LEVELS)]
@@ -144,7 +161,7 @@ def make_warehouse(
         con.execute(f"CREATE SCHEMA {schema}")
     reference_tables(con)
     events: list[tuple[str, str, datetime]] = []
-    for spec in MARTS:
+    for spec in published_marts():
         cols = mart_columns(spec.name)
         extra = extra_columns.get(spec.name, {})
         ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
@@ -230,10 +247,10 @@ def make_warehouse(
 
 def inject(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     """Break the warehouse in one of BAD_KINDS ways (without touching the lineage)."""
-    if kind == "duplicate_key":
+    if kind == "unknown_code":
         con.execute(
-            "INSERT INTO marts.fct_incidents SELECT * FROM marts.fct_incidents "
-            "WHERE incident_id = 'fct_incidents:0'"
+            "UPDATE marts.fct_incidents SET incident_type = 'Alien invasion' "
+            "WHERE incident_id IN ('fct_incidents:0', 'fct_incidents:5')"
         )
     elif kind == "outside_country":
         con.execute(

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.gate.marts import RELEASABILITY
 from ingest.publish import AUDIENCES, write_audience
+from ingest.sharing import RELEASABILITY
 from ingest.warehouse import PROJECT_DIR, dbt_env
 
 RANK = {level: i for i, level in enumerate(RELEASABILITY)}

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.gate import GateResult, run_gate
-from ingest.gate.marts import MARTS, RELEASABILITY, MartSpec
 from ingest.publish import (
     AUDIENCES,
     GateNotPassed,
@@ -25,6 +24,7 @@ from ingest.publish import (
     sha256_file,
     versions,
 )
+from ingest.sharing import RELEASABILITY, MartSpec, published_marts
 from tests.gate.factory import make_warehouse
 
 
@@ -104,11 +104,11 @@ def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
     make_warehouse(_wh(tmp_path))
     first = publish(tmp_path, _passed(tmp_path))
-    make_warehouse(_wh(tmp_path), bad=("duplicate_key", "outside_country", "future_time"))
+    make_warehouse(_wh(tmp_path), bad=("unknown_code", "outside_country", "future_time"))
     monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
     out = CliRunner().invoke(main, ["publish"])
     assert out.exit_code == 1, out.output
-    assert "nothing published" in out.output and "incident_id" in out.output
+    assert "nothing published" in out.output and "incident_type" in out.output
     assert current_version(tmp_path) == first.resolve()
     assert versions(tmp_path) == [first]
     with pytest.raises(GateNotPassed, match="gate failed"):
@@ -165,7 +165,9 @@ def test_nothing_restricted_mission_or_free_text_reaches_partners_or_public(
     root = tmp_path_factory.mktemp("prop")
     level = lambda i: levels[i % len(levels)]  # noqa: E731
     free_text = lambda i: f"{secret} row {i}"  # noqa: E731
-    overrides = {spec.name: {"releasability": level} for spec in MARTS if spec.has_releasability}
+    overrides = {
+        spec.name: {"releasability": level} for spec in published_marts() if spec.has_releasability
+    }
     overrides["normalisation_issues"]["value"] = free_text
     overrides["fct_patrols"]["patrol_unit"] = free_text
     make_warehouse(

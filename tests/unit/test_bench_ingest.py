@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import ingest
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
+from ingest.sessions import connect
 
 
 def test_ingest_bench_row_has_both_sides_and_the_cold_import() -> None:

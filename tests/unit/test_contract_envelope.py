@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from ingest.decode import POS
 from ingest.envelope import envelope_sql
-from ingest.eventlog import connect
-from ingest.registry import RELEASABILITY, Feed, parse_registry
+from ingest.registry import Feed, parse_registry
+from ingest.sessions import connect
+from ingest.sharing import RELEASABILITY
 
 FEED = """
 version: 2

@@ -21,8 +21,8 @@ from ingest.contract import (
     file_name_date,
     time_sql,
 )
-from ingest.eventlog import connect
 from ingest.registry import FileNameDate, TimeSpec, pattern_precision
+from ingest.sessions import connect
 
 
 def parse(

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.eventlog import EventLog, connect
+from ingest.eventlog import EventLog
+from ingest.sessions import connect
 from ingest.simulate import simulate
 from ingest.warehouse import build, run_dbt, warehouse_path
 

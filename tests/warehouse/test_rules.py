@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.registry import RELEASABILITY, load_registry
+from ingest.registry import load_registry
+from ingest.sharing import RELEASABILITY
 from ingest.warehouse import build, dbt_target_path, warehouse_path
 
 from .logbuilder import append, query

@@ -129,8 +129,8 @@ def print_feed_report(console: Any, root: Path) -> None:
     the warehouse was built as of, and which feeds the publish will hold back, with why."""
     from rich.table import Table
 
-    from ingest.eventlog import connect
     from ingest.reconcile import feed_report
+    from ingest.sessions import connect
     from ingest.warehouse import warehouse_path
 
     con = connect(warehouse_path(root), read_only=True)

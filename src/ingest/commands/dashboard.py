@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ingest.net import is_loopback
+from ingest.sharing import AUDIENCES
 
-AUDIENCES = ("public", "partners", "mission")
 AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
 
 

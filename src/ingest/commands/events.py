@@ -72,7 +72,8 @@ def log_session(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A locked-down session with the views `events` and `quarantine` over the
     committed log (or one feed), as known at a load or a time."""
-    from ingest.eventlog import connect, sql_list
+    from ingest.eventlog import sql_list
+    from ingest.sessions import connect
 
     files = log.live_files(feed_id)
     qfiles = log.quarantine_files(feed_id, retired=False)

@@ -33,14 +33,12 @@ def command(keep: int | None, as_json: bool) -> None:
     saying whom it waits for) and then checks and publishes what it left.
     """
     from ingest.gate import run_gate
-    from ingest.gate.config import load_config
     from ingest.gate.summary import format_summary
     from ingest.paths import data_dir
     from ingest.publish import publish
     from ingest.warehouse import build_lock
 
     root = data_dir()
-    keep = keep if keep is not None else load_config().keep_versions
     with build_lock(root):
         result = run_gate(root)
         click.echo(format_summary(result), err=as_json)

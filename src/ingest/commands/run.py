@@ -61,7 +61,6 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
     from ingest.commands.build import node_printer
     from ingest.commands.ingest import feed_json
     from ingest.gate import run_gate
-    from ingest.gate.config import load_config
     from ingest.gate.summary import format_summary
     from ingest.pipeline import ingest_all
     from ingest.publish import publish
@@ -128,7 +127,6 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
         return _finish(console, summary)
 
     t0 = stage("publish", "4/4 publish: new version, atomic switch of current")
-    keep = keep if keep is not None else load_config().keep_versions
     version = publish(root, gate, keep=keep)
     summary.published = version
     summary.details["publish"] = {"version": version.name, "historical": gate.historical}

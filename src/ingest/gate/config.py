@@ -28,10 +28,13 @@ def load_config(path: Path | None = None) -> GateConfig:
         return GateConfig()
     data = yaml.safe_load(path.read_text()) or {}
     change = data.get("row_count_change") or {}
+    default = GateConfig()  # a setting gate.yml leaves out keeps its default above
     return GateConfig(
-        batch_rows=int(data.get("batch_rows", 500_000)),
-        min_ratio=float(change.get("min_ratio", 0.5)),
-        max_ratio=float(change.get("max_ratio", 5.0)),
-        keep_versions=int(data.get("keep_versions", 5)),
-        verify_incremental_hours=float(data.get("verify_incremental_hours", 24)),
+        batch_rows=int(data.get("batch_rows", default.batch_rows)),
+        min_ratio=float(change.get("min_ratio", default.min_ratio)),
+        max_ratio=float(change.get("max_ratio", default.max_ratio)),
+        keep_versions=int(data.get("keep_versions", default.keep_versions)),
+        verify_incremental_hours=float(
+            data.get("verify_incremental_hours", default.verify_incremental_hours)
+        ),
     )

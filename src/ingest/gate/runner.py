@@ -28,14 +28,13 @@ from typing import Any
 
 import duckdb
 
-from ingest.eventlog import connect
 from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
-from ingest.gate.marts import MARTS
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
 from ingest.reconcile import ORPHANS_SQL, as_of_filter, facts_sql, held_back, reconciliation_sql
 from ingest.registry import Registry, load_registry
+from ingest.sessions import connect
 
 MAX_EXAMPLES = 5
 
@@ -51,6 +50,11 @@ def suite_columns(suite: Any) -> list[str]:
         if column and column not in columns:
             columns.append(column)
     return columns
+
+
+def _suite_meta(suite: Any) -> dict[str, Any]:
+    """Where a suite's rows come from (ingest.gate.suites)."""
+    return (suite.meta or {}).get("peaceops", {})
 
 
 def mart_frames(
@@ -260,16 +264,18 @@ def run_gate(
                 "UNION ALL SELECT schema_name, view_name FROM duckdb_views()"
             ).fetchall()
         }
-        for spec in MARTS:
-            if spec.relation in present:
-                result.row_counts[spec.name] = con.execute(
-                    f"SELECT count(*) FROM {spec.relation}"
+        # the published marts are the checkpoint's mart suites (ingest.gate.suites)
+        for vd in checkpoint.validation_definitions:
+            meta = _suite_meta(vd.suite)
+            if meta.get("kind", "mart") == "mart" and meta.get("relation") in present:
+                result.row_counts[vd.suite.name] = con.execute(
+                    f"SELECT count(*) FROM {meta['relation']}"
                 ).fetchone()[0]
         # a warehouse of a past moment is not compared with the current version's
         previous = {} if result.historical else previous_row_counts(root)
         for vd in checkpoint.validation_definitions:
             suite = vd.suite
-            meta = (suite.meta or {}).get("peaceops", {})
+            meta = _suite_meta(suite)
             kind = meta.get("kind", "mart")
             relation = meta.get("relation")
             stats = SuiteStats(suite.name, relation, expectations=len(suite.expectations))

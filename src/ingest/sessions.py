@@ -1,0 +1,32 @@
+"""The hub's DuckDB sessions: every connection of the hub (ingest, build, gate, publish,
+digest, the bench) is opened here, so each has the same time zone, memory limit and
+extension policy (tests/eventlog/test_sessions.py finds any opened elsewhere)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+# DuckDB otherwise installs and loads a known extension on first use (httpfs for an
+# https:// path): a download from outside, and code the hub never chose to run.
+NO_EXTENSION_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+def connect(
+    database: str | Path = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB session (in memory unless `database` names a file) in UTC, so naive times
+    mean UTC everywhere, within the hub's memory limit: DuckDB's own default is 80% of
+    the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
+    same setting). No extension is installed or loaded behind the hub's back."""
+    con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
+    con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    con.execute(f"SET memory_limit = '{limit}'")
+    # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
+    con.execute("SET enable_progress_bar = false")
+    return con
