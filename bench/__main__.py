@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench import ingest, resolution, warehouse
+from bench import ingest, peers, resolution, warehouse
 from bench.common import Row, print_table, save
 
 SIZES = [1_000_000, 3_000_000, 10_000_000]
@@ -51,6 +51,11 @@ def main() -> None:
         help="simulated densities (scales) at which to score cross-agency resolution "
         "(default: 1 3 10; none: skip it)",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also time polars, pandas and dlt on the ingest benchmark's file (dev dependencies)",
+    )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
     row_sizes = args.rows or sizes
@@ -60,6 +65,8 @@ def main() -> None:
     rows += ingests
     if len(row_sizes) > 1:
         rows.append(growth(ingests, row_sizes, "ingest time vs rows"))
+    if args.peers:
+        rows += peers.run(row_sizes[0])
     builds = []
     for n in event_sizes:
         stage_rows = warehouse.run(n)
