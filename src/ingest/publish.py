@@ -367,8 +367,14 @@ def _write_audience(
     finally:
         con.close()
     before = previous.keys.get(audience, {}) if previous else {}
-    carried = {m for m, k in written.keys.items() if before.get(m) == k}
     spec_of = {spec.name: spec for spec in MARTS}
+    # a file of the previous version gone (removed by hand) is written again
+    carried = {
+        m
+        for m, k in written.keys.items()
+        if before.get(m) == k
+        and all((previous.path / audience / rel).is_file() for rel in _files(spec_of[m]))
+    }
 
     def link(rel: str) -> None:
         """The previous version's file (only files this function writes: never one a
@@ -377,7 +383,11 @@ def _write_audience(
         os.link(previous.path / audience / rel, out / rel)
         written.linked[f"{audience}/{rel}"] = previous.files[f"{audience}/{rel}"]
 
-    if previous is not None and carried == set(selects) == set(before):
+    if (
+        previous is not None
+        and carried == set(selects) == set(before)
+        and (previous.path / audience / "unified.duckdb").is_file()
+    ):
         # nothing changed for this audience: its database is the previous version's too
         link("unified.duckdb")
     database = out / "unified.duckdb"

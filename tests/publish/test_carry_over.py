@@ -150,3 +150,19 @@ def test_rows_that_left_an_audience_do_not_linger_in_its_database(tmp_path: Path
         # the unchanged marts' files are still carried over
         rel = f"{audience}/parquet/fct_patrols.parquet"
         assert os.path.samefile(first / rel, second / rel)
+
+
+def test_a_file_gone_from_the_previous_version_is_written_again(tmp_path: Path) -> None:
+    make_warehouse(tmp_path / "warehouse" / "build.duckdb", rows=8)
+    first = publish(tmp_path, _passed(tmp_path))
+    (first / "public" / "parquet" / "fct_patrols.parquet").unlink()
+    (first / "partners" / "unified.duckdb").unlink()
+    second = publish(tmp_path, _passed(tmp_path))
+    check_version(second)
+    assert (
+        rows(second)["public", "parquet", "fct_patrols"]
+        == rows(second)["public", "duckdb", "fct_patrols"]
+    )
+    assert os.path.samefile(
+        first / "mission" / "unified.duckdb", second / "mission" / "unified.duckdb"
+    )
