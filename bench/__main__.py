@@ -5,10 +5,20 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench import ingest, resolution, warehouse
+from bench import ingest, peers, resolution, warehouse
 from bench.common import Row, print_table, save
 
 SIZES = [1_000_000, 3_000_000, 10_000_000]
+# the warehouse stages whose growth with the log is fitted
+GROWING = (
+    "ingest-sim",
+    "build-full",
+    "build-incr",
+    "gate",
+    "publish-first",
+    "publish",
+    "freshness",
+)
 
 
 def growth(measured: list[Row], sizes: list[int], what: str) -> Row:
@@ -51,6 +61,11 @@ def main() -> None:
         help="simulated densities (scales) at which to score cross-agency resolution "
         "(default: 1 3 10; none: skip it)",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also time polars, pandas and dlt on the ingest benchmark's file (dev dependencies)",
+    )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
     row_sizes = args.rows or sizes
@@ -60,13 +75,18 @@ def main() -> None:
     rows += ingests
     if len(row_sizes) > 1:
         rows.append(growth(ingests, row_sizes, "ingest time vs rows"))
-    builds = []
+    if args.peers:
+        rows += peers.run(row_sizes[0])
+    stages: dict[str, list[Row]] = {}
     for n in event_sizes:
         stage_rows = warehouse.run(n)
         rows += stage_rows
-        builds += [r for r in stage_rows if r.bench == "build-full"]
-    if len(builds) > 1:
-        rows.append(growth(builds, event_sizes, "full build time vs events"))
+        for r in stage_rows:
+            if r.bench in GROWING:
+                stages.setdefault(r.bench, []).append(r)
+    for stage, measured in stages.items():
+        if len(measured) == len(event_sizes) > 1:
+            rows.append(growth(measured, event_sizes, f"{stage} time vs events"))
     scales = resolution.SCALES if args.resolution is None else args.resolution
     for scale in scales:
         rows += resolution.run(scale)

@@ -1,10 +1,11 @@
-"""Ingest throughput against DuckDB's own CSV -> Parquet copy of the same file.
+"""Ingest throughput against DuckDB computing the same envelopes over the same file.
 
-The floor is `COPY (SELECT * FROM read_csv(f, all_varchar=true)) TO 'x.parquet'`;
-the ingest path is everything `peaceops ingest` does to a dropped file: read and
+The ingest path is everything `peaceops ingest` does to a dropped file: read and
 land the bytes (sha256, fsync), decode, compute envelopes in SQL, de-duplicate
-against the committed log, write Parquet, commit. A second floor, `envelope_floor`, is
-DuckDB computing the same envelopes over `read_csv`: the per-record work alone.
+against the committed log, write Parquet, commit. Its floor, `envelope_floor`, is
+DuckDB computing the same envelopes over `read_csv`: the per-record work alone. The
+plain copy, `COPY (SELECT * FROM read_csv(f, all_varchar=true)) TO 'x.parquet'`, is
+printed beside it for scale. Peers doing the same work are in bench.peers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import pyarrow as pa
 
 from bench.common import Row, best_of, plain_duckdb
 from bench.stages import in_child
+
+# The ingest's time against DuckDB alone computing the same envelopes (issue 20).
+TARGET_RATIO = 1.25
 
 FEED_YAML = """
 version: 2
@@ -173,13 +177,16 @@ def run(rows: int) -> list[Row]:
                 "ingest",
                 f"{rows / 1e6:g}M rows CSV ({size_mb:.0f} MB)",
                 best,
-                floor,
+                # the floor is DuckDB alone computing the same envelopes: the hub around
+                # them (landing, decoding, the duplicate check, the commit) may cost 25%
+                envelope,
                 {
                     "rows_per_s": f"{rows / best:,.0f}",
-                    "target_ratio": 2.0,
-                    # what the per-record envelope alone costs: see envelope_floor
+                    "target_ratio": TARGET_RATIO,
                     "envelope_floor_s": f"{envelope:.2f}",
-                    "ratio_to_envelope_floor": f"{best / envelope:.2f}",
+                    # DuckDB's plain copy of the file, for scale: no envelope at all
+                    "plain_copy_floor_s": f"{floor:.2f}",
+                    "ratio_to_plain_copy": f"{best / floor:.2f}",
                     "cold_imports_s": f"{imports:.1f}",
                     "peak_mb": f"{peak:,.0f}",
                 },

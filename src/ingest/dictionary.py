@@ -21,12 +21,14 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ingest.eventlog import connect
+import duckdb
+
 from ingest.publish import _q, _sql_text
+from ingest.sessions import connect
+from ingest.sharing import MartSpec
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -96,50 +98,61 @@ def field_type(duckdb_type: str) -> str:
     return "string"
 
 
-def describe_audience(
-    folder: Path, audience: str, docs: dict[str, dict[str, Any]], version: str
-) -> dict[str, Any]:
-    """Comment the tables and columns of `folder`/unified.duckdb and write
-    `folder`/datapackage.json; returns the package."""
-    from ingest.gate.marts import MARTS_BY_NAME
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of every table in `main` of the connection's database."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' ORDER BY table_name, column_index"
+    ).fetchall():
+        out.setdefault(table, []).append((column, dtype))
+    return out
 
+
+def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict[str, dict[str, Any]]) -> None:
+    """COMMENT ON every table and column of an audience's unified.duckdb being written
+    (ingest.publish, before the file is sealed: a file carried over is never opened
+    for writing)."""
+    for table, columns in _tables(con).items():
+        doc = docs.get(table, {"description": "", "columns": {}})
+        con.execute(f"COMMENT ON TABLE main.{_q(table)} IS {_sql_text(doc['description'])}")
+        for column, _ in columns:
+            text = doc["columns"].get(column, "")
+            con.execute(f"COMMENT ON COLUMN main.{_q(table)}.{_q(column)} IS {_sql_text(text)}")
+
+
+def describe_audience(
+    folder: Path,
+    audience: str,
+    docs: dict[str, dict[str, Any]],
+    version: str,
+    marts: tuple[MartSpec, ...],
+) -> dict[str, Any]:
+    """Write `folder`/datapackage.json for the tables of `folder`/unified.duckdb (opened
+    read-only: it may be the previous version's file, carried over); returns it."""
+    spec_of = {spec.name: spec for spec in marts}
     resources = []
-    con = connect(folder / "unified.duckdb")
+    con = connect(folder / "unified.duckdb", read_only=True)
     try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                "AND schema_name = 'main' ORDER BY table_name"
-            ).fetchall()
-        ]
-        for table in tables:
-            doc = docs.get(table, {"description": "", "columns": {}})
-            columns = con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-                "current_database() AND schema_name = 'main' AND table_name = ? "
-                "ORDER BY column_index",
-                [table],
-            ).fetchall()
-            con.execute(f"COMMENT ON TABLE main.{_q(table)} IS {_sql_text(doc['description'])}")
-            fields = []
-            for column, dtype in columns:
-                text = doc["columns"].get(column, "")
-                con.execute(f"COMMENT ON COLUMN main.{_q(table)}.{_q(column)} IS {_sql_text(text)}")
-                fields.append({"name": column, "type": field_type(dtype), "description": text})
-            spec = MARTS_BY_NAME.get(table)
-            schema: dict[str, Any] = {"$schema": SCHEMA_PROFILE, "fields": fields}
-            if spec is not None and spec.key in {f["name"] for f in fields}:
-                schema["primaryKey"] = [spec.key]
-            resources.append(
-                _resource(table, f"parquet/{table}.parquet", doc["description"], schema)
-                | {"format": "parquet", "mediatype": PARQUET_MEDIATYPE}
-            )
-            if (folder / "csv" / f"{table}.csv").is_file() and spec is not None and spec.hxl:
-                resources.append(_csv_resource(table, doc["description"], fields, spec.hxl))
-        con.execute("CHECKPOINT")
+        tables = _tables(con)
     finally:
         con.close()
+    for table, columns in tables.items():
+        doc = docs.get(table, {"description": "", "columns": {}})
+        fields = [
+            {"name": c, "type": field_type(t), "description": doc["columns"].get(c, "")}
+            for c, t in columns
+        ]
+        spec = spec_of.get(table)
+        schema: dict[str, Any] = {"$schema": SCHEMA_PROFILE, "fields": fields}
+        if spec is not None and spec.key in {f["name"] for f in fields}:
+            schema["primaryKey"] = [spec.key]
+        resources.append(
+            _resource(table, f"parquet/{table}.parquet", doc["description"], schema)
+            | {"format": "parquet", "mediatype": PARQUET_MEDIATYPE}
+        )
+        if (folder / "csv" / f"{table}.csv").is_file() and spec is not None and spec.hxl:
+            resources.append(_csv_resource(table, doc["description"], fields, spec.hxl))
     package = {
         "$schema": PACKAGE_PROFILE,
         "name": f"peaceops-{audience}",
@@ -193,12 +206,3 @@ def _csv_resource(
         "encoding": "utf-8",
         "dialect": {"$schema": DIALECT_PROFILE, "headerRows": [1], "commentRows": [2]},
     }
-
-
-def describe_version(
-    folder: Path, version: str, audiences: Iterable[str], target: Path | None
-) -> None:
-    """Every audience folder of a version being written in `folder` (ingest.publish)."""
-    docs = mart_docs(target)
-    for audience in audiences:
-        describe_audience(Path(folder) / audience, audience, docs, version)

@@ -41,6 +41,18 @@ that resolves `current` once (os.path.realpath) and reads inside that directory
 sees one complete version, old or new. A failed gate publishes nothing and leaves
 `current` untouched.
 
+Carry-over: each version's manifest records, per audience and mart, a key of what was
+written (`marts`): a digest of the warehouse mart's rows (count and sum of a hash of
+every row), its column names and types, the audience's SELECT (columns, filters, held-back
+feeds), the HXL tags, the output format and DuckDB's version. A mart whose key is the
+previous version's is not written again: its Parquet and CSV files are hard links to the
+previous version's (versions are immutable), with their recorded sha256. An audience's
+unified.duckdb is linked when every mart is carried over; when some are, it is a copy of
+the previous one with the changed tables dropped and created again, kept only if no
+block of the dropped tables is left unused after its checkpoint (DuckDB does not zero
+freed blocks: a reclassified row of the previous version must not linger in the file),
+else written afresh.
+
 What is published is the warehouse the gate checked: publish holds the file by a hard
 link for its whole run (a build that finishes meanwhile renames a new file over
 `build.duckdb`, the linked one stays), and refuses a warehouse whose build is not the
@@ -60,6 +72,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,6 +87,9 @@ from ingest.sharing import AUDIENCES, SCHEMA, MartSpec, published_marts
 
 VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 FORMULA_START = "^[=+\\-@\t\r]"
+# What write_audience writes for the same rows: bump when that changes, so that no file
+# of an older format is carried over.
+OUTPUT_FORMAT = 1
 
 
 class GateNotPassed(RuntimeError):
@@ -229,6 +245,74 @@ def write_hxl_csv(
     body.unlink()
 
 
+@dataclass
+class Previous:
+    """The version published before, as far as carrying its files over needs it."""
+
+    path: Path
+    keys: dict[str, dict[str, str]]
+    files: dict[str, dict[str, Any]]
+    row_counts: dict[str, dict[str, int]]
+
+    @classmethod
+    def load(cls, version: Path | None) -> Previous | None:
+        if version is None or not (version / "manifest.json").exists():
+            return None
+        manifest = json.loads((version / "manifest.json").read_text())
+        if not manifest.get("marts"):  # published before carry-over: nothing to reuse
+            return None
+        return cls(version, manifest["marts"], manifest["files"], manifest["row_counts"])
+
+
+@dataclass
+class Written:
+    """One audience as written: rows and key per mart, and the files linked from the
+    previous version (path relative to the version -> its manifest entry)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    linked: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of every published mart of the warehouse attached as `wh`."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = 'wh' AND schema_name = ? ORDER BY table_name, column_index",
+        [SCHEMA],
+    ).fetchall():
+        out.setdefault(table, []).append((column, dtype))
+    return out
+
+
+def mart_digests(
+    con: duckdb.DuckDBPyConnection,
+    columns: dict[str, list[tuple[str, str]]],
+    marts: tuple[MartSpec, ...],
+) -> dict[str, str]:
+    """Per mart of `wh`: rows, columns with their types and the sum of a hash of every
+    row, in one string; equal digests, equal rows (order aside)."""
+    out = {}
+    for spec in marts:
+        typed = columns.get(spec.name)
+        if not typed:
+            continue
+        row = ", ".join(_q(c) for c, _ in typed)
+        rows, total = con.execute(
+            f"SELECT count(*), CAST(coalesce(sum(hash({row})), 0) AS VARCHAR) "
+            f"FROM wh.{SCHEMA}.{_q(spec.name)}"
+        ).fetchone()
+        out[spec.name] = json.dumps([rows, total, typed])
+    return out
+
+
+def _key(audience: str, spec: MartSpec, select: str, digest: str, doc: Any) -> str:
+    parts = [OUTPUT_FORMAT, duckdb.__version__, audience, spec.name, select, spec.hxl, digest]
+    parts.append(doc)  # its dictionary: new words are new comments in unified.duckdb
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
 def write_audience(
     warehouse: Path,
     out: Path,
@@ -239,43 +323,169 @@ def write_audience(
     """Write one audience's unified.duckdb, Parquet and HXL CSVs; returns rows per mart
     (of `marts`, default: as the dbt project declares them)."""
     marts = published_marts() if marts is None else marts
+    return _write_audience(warehouse, out, audience, held_back, marts).counts
+
+
+def _write_audience(
+    warehouse: Path,
+    out: Path,
+    audience: str,
+    held_back: Collection[str],
+    marts: tuple[MartSpec, ...],
+    previous: Previous | None = None,
+    digests: dict[str, str] | None = None,
+    docs: dict[str, dict[str, Any]] | None = None,
+    reuse_database: bool = True,
+) -> Written:
+    """One audience's files, those of marts unchanged since `previous` carried over
+    (`digests`: mart_digests of the warehouse; None: write everything), its tables
+    commented with `docs` (ingest.dictionary.mart_docs; None: no comments)."""
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
-    counts: dict[str, int] = {}
-    con = connect(out / "unified.duckdb")
+    written = Written()
+    con = connect()
     try:
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
+        columns = mart_columns(con)
+        selects: dict[str, str] = {}
         for spec in marts:
-            actual = [
-                r[0]
-                for r in con.execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE database_name = 'wh' "
-                    "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-                    [SCHEMA, spec.name],
-                ).fetchall()
-            ]
-            if not actual:
-                continue
-            chosen = _select(spec, audience, actual, held_back)
+            actual = [c for c, _ in columns.get(spec.name, [])]
+            chosen = _select(spec, audience, actual, held_back) if actual else None
             if chosen is None:
                 continue
-            columns, where = chosen
-            con.execute(
-                f"CREATE TABLE main.{_q(spec.name)} AS SELECT "
-                f"{', '.join(columns)} FROM wh.{SCHEMA}.{_q(spec.name)} {where}"
+            selects[spec.name] = (
+                f"SELECT {', '.join(chosen[0])} FROM wh.{SCHEMA}.{_q(spec.name)} {chosen[1]}"
             )
-            counts[spec.name] = con.execute(
-                f"SELECT count(*) FROM main.{_q(spec.name)}"
-            ).fetchone()[0]
-            parquet = out / "parquet" / f"{spec.name}.parquet"
-            con.execute(f"COPY main.{_q(spec.name)} TO {_sql_text(str(parquet))} (FORMAT parquet)")
+            if digests is not None:
+                written.keys[spec.name] = _key(
+                    audience,
+                    spec,
+                    selects[spec.name],
+                    digests[spec.name],
+                    (docs or {}).get(spec.name),
+                )
+    finally:
+        con.close()
+    before = previous.keys.get(audience, {}) if previous else {}
+    spec_of = {spec.name: spec for spec in marts}
+    # a file of the previous version gone (removed by hand) is written again
+    carried = {
+        m
+        for m, k in written.keys.items()
+        if before.get(m) == k
+        and all((previous.path / audience / rel).is_file() for rel in _files(spec_of[m]))
+    }
+
+    def link(rel: str) -> None:
+        """The previous version's file (only files this function writes: never one a
+        later step could open for writing, which would change the previous version)."""
+        assert previous is not None
+        os.link(previous.path / audience / rel, out / rel)
+        written.linked[f"{audience}/{rel}"] = previous.files[f"{audience}/{rel}"]
+
+    if (
+        previous is not None
+        and carried == set(selects) == set(before)
+        and (previous.path / audience / "unified.duckdb").is_file()
+    ):
+        # nothing changed for this audience: its database is the previous version's too
+        link("unified.duckdb")
+    database = out / "unified.duckdb"
+    if database.exists():
+        for name in selects:
+            for rel in _files(spec_of[name]):
+                link(rel)
+        written.counts = {m: previous.row_counts[audience][m] for m in selects}
+        return written
+    # the previous file less the tables of marts that changed (or went)
+    reused = (
+        reuse_database and bool(carried) and _reuse_database(previous, audience, database, carried)
+    )
+    con = connect(database)
+    try:
+        con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
+        for name, select in selects.items():
+            spec = spec_of[name]
+            files = _files(spec)
+            if name in carried:
+                for rel in files:
+                    link(rel)
+                written.counts[name] = previous.row_counts[audience][name]
+                if not reused:
+                    # carried over as files, but this database is new: the table again
+                    con.execute(f"CREATE TABLE main.{_q(name)} AS {select}")
+                continue
+            con.execute(f"CREATE TABLE main.{_q(name)} AS {select}")
+            count = con.execute(f"SELECT count(*) FROM main.{_q(name)}").fetchone()
+            written.counts[name] = count[0]
+            parquet = out / files[0]
+            con.execute(f"COPY main.{_q(name)} TO {_sql_text(str(parquet))} (FORMAT parquet)")
             if spec.hxl:
-                write_hxl_csv(con, spec.name, spec.hxl, out / "csv" / f"{spec.name}.csv")
+                write_hxl_csv(con, name, spec.hxl, out / files[1])
+        if docs is not None:
+            from ingest.dictionary import comment_tables
+
+            comment_tables(con, docs)
         con.execute("DETACH wh")
+        con.execute("CHECKPOINT")
+        overwritten = not reused or _overwrite_free_blocks(con)
+    finally:
+        con.close()
+    if not overwritten:
+        # blocks of the dropped tables not all overwritten: this audience's files afresh
+        shutil.rmtree(out)
+        return _write_audience(
+            warehouse, out, audience, held_back, marts, previous, digests, docs, False
+        )
+    return written
+
+
+def _overwrite_free_blocks(con: duckdb.DuckDBPyConnection) -> bool:
+    """Overwrite the database's unused blocks (those of dropped tables that the new ones
+    did not reuse) with random text: DuckDB does not zero a freed block, and rows that
+    left an audience must not linger in its file. True when none was left unwritten."""
+    free = con.execute("SELECT free_blocks, block_size FROM pragma_database_size()").fetchone()
+    if not free[0]:
+        return True
+    # md5 hex compresses to about half: twice the free bytes in 32-character strings
+    rows = free[0] * free[1] // 16
+    con.execute(
+        f"CREATE TABLE main.__filler AS SELECT md5(random()::VARCHAR) AS x FROM range({rows})"
+    )
+    con.execute("CHECKPOINT")
+    left = con.execute("SELECT free_blocks FROM pragma_database_size()").fetchone()[0]
+    con.execute("DROP TABLE main.__filler")
+    con.execute("CHECKPOINT")
+    return not left
+
+
+def _files(spec: MartSpec) -> list[str]:
+    """A mart's files in an audience's folder besides unified.duckdb."""
+    return [f"parquet/{spec.name}.parquet", *([f"csv/{spec.name}.csv"] if spec.hxl else [])]
+
+
+def _reuse_database(
+    previous: Previous | None, audience: str, database: Path, carried: set[str]
+) -> bool:
+    """Start `database` as the previous version's, less its tables not carried over; False
+    (and no file) when there is none to start from."""
+    source = previous.path / audience / "unified.duckdb" if previous else None
+    if source is None or not source.exists():
+        return False
+    shutil.copyfile(source, database)
+    con = connect(database)
+    try:
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        for table in tables - carried:
+            con.execute(f"DROP TABLE main.{_q(table)}")
+        # freed blocks are reused by what is written next only after a checkpoint
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return counts
+    if not carried <= tables:
+        database.unlink()
+        return False
+    return True
 
 
 def loads_read(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> list[dict[str, Any]]:
@@ -350,7 +560,7 @@ def publish(
 def _publish(
     root: Path, gate: GateResult, warehouse: Path, keep: int, now: datetime | None
 ) -> Path:
-    from ingest.dictionary import describe_version
+    from ingest.dictionary import describe_audience, mart_docs
     from ingest.warehouse import built_state, dbt_target_path
 
     state = built_state(warehouse)
@@ -366,24 +576,34 @@ def _publish(
     try:
         con.execute(f"ATTACH {_sql_text(str(warehouse))} AS wh (READ_ONLY)")
         loads = loads_read(con, as_of)
+        marts = published_marts(root)
+        digests = mart_digests(con, mart_columns(con), marts)
     finally:
         con.close()
     base = published_dir(root)
+    # the newest version, whose unchanged marts this one carries over
+    previous = Previous.load(versions(root)[-1] if versions(root) else None)
     version = _new_version(base, now or datetime.now(UTC))
     tmp = base / f".tmp-{version}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        marts = published_marts(root)
-        row_counts = {
-            aud: write_audience(warehouse, tmp / aud, aud, gate.held_back, marts)
+        docs = mart_docs(dbt_target_path(root))
+        written = {
+            aud: _write_audience(
+                warehouse, tmp / aud, aud, gate.held_back, marts, previous, digests, docs
+            )
             for aud in AUDIENCES
         }
-        describe_version(tmp, version, AUDIENCES, dbt_target_path(root))  # the dictionary
+        for aud in AUDIENCES:  # the dictionary beside the data (ingest.dictionary)
+            describe_audience(tmp / aud, aud, docs, version, marts)
+        row_counts = {aud: w.counts for aud, w in written.items()}
+        linked = {rel: info for w in written.values() for rel, info in w.linked.items()}
         files = {
-            str(p.relative_to(tmp)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            # a file carried over is the previous version's, whose sha256 is known
+            rel: linked.get(rel) or {"sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in sorted(tmp.rglob("*"))
-            if p.is_file()
+            if p.is_file() and (rel := str(p.relative_to(tmp)))
         }
         manifest = {
             "version": version,
@@ -402,6 +622,8 @@ def _publish(
             "loads": [load["load_id"] for load in loads],
             "warehouse_row_counts": gate.row_counts,
             "row_counts": row_counts,
+            # per audience and mart, what its files were written from (carry-over)
+            "marts": {aud: w.keys for aud, w in written.items()},
             "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
             "files": files,
             "gate": gate.summary(),

@@ -109,6 +109,27 @@ def published(root: Path) -> dict[str, Any] | None:
     return json.loads(manifest.read_text()) if manifest.exists() else None
 
 
+# The benchmark's latest freshness figure (bench.warehouse writes it; absent outside a
+# source tree that ran the benchmark).
+BENCH_FRESHNESS = Path(__file__).resolve().parents[2] / "bench" / "results" / "freshness.json"
+
+
+def freshness(manifest: dict[str, Any] | None) -> dict[str, Any]:
+    """How fresh publishing is: the benchmark's latest figure (a report dropped into an
+    inbox until published, on a warehouse of its size), and for the current version the
+    seconds from its newest load's commit to its publishing."""
+    out: dict[str, Any] = {"bench": None, "published_after_commit_s": None}
+    if BENCH_FRESHNESS.exists():
+        out["bench"] = json.loads(BENCH_FRESHNESS.read_text())
+    marks = (manifest or {}).get("event_high_water_marks") or {}
+    commits = [m["committed_at"] for m in marks.values() if m.get("committed_at")]
+    if commits and manifest and manifest.get("created_at"):
+        newest = max(datetime.fromisoformat(c) for c in commits)
+        created = datetime.fromisoformat(manifest["created_at"])
+        out["published_after_commit_s"] = round((created - newest).total_seconds(), 1)
+    return out
+
+
 def status(root: Path, feeds: list[Feed], now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     log = EventLog(root)
@@ -124,7 +145,8 @@ def status(root: Path, feeds: list[Feed], now: datetime | None = None) -> dict[s
             )
             for f in feeds
         ],
-        "published": published(root),
+        "published": (manifest := published(root)),
+        "freshness": freshness(manifest),
         "unreadable_commits": {
             str(path): reason for path, reason in log.unreadable_commits().items()
         },

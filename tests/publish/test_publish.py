@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -225,8 +226,9 @@ def test_free_text_columns_are_mission_only_in_any_mart() -> None:
     assert spec.shared_columns("mission") == list(columns)
 
 
-def _reader(root: str, stop_after: float, queue: mp.Queue) -> None:
+def _reader(root: str, stop_after: float, queue: mp.Queue, started: Any) -> None:
     """Read `current` again and again: resolve it once per read, check every sha256."""
+    started.set()
     reads = files = 0
     errors: list[str] = []
     seen: set[str] = set()
@@ -253,11 +255,15 @@ def test_readers_never_see_a_partial_version(tmp_path: Path) -> None:
     publish(tmp_path, _passed(tmp_path), keep=50)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    reader = ctx.Process(target=_reader, args=(str(tmp_path), 12.0, queue))
+    ready = ctx.Event()
+    reader = ctx.Process(target=_reader, args=(str(tmp_path), 12.0, queue, ready))
     reader.start()
+    # a spawned reader takes seconds to start on a busy machine: publish while it reads
+    assert ready.wait(timeout=120)
     published = 1
     started = time.monotonic()
-    while time.monotonic() - started < 9.0:
+    # at most 40 (keep is 50): unchanged marts carried over make a publish fast
+    while time.monotonic() - started < 9.0 and published < 40:
         publish(tmp_path, _passed(tmp_path), keep=50)
         published += 1
     result = queue.get(timeout=60)

@@ -60,3 +60,20 @@ def test_failing_feed_goes_stale_and_shows_its_error(tmp_path: Path):
 def test_never_pulled_feed_is_stale(tmp_path: Path):
     s = feed_status(make_feed(tmp_path), [], None, NOW)
     assert s.is_stale and s.lag_seconds is None and s.events == 0
+
+
+def test_freshness_of_the_published_version_and_the_benchs_figure(tmp_path: Path, monkeypatch):
+    from ingest import status as module
+
+    figure = tmp_path / "freshness.json"
+    monkeypatch.setattr(module, "BENCH_FRESHNESS", figure)
+    manifest = {
+        "created_at": "2026-11-24T12:01:30+00:00",
+        "event_high_water_marks": {
+            "a.b": {"committed_at": "2026-11-24T12:00:00.000000+00:00"},
+            "c.d": {"committed_at": "2026-11-24T11:00:00.000000+00:00"},
+        },
+    }
+    assert module.freshness(manifest) == {"bench": None, "published_after_commit_s": 90.0}
+    figure.write_text('{"seconds": 80.5, "events": 1000000}')
+    assert module.freshness(None)["bench"] == {"seconds": 80.5, "events": 1000000}

@@ -80,6 +80,19 @@ def command(as_json: bool) -> None:
         console.print(
             f"published: version {pub.get('version')} as of {pub.get('as_of')} (gate {verdict})"
         )
+    fresh = report["freshness"]
+    if fresh["published_after_commit_s"] is not None:
+        console.print(
+            f"freshness: this version was published {fresh['published_after_commit_s']:,.0f} s "
+            "after its newest load's commit"
+        )
+    if fresh["bench"]:
+        b = fresh["bench"]
+        console.print(
+            f"freshness (bench, {b['measured_at'][:16]}): a report dropped into an inbox was "
+            f"published {b['seconds']:.0f} s later on a warehouse of {b['events']:,} events "
+            f"(target {b['target_s']} s at 10M)"
+        )
     for path, reason in report["unreadable_commits"].items():
         console.print(
             f"[yellow]skipped[/] {path}: {reason}; move it out of the log",

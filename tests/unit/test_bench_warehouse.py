@@ -1,0 +1,24 @@
+"""The warehouse benchmark's scenario cache: a rerun with the same parameters takes the
+generated scenario from the cache instead of generating it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import warehouse
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_second_generation_comes_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    records, hit = warehouse.generate(tmp_path / "a", 1, cache)
+    assert records > 0 and not hit
+    again, hit = warehouse.generate(tmp_path / "b", 1, cache)
+    assert (again, hit) == (records, True)
+    assert files(tmp_path / "b" / "sim") == files(tmp_path / "a" / "sim")
+    assert (tmp_path / "b" / "feeds.yaml").exists()
+    (entry,) = cache.iterdir()
+    assert entry.name.startswith("1d-")
