@@ -25,7 +25,13 @@ def short_name(unique_id: str, resource_type: str) -> str:
 def node_printer(console: Any) -> Callable[[NodeResult], None]:
     """One numbered line per finished dbt node (status, type, name, seconds), for `build`
     and `run`: a build of hundreds of nodes shows where it is."""
-    colours = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "dim"}
+    colours = {
+        "success": "green",
+        "pass": "green",
+        "warn": "yellow",
+        "skipped": "dim",
+        "no-op": "dim",
+    }
     counter = {"n": 0}
 
     def on_node(node: NodeResult) -> None:
@@ -35,7 +41,9 @@ def node_printer(console: Any) -> Callable[[NodeResult], None]:
         if len(name) > NAME_WIDTH:
             name = name[: NAME_WIDTH - 1] + "…"
         extra = (
-            f"  {node.message}" if node.status not in ("success", "pass") and node.message else ""
+            f"  {node.message}"
+            if node.status not in ("success", "pass", "no-op") and node.message
+            else ""
         )
         console.print(
             f"{counter['n']:>4} [{colour}]{node.status:<7}[/] {node.resource_type:<9} "
