@@ -17,7 +17,9 @@ import pytest
 from ingest.publish import AUDIENCES
 
 REPO = Path(__file__).resolve().parents[2]
-NODE_LINE = re.compile(r"^\s*\d+ (success|pass|warn|skipped|error|fail|no-op)\s+(model|test|seed|exposure)\s")
+NODE_LINE = re.compile(
+    r"^\s*\d+ (success|pass|warn|skipped|error|fail|no-op)\s+(model|test|seed|exposure)\s"
+)
 
 
 def peaceops(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
