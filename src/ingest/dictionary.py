@@ -18,9 +18,7 @@ the types are those of the published table itself.
 
 from __future__ import annotations
 
-import functools
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +33,6 @@ RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
 DIALECT_PROFILE = "https://datapackage.org/profiles/2.0/tabledialect.json"
 SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
-
-
-@functools.lru_cache(maxsize=1)
-def _parsed_docs() -> dict[str, dict[str, Any]]:
-    """Descriptions from a fresh `dbt parse`, once per process (seconds each time)."""
-    from ingest.catalogue import load_artifacts, parse_project
-
-    with tempfile.TemporaryDirectory(prefix="peaceops-dictionary-") as tmp:
-        return _docs(load_artifacts(parse_project(Path(tmp)))[0])
 
 
 def _docs(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -71,7 +60,9 @@ def mart_docs(target: Path | None) -> dict[str, dict[str, Any]]:
 
     if target is not None and (Path(target) / "manifest.json").is_file():
         return _docs(load_artifacts(Path(target))[0])
-    return _parsed_docs()
+    from ingest.sharing import parsed_manifest
+
+    return _docs(parsed_manifest())
 
 
 def field_type(duckdb_type: str) -> str:

@@ -163,12 +163,13 @@ def read_manifest(target: Path) -> dict[str, Any]:
 
 
 @cache
-def _parsed_project() -> tuple[MartSpec, ...]:
-    # A fresh `dbt parse` takes seconds: once per process.
+def parsed_manifest() -> dict[str, Any]:
+    """The project's manifest from a fresh `dbt parse`: seconds, so once per process
+    (the marts' rules here, their words in ingest.dictionary)."""
     from ingest.catalogue import parse_project
 
     with tempfile.TemporaryDirectory(prefix="peaceops-parse-") as tmp:
-        return marts_from_manifest(read_manifest(parse_project(Path(tmp))))
+        return read_manifest(parse_project(Path(tmp)))
 
 
 def published_marts(root: Path | None = None) -> tuple[MartSpec, ...]:
@@ -182,4 +183,4 @@ def published_marts(root: Path | None = None) -> tuple[MartSpec, ...]:
             return marts_from_manifest(read_manifest(dbt_target_path(Path(root))))
         except ManifestError:
             pass
-    return _parsed_project()
+    return marts_from_manifest(parsed_manifest())
