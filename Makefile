@@ -60,7 +60,7 @@ $(REDIS):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
-	$(BIN)/python -m ingest.demo
+	$(BIN)/python -m ingest.lab.demo
 
 test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .

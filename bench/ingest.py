@@ -80,11 +80,11 @@ def envelope_floor(csv: Path, out: Path) -> None:
 
     Row positions are left out of `source_ref`: SQL can number a CSV's rows only with a
     window (`row_number() OVER ()`), which took longer at 1M rows than all the rest."""
-    from ingest.decode.delimited import first_row
-    from ingest.decode.model import unique_names
-    from ingest.envelope import envelope_sql
-    from ingest.eventlog import EVENT_COLUMNS, EVENT_FILE
-    from ingest.registry import parse_registry
+    from ingest.feeds.decode.delimited import first_row
+    from ingest.feeds.decode.model import unique_names
+    from ingest.feeds.envelope import envelope_sql
+    from ingest.feeds.registry import parse_registry
+    from ingest.log.eventlog import EVENT_COLUMNS, EVENT_FILE
     from ingest.sessions import connect
 
     feed = parse_registry(FEED_YAML, {}, out.parent).feeds[0]
@@ -105,9 +105,9 @@ def envelope_floor(csv: Path, out: Path) -> None:
 
 def warm_imports() -> None:
     """Import what the ingest path uses."""
-    import ingest.connectors.file_drop
-    import ingest.decode.delimited
-    import ingest.pipeline  # noqa: F401
+    import ingest.feeds.connectors.file_drop
+    import ingest.feeds.decode.delimited
+    import ingest.feeds.pipeline  # noqa: F401
 
     pa.array([0])  # pyarrow imports pandas on its first conversion of Python values
 
@@ -134,8 +134,8 @@ def import_cold() -> float:
 
 def ingest_once(csv: Path, root: Path) -> int:
     """`peaceops ingest` of the file dropped (hard-linked) into the feed's inbox."""
-    from ingest.pipeline import ingest_feed
-    from ingest.registry import parse_registry
+    from ingest.feeds.pipeline import ingest_feed
+    from ingest.feeds.registry import parse_registry
 
     feed = parse_registry(FEED_YAML, {}, root).feeds[0]
     inbox = Path(feed.location)

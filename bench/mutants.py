@@ -105,7 +105,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "classification-fails-open",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "f\"ELSE 'restricted' END\"",
             "f\"ELSE 'public' END\"",
             "an unknown marking makes a record public",
@@ -113,7 +113,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "missing-classification-column-open",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "        return \"'restricted'\"\n",
             "        return literal(feed.releasability)\n",
             "a file without its marking column takes the feed's default level",
@@ -121,7 +121,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "partners-see-mission",
-            "src/ingest/sharing.py",
+            "src/ingest/releasability.py",
             "level: RELEASABILITY[: i + 1]",
             "level: RELEASABILITY[: i + 2]",
             "each audience gets the next level's rows (partners get mission rows)",
@@ -129,7 +129,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "free-text-shared-below-mission",
-            "src/ingest/sharing.py",
+            "src/ingest/warehouse/sharing.py",
             "if c not in self.mission_only and not FREE_TEXT.search(c)]",
             "if c not in self.mission_only]",
             "free-text columns not declared mission-only reach partners and public",
@@ -137,7 +137,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "releasability-filter-dropped",
-            "src/ingest/publish.py",
+            "src/ingest/publish/writer.py",
             'where.append(f"releasability IN ({levels})")',
             'where.append("releasability IS NOT NULL")',
             "an audience gets rows of every level",
@@ -315,7 +315,7 @@ AREAS: dict[str, list[Mutant]] = {
     "event log": [
         mutant(
             "as-of-time-exclusive",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             'where.append(f"loads.known_at <= {moment}")',
             'where.append(f"loads.known_at < {moment}")',
             "the log as of a load's own time leaves that load out",
@@ -323,7 +323,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "as-of-load-exclusive",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             'where.append(f"events.load_id <= {sql_text(as_of_load)}")',
             'where.append(f"events.load_id < {sql_text(as_of_load)}")',
             "the log as of a load leaves that load out",
@@ -331,7 +331,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "retired-known-at-replay",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "retired_at > {moment})",
             "retired_at >= {moment})",
             "the log as of a replay's own time still holds what it retired",
@@ -339,7 +339,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "retired-still-live",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             'where.append("loads.retired_at IS NULL")',
             'where.append("true")',
             "events a replay retired are still read as live",
@@ -347,7 +347,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "compacted-files-still-live",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "                files.pop(f, None)\n",
             "                files.get(f)\n",
             "files a compaction replaced are read beside their replacement",
@@ -355,7 +355,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "committed-ids-not-skipped",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "WHERE committed_ids.event_id = envelope.event_id",
             "WHERE committed_ids.event_id = envelope.record_id",
             "events already committed are appended again",
@@ -363,7 +363,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "repeats-in-a-batch-kept",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "if written and self._repeats(target):",
             "if written and self._repeats(target) > 1:",
             "a record sent twice in one file is appended twice",
@@ -371,7 +371,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "quarantine-only-load-dropped",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "if not self.changed and not self.retires",
             "if not self.files and not self.retires",
             "a load of only bad records commits nothing: its quarantine is lost",
@@ -379,7 +379,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "unbalanced-load-committed",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             'raise AssertionError(f"load {self.load_id} does not reconcile: {self.counts}")',
             'logger.warning("load %s does not reconcile: %s", self.load_id, self.counts)',
             "a load whose counts do not balance is committed with a warning",
@@ -387,7 +387,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "rejects-miscounted",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "            counts.quarantined += rejects.num_rows\n",
             "            counts.quarantined += rejects.num_rows - 1\n",
             "decoder rejects counted one short (the difference passes for a duplicate)",
@@ -395,7 +395,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "rejects-miscounted-per-payload",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "                by_source[sha].read += n\n                by_source[sha].quarantined += n\n",
             "                by_source[sha].read += n\n",
             "a payload's decoder rejects are read but not quarantined (in a batch of several)",
@@ -403,7 +403,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "other-feeds-debris-cleaned",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             'if feed_of(p.name[1:].partition(".json.")[0]) == feed_id',
             'if feed_of(p.name[1:].partition(".json.")[0])',
             "a run deletes another feed's commit record being written",
@@ -421,7 +421,7 @@ AREAS: dict[str, list[Mutant]] = {
     "durability": [
         Mutant(
             "seal-after-commit",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             (
                 ("        for f in self.files:\n            _seal(self.log.dir / f)\n", ""),
                 (
@@ -437,7 +437,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "folders-not-fsynced",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "        ):\n            fsync_dir(folder)\n",
             "        ):\n            pass\n",
             "the names of a load's files are not durable when its commit is",
@@ -453,7 +453,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "commits-folder-not-fsynced",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             "        fsync_dir(self.commits_dir)\n",
             "",
             "a commit's rename is not made durable",
@@ -461,7 +461,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         Mutant(
             "compaction-unlinks-first",
-            "src/ingest/eventlog.py",
+            "src/ingest/log/eventlog.py",
             (
                 (
                     "            self._write_commit(commit)\n            for f in files:\n"
@@ -477,7 +477,7 @@ AREAS: dict[str, list[Mutant]] = {
     "envelope and ids": [
         mutant(
             "event-id-without-feed",
-            "src/ingest/envelope.py",
+            "src/ingest/feeds/envelope.py",
             "sha256({literal(feed.id)} || chr(31) || record_id",
             "sha256(record_id",
             "two feeds' records with one id get one event id",
@@ -485,7 +485,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "event-id-without-content",
-            "src/ingest/envelope.py",
+            "src/ingest/feeds/envelope.py",
             "record_id || chr(31) || md5(content)",
             "record_id || chr(31) || md5(record_id)",
             "a changed record with its old id passes for a duplicate",
@@ -493,7 +493,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         Mutant(
             "retraction-typed-as-correction",
-            "src/ingest/envelope.py",
+            "src/ingest/feeds/envelope.py",
             (
                 (
                     'CASE WHEN is_retraction THEN {literal(types["retracted"])}\n'
@@ -507,7 +507,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "retraction-marking-case-sensitive",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "list_contains({values}, lower({marked}))",
             "list_contains({values}, {marked})",
             "'Retracted' is not read as a retraction",
@@ -515,7 +515,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "blank-is-a-value",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "f\"nullif(trim({column}), '')\"",
             'f"trim({column})"',
             "a blank record id is an id",
@@ -525,7 +525,7 @@ AREAS: dict[str, list[Mutant]] = {
     "time parsing": [
         mutant(
             "years-unbounded",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "YEARS = (1900, 2200)",
             "YEARS = (1, 9999)",
             "'8/20/14' read with %Y is the year 14",
@@ -533,7 +533,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "dtg-west-zones-east",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "THEN -strpos('{WEST_ZONES}'",
             "THEN strpos('{WEST_ZONES}'",
             "a DTG in a western zone is shifted the wrong way",
@@ -541,7 +541,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "dtg-offset-added",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "({local} - to_hours({offset}))",
             "({local} + to_hours({offset}))",
             "a DTG's zone offset is added, not taken away",
@@ -549,7 +549,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "dtg-french-months-missing",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "nullif(list_position({sql_list(FR_MONTHS)}, {part(5)}), 0))",
             "nullif(list_position({sql_list(EN_MONTHS)}, {part(5)}), 0))",
             "French DTG months (FEV, AVR, MAI, AOU) are unreadable",
@@ -557,7 +557,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "local-zone-ignored",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "timezone({literal(spec.tz or 'UTC')}, {parsed})",
             "timezone('UTC', {parsed})",
             "local times are taken as UTC",
@@ -565,7 +565,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "iso-year-alone-unreadable",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "['%Y-%m', '%Y']",
             "['%Y-%m']",
             "an ISO year alone ('2021') is unreadable",
@@ -573,7 +573,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "iso-clock-time-day-precision",
-            "src/ingest/contract.py",
+            "src/ingest/feeds/contract.py",
             "'\\\\d{{1,2}}:\\\\d{{2}}') THEN 'minute' ",
             "'\\\\d{{1,2}}:\\\\d{{2}}') THEN 'day' ",
             "an ISO time with a clock time has day precision",
@@ -583,7 +583,7 @@ AREAS: dict[str, list[Mutant]] = {
     "decoders": [
         mutant(
             "ragged-row-dropped-silently",
-            "src/ingest/decode/delimited.py",
+            "src/ingest/feeds/decode/delimited.py",
             '        return "skip"\n',
             '        rejects.pop()\n        return "skip"\n',
             "a ragged CSV row is dropped without a quarantine row",
@@ -591,7 +591,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "bom-kept",
-            "src/ingest/decode/text.py",
+            "src/ingest/feeds/decode/text.py",
             "        return data[len(codecs.BOM_UTF8) :], enc",
             "        return data, enc",
             "a UTF-8 BOM leaks into the first column's name",
@@ -599,7 +599,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "declared-encoding-ignored",
-            "src/ingest/decode/text.py",
+            "src/ingest/feeds/decode/text.py",
             '    enc = encoding or detect_encoding(data)\n    if enc == "utf-8":',
             '    enc = detect_encoding(data)\n    if enc == "utf-8":',
             "a feed's declared encoding loses to the detector's guess",
@@ -607,7 +607,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "row-with-an-empty-cell-is-blank",
-            "src/ingest/decode/delimited.py",
+            "src/ingest/feeds/decode/delimited.py",
             "has_value = pc.or_(has_value",
             "has_value = pc.and_(has_value",
             "a row with any empty cell is skipped as blank",
@@ -615,7 +615,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "hashtag-row-any-cell",
-            "src/ingest/decode/hxl.py",
+            "src/ingest/feeds/decode/hxl.py",
             "if cells and all(is_hashtag(c) for c in cells):",
             "if cells and any(is_hashtag(c) for c in cells):",
             "a human header row with one hashtag is taken for the hashtag row",
@@ -623,7 +623,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "hxl-ragged-row-kept",
-            "src/ingest/decode/hxl.py",
+            "src/ingest/feeds/decode/hxl.py",
             "if len(row) > width and any(c.strip() for c in row[width:]):",
             "if len(row) > width + 1 and any(c.strip() for c in row[width:]):",
             "an HXL row with one value beyond the tagged columns is cut, not rejected",
@@ -641,7 +641,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "retracted-events-unaccounted",
-            "src/ingest/reconcile.py",
+            "src/ingest/gate/reconcile.py",
             "FROM folded WHERE is_retracted OR is_excluded",
             "FROM folded WHERE is_excluded",
             "a retracted record's events count as unaccounted",
@@ -649,7 +649,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "unbalanced-loads-pass",
-            "src/ingest/reconcile.py",
+            "src/ingest/gate/reconcile.py",
             "sum(records_read - events_appended - duplicates - quarantined) AS unbalanced",
             "sum(records_read - events_appended - duplicates) AS unbalanced",
             "quarantined records are left out of the load balance",
@@ -659,7 +659,7 @@ AREAS: dict[str, list[Mutant]] = {
     "publish switch": [
         mutant(
             "switch-unlink-then-rename",
-            "src/ingest/publish.py",
+            "src/ingest/publish/writer.py",
             '    os.replace(link, base / "current")\n',
             '    (base / "current").unlink(missing_ok=True)\n    os.rename(link, base / "current")\n',
             "current switched by unlinking, then renaming: a moment with no current",
@@ -667,7 +667,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "version-not-fsynced",
-            "src/ingest/publish.py",
+            "src/ingest/publish/writer.py",
             "        _fsync_tree(tmp)\n        final = base / version\n",
             "        final = base / version\n",
             "a version is renamed into place before its files are on disk",
@@ -675,7 +675,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "version-name-not-fsynced",
-            "src/ingest/publish.py",
+            "src/ingest/publish/writer.py",
             "        os.rename(tmp, final)\n        fsync_dir(base)\n",
             "        os.rename(tmp, final)\n",
             "current may name a version whose own name is not on disk yet",
@@ -683,7 +683,7 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "failed-gate-published",
-            "src/ingest/publish.py",
+            "src/ingest/publish/writer.py",
             "    if not gate.passed:\n",
             "    if not gate.passed and gate.failures:\n",
             "a gate that failed without a recorded failure publishes",

@@ -27,13 +27,13 @@ TIME_FORMAT = "%d/%m/%Y %H:%M"
 
 
 def event_id(record_id: str, content: str) -> str:
-    """The hub's id: sha256(feed, record id, md5(content)), as ingest.envelope computes it."""
+    """The hub's id: sha256(feed, record id, md5(content)), as ingest.feeds.envelope computes it."""
     inner = hashlib.md5(content.encode()).hexdigest()
     return hashlib.sha256(f"{FEED}\x1f{record_id}\x1f{inner}".encode()).hexdigest()[:32]
 
 
 def content_of(names: list[str], values: tuple) -> str:
-    """The fields that have a value, in name order (ingest.envelope's content)."""
+    """The fields that have a value, in name order (ingest.feeds.envelope's content)."""
     return "\x1f".join(f"{n}\x1e{v}" for n, v in zip(names, values, strict=True) if v is not None)
 
 

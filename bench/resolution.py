@@ -1,6 +1,6 @@
 """Cross-agency resolution against the simulator's truth at several densities: 14 days
 of the simulated operation at each scale (scale 1 is 20 incidents and 18 deliveries a
-day), ingested, built, and scored pairwise (ingest.simulate.score). The seconds are
+day), ingested, built, and scored pairwise (ingest.lab.simulate.score). The seconds are
 the full build's; the precision and recall are what the row is for (docs/resolution.md).
 """
 
@@ -21,9 +21,9 @@ PLURAL = {"incident": "incidents", "delivery": "deliveries"}
 
 
 def run(scale: float, days: int = DAYS) -> list[Row]:
-    from ingest.simulate import simulate
-    from ingest.simulate.score import RESOLUTIONS, resolution
-    from ingest.warehouse import warehouse_path
+    from ingest.lab.simulate import simulate
+    from ingest.lab.simulate.score import RESOLUTIONS, resolution
+    from ingest.warehouse.runner import warehouse_path
 
     root = Path(tempfile.mkdtemp(prefix=f"bench-resolution-{scale:g}-"))
     try:

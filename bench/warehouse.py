@@ -64,7 +64,7 @@ def generate(root: Path, days: int, cache: Path | None = CACHE) -> tuple[int, bo
     the same parameters generated it already (generation costs minutes at 10M, and the
     scenario is the input of the benchmark, not what it measures). Returns the records
     and whether they came from the cache."""
-    from ingest.simulate import simulate
+    from ingest.lab.simulate import simulate
 
     # The operation ends yesterday: the gate rejects events dated in the future.
     start = datetime.now(UTC).date() - timedelta(days=days + 1)
@@ -98,14 +98,14 @@ def write_registry(root: Path, mission_start: date) -> None:
 
 
 def registry(root: Path):
-    from ingest.registry import load_registry
+    from ingest.feeds.registry import load_registry
 
     return load_registry(root / "feeds.yaml", root, {})
 
 
 def ingest(root: Path) -> int:
-    from ingest.demo import ingest_simulation
-    from ingest.eventlog import EventLog
+    from ingest.lab.demo import ingest_simulation
+    from ingest.log.eventlog import EventLog
     from ingest.sessions import connect
 
     results = ingest_simulation(root, root / "feeds.yaml")
@@ -118,9 +118,9 @@ def ingest(root: Path) -> int:
 def append_new_reports(root: Path, n: int) -> None:
     """One load of n new ministry reports: copies of logged ones under ids new to the log
     (each call's own, so a second call adds n more)."""
-    from ingest.decode.model import rows_table
-    from ingest.envelope import envelope_sql
-    from ingest.eventlog import EventLog
+    from ingest.feeds.decode.model import rows_table
+    from ingest.feeds.envelope import envelope_sql
+    from ingest.log.eventlog import EventLog
     from ingest.sessions import connect
 
     feed = registry(root).feed("moi.incidents")
@@ -146,7 +146,7 @@ def append_new_reports(root: Path, n: int) -> None:
 
 
 def build(root: Path, full_refresh: bool) -> int:
-    from ingest.warehouse import build as dbt_build
+    from ingest.warehouse.runner import build as dbt_build
 
     built = dbt_build(root, registry=registry(root), full_refresh=full_refresh)
     if not built.ok:
@@ -163,7 +163,7 @@ def gate(root: Path) -> dict:
 
 def publish(root: Path, checked: dict) -> None:
     from ingest.gate import GateResult
-    from ingest.publish import publish as publish_version
+    from ingest.publish.writer import publish as publish_version
 
     publish_version(root, GateResult.from_dict(checked))
 
@@ -171,7 +171,7 @@ def publish(root: Path, checked: dict) -> None:
 def publish_floor(root: Path) -> float:
     """Seconds DuckDB takes to write every published mart once, whole, as Parquet: what
     publishing would cost with one audience, one format and nothing carried over."""
-    from ingest.sharing import SCHEMA, published_marts
+    from ingest.warehouse.sharing import SCHEMA, published_marts
 
     out = root / "publish-floor"
     out.mkdir()
@@ -208,7 +208,7 @@ def drop_report(root: Path) -> str:
 def freshness(root: Path) -> dict[str, float]:
     """Seconds from a new report dropped into an inbox to its being in the published
     dataset: ingest of its feed, incremental build, gate, publish; per step and in all."""
-    from ingest.pipeline import ingest_feed
+    from ingest.feeds.pipeline import ingest_feed
 
     steps: dict[str, float] = {}
     start = time.perf_counter()
@@ -258,8 +258,8 @@ def query_latencies(root: Path, runs: int = QUERY_RUNS) -> dict[str, float]:
 
 
 def record_freshness(seconds: float, events: int, steps: dict[str, float]) -> None:
-    """The latest freshness figure, which `peaceops status` shows (ingest.status)."""
-    from ingest.status import BENCH_FRESHNESS
+    """The latest freshness figure, which `peaceops status` shows (ingest.serve.status)."""
+    from ingest.serve.status import BENCH_FRESHNESS
 
     BENCH_FRESHNESS.parent.mkdir(exist_ok=True)
     figure = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, dag, task
 
+from ingest.feeds.registry import Feed
 from ingest.orchestration import (
     INGEST_RETRIES,
     MAX_RETRY_DELAY,
@@ -25,14 +26,13 @@ from ingest.orchestration import (
     load_feeds,
     replay_dag_id,
 )
-from ingest.registry import Feed
 
 DOC = """
 ### Ingest `{id}`: {name}
 
 Agency **{agency}**, `{kind}` feed, format `{format}`, schedule `{schedule}`,
 default releasability `{releasability}`. Pulls everything new since the last
-committed load into one atomic load (`ingest.pipeline.ingest_feed`).
+committed load into one atomic load (`ingest.feeds.pipeline.ingest_feed`).
 
 - Feed URL and credentials come from the environment, Airflow connection
   `{conn}` or Variable `peaceops_feeds_url`, never from code.
@@ -121,7 +121,7 @@ REPLAY_DOC = """
 ### Replay `{id}`
 
 Triggered by hand, never scheduled. Re-derives the feed's events from every payload it
-landed, under feeds.yaml as it is now (`ingest.replay.replay_feed`): one new load that
+landed, under feeds.yaml as it is now (`ingest.feeds.replay.replay_feed`): one new load that
 retires the feed's earlier loads. Run it after fixing the feed's mapping; its Asset event
 starts the warehouse DAG, whose build sees the changed contract and rebuilds in full.
 """

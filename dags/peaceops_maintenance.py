@@ -25,7 +25,7 @@ DOC = """
   (`EventLog.compact`: same rows and ids, one atomic commit). It deletes the
   replaced files, so it takes the `peaceops_duckdb` slot and never runs under a
   warehouse build that is reading them.
-- **prune**: keep the newest `keep_versions` published versions (`ingest.publish.prune`),
+- **prune**: keep the newest `keep_versions` published versions (`ingest.publish.writer.prune`),
   in the same slot so it never races a publish. Left empty, `keep_versions` is the
   setting in `expectations/gate.yml`, as for `peaceops publish`.
 - **quarantine_digest**: `reports/quarantine-<date>.md` and `.json` for the loads

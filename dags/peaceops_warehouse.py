@@ -37,7 +37,7 @@ Runs whenever **any** feed's Asset gets a new load (`AssetAny` of
 one-slot pool `peaceops_duckdb` (DuckDB takes one writer per file; compaction
 and pruning take the same slot).
 
-1. **build**: `ingest.warehouse.build` (dbt seed + dbt build, incremental) on the
+1. **build**: `ingest.warehouse.runner.build` (dbt seed + dbt build, incremental) on the
    committed log. One task, not one task per model with astronomer-cosmos,
    because: the warehouse is a single DuckDB file with a single writer, so
    per-model tasks could not run in parallel anyway; dbt already orders and

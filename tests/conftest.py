@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingest.decode import POS
-from ingest.envelope import envelope_sql
-from ingest.eventlog import Commit, Counts, EventLog
-from ingest.registry import Feed, parse_registry
+from ingest.feeds.decode import POS
+from ingest.feeds.envelope import envelope_sql
+from ingest.feeds.registry import Feed, parse_registry
+from ingest.log.eventlog import Commit, Counts, EventLog
 from tests import netguard, preload
 
 pytest_plugins = ("pytester",)  # tests/unit/test_netguard.py runs a test that phones home
@@ -127,7 +127,7 @@ def feed(tmp_path: Path) -> Feed:
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo run (simulate 14 days, serve, ingest, build, gate, publish) shared by the
     tests that read a published dataset; a test that changes it works on a copy."""
-    from ingest.demo import DEMO_CREDENTIALS, run_demo
+    from ingest.lab.demo import DEMO_CREDENTIALS, run_demo
 
     root = tmp_path_factory.mktemp("demo-data")
     with pytest.MonkeyPatch.context() as mp:

@@ -45,7 +45,7 @@
 {#-
     The events of one entity renamed to the staging columns: one branch per feed, each
     reading the feed's payload through the SQL its contract compiles to (var
-    `peaceops_contract`, from feeds.yaml by ingest.contract.dbt_contract; the build passes
+    `peaceops_contract`, from feeds.yaml by ingest.feeds.contract.dbt_contract; the build passes
     it). `empty` lists every staging column of the entity as a typed NULL: what a feed's
     SQL leaves out (never, from the build; a unit test gives only what it exercises) and
     what an entity no feed reports gives, with no rows.

@@ -25,11 +25,11 @@ def one_line(err: BaseException) -> str:
 
 def explain(err: BaseException) -> str:
     """One line for the command line: the failure and what to do about it."""
-    from ingest.connectors.base import ConnectorError
-    from ingest.country_pack import PackError
     from ingest.durable import LockTimeout
-    from ingest.publish import GateNotPassed
-    from ingest.registry import RegistryError
+    from ingest.feeds.connectors.base import ConnectorError
+    from ingest.feeds.registry import RegistryError
+    from ingest.publish.writer import GateNotPassed
+    from ingest.warehouse.country_pack import PackError
 
     text = one_line(err)
     if "Could not set lock on file" in str(err):  # DuckDB: one writer per database file

@@ -1,7 +1,7 @@
 """What the Airflow tasks call: thin, Airflow-free wrappers around the pipeline stages.
 
 The DAG files in `dags/` import this module at parse time, so its top level stays
-light (stdlib and `ingest.registry` only); every stage's heavy imports (DuckDB,
+light (stdlib and `ingest.feeds.registry` only); every stage's heavy imports (DuckDB,
 dbt, Great Expectations) happen inside the functions, in the task's process.
 
 Each function raises when its stage failed, so Airflow retries the task and,
@@ -19,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingest.registry import Feed, Registry, load_registry
+from ingest.feeds.registry import Feed, Registry, load_registry
+from ingest.paths import REPO
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO
 # Every task that writes DuckDB or swaps published files takes the one slot of this pool.
 DUCKDB_POOL = "peaceops_duckdb"
 PUBLISHED_ASSET_URI = "peaceops://published/current"
@@ -178,9 +179,9 @@ def run_ingest(
     the feed had nothing new), every load the run committed (a paged pull commits
     every few pages) and their counts.
     """
-    from ingest.eventlog import Commit, EventLog
-    from ingest.pipeline import ingest_feed
-    from ingest.registry import select
+    from ingest.feeds.pipeline import ingest_feed
+    from ingest.feeds.registry import select
+    from ingest.log.eventlog import Commit, EventLog
 
     base = dict(os.environ if env is None else env)
     root = root or data_root(base)
@@ -213,12 +214,12 @@ def run_ingest(
 
 
 def run_replay(feed_id: str, *, root: Path | None = None) -> dict[str, Any]:
-    """Re-derive one feed's events from its landed payloads (ingest.replay); raise
+    """Re-derive one feed's events from its landed payloads (ingest.feeds.replay); raise
     FeedFailed when it failed."""
     from dataclasses import asdict
 
-    from ingest.registry import select
-    from ingest.replay import replay_feed
+    from ingest.feeds.registry import select
+    from ingest.feeds.replay import replay_feed
 
     root = root or data_root()
     feed = select(load_feeds({**os.environ, "PEACEOPS_DATA_DIR": str(root)}), feed_id)[0]
@@ -238,7 +239,7 @@ def run_replay(feed_id: str, *, root: Path | None = None) -> dict[str, Any]:
 
 def run_build(root: Path | None = None) -> dict[str, Any]:
     """dbt seed + build on the committed log; raise BuildFailed on any failed node."""
-    from ingest.warehouse import build
+    from ingest.warehouse.runner import build
 
     root = root or data_root()
     result = build(root, registry=load_project(), on_step=lambda s: log.info("dbt %s", s))
@@ -277,7 +278,7 @@ def run_publish(
     (what it was built from, its manifest reads from the warehouse itself); `keep`: default
     keep_versions in expectations/gate.yml, as on the command line."""
     from ingest.gate import GateResult
-    from ingest.publish import publish
+    from ingest.publish.writer import publish
 
     path = publish(root or data_root(), GateResult.from_dict(dict(gate)), keep=keep)
     return {"version": Path(path).name, "path": str(path)}
@@ -291,7 +292,7 @@ def run_compaction(root: Path | None = None, feed_ids: list[str] | None = None) 
 
     One feed's failure does not stop the others; it is raised at the end.
     """
-    from ingest.eventlog import EventLog
+    from ingest.log.eventlog import EventLog
 
     root = root or data_root()
     if feed_ids is None:
@@ -315,7 +316,7 @@ def run_compaction(root: Path | None = None, feed_ids: list[str] | None = None) 
 def run_prune(root: Path | None = None, keep: int | None = None) -> list[str]:
     """Delete published versions beyond the newest `keep` (never `current`; default:
     keep_versions in expectations/gate.yml)."""
-    from ingest.publish import prune
+    from ingest.publish.writer import prune
 
     return [str(p) for p in prune(root or data_root(), keep)]
 
@@ -332,7 +333,7 @@ def run_digest(
     until: datetime | None = None, root: Path | None = None, feeds: list[Feed] | None = None
 ) -> dict[str, Any]:
     """Write the quarantine digest of the loads committed on the day up to `until`."""
-    from ingest.digest import quarantine_digest, write_digest
+    from ingest.serve.digest import quarantine_digest, write_digest
 
     start, end = digest_window(until)
     root = root or data_root()

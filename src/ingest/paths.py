@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The checkout the hub runs from: dbt_project/, expectations/, packs/ and docs/ live here.
+REPO = Path(__file__).resolve().parents[2]
+
 
 def data_dir() -> Path:
     """The data directory: PEACEOPS_DATA_DIR, else ./data."""

@@ -57,8 +57,8 @@ def _wait(what: str, ready, timeout: float, logs: Path, processes) -> None:
 def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, Path]]:
     """Redis, the simulated feeds and the four Airflow processes; yields their
     environment, the data directory and the folder of their logs."""
-    from ingest.feedserver import serve
-    from ingest.simulate import simulate
+    from ingest.lab.feedserver import serve
+    from ingest.lab.simulate import simulate
 
     assert shutil.which(REDIS), "redis-server is missing: make installs it"
     data, home, logs = tmp_path / "data", tmp_path / "airflow", tmp_path / "logs"

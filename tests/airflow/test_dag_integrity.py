@@ -23,7 +23,7 @@ from ingest.orchestration import (
 from .conftest import DAGS, ROOT
 
 DAG_FILES = sorted(DAGS.glob("*.py"))
-HEAVY = ("duckdb", "pyarrow", "dbt", "great_expectations", "pandas", "ingest.pipeline")
+HEAVY = ("duckdb", "pyarrow", "dbt", "great_expectations", "pandas", "ingest.feeds.pipeline")
 PARSE_BUDGET_S = 1.0
 
 # Executes each DAG file after airflow.sdk and reports its time and the heavy modules

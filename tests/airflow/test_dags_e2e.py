@@ -21,8 +21,8 @@ ENV = {"PEACEOPS_UNMIC_CREDENTIALS": "demo-client:demo-secret"}
 @pytest.fixture(scope="module")
 def pipeline_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Simulated agencies served on a free port; the data dir a fresh temp dir."""
-    from ingest.feedserver import serve
-    from ingest.simulate import simulate
+    from ingest.lab.feedserver import serve
+    from ingest.lab.simulate import simulate
 
     root = tmp_path_factory.mktemp("data")
     simulate(root / "sim", seed=7, days=3)

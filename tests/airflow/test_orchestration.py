@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.feeds.registry import parse_registry
 from ingest.orchestration import (
     FeedFailed,
     data_root,
@@ -18,8 +19,7 @@ from ingest.orchestration import (
     run_digest,
     run_ingest,
 )
-from ingest.registry import parse_registry
-from ingest.status import status
+from ingest.serve.status import status
 from tests.conftest import TEST_FEED_YAML
 
 HTTP_FEED_YAML = """

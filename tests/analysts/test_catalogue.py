@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import catalogue
-from ingest.sharing import marts_from_manifest
+from ingest.serve import catalogue
+from ingest.warehouse.sharing import marts_from_manifest
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.connectors import ConnectorError, Pulled, Skipped, pull
-from ingest.connectors.file_drop import file_format
+from ingest.feeds.connectors import ConnectorError, Pulled, Skipped, pull
+from ingest.feeds.connectors.file_drop import file_format
 from tests.conftest import make_feed
 
 

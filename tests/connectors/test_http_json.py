@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.connectors import ConnectorError, pull
-from ingest.connectors.http_json import credentials, pull_http_json, retry_after
-from ingest.feedserver import Faults, serve
-from ingest.registry import parse_registry
+from ingest.feeds.connectors import ConnectorError, pull
+from ingest.feeds.connectors.http_json import credentials, pull_http_json, retry_after
+from ingest.feeds.registry import parse_registry
+from ingest.lab.feedserver import Faults, serve
 
 FEED_ID = "unmic.sitreps"
 N_RECORDS = 2345
@@ -81,7 +81,7 @@ FAULTS = Faults(
 
 
 def test_pulls_every_record_once_in_order_through_faults(sim, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="ingest.connectors")
+    caplog.set_level(logging.INFO, logger="ingest.feeds.connectors")
     with serve(sim, faults=FAULTS) as server:
         feed = make_feed(server.url, tmp_path)
         pages = list(pull_http_json(feed, None, ENV, **FAST))

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ingest.dashboard import palette
+from ingest.serve.dashboard import palette
 from tests.browser import launch_options
 
 pytestmark = pytest.mark.slow
@@ -185,7 +185,7 @@ def test_dashboard_renders_filters_and_follows_current(
 ):
     from playwright.sync_api import expect
 
-    from ingest.publish import switch_current
+    from ingest.publish.writer import switch_current
 
     current = Path(os.path.realpath(published / "published" / "current"))
     public_db = current / "public" / "unified.duckdb"

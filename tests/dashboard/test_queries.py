@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.dashboard import queries as q
-from ingest.publish import switch_current
+from ingest.publish.writer import switch_current
+from ingest.serve.dashboard import queries as q
 
 V1 = "20261101T000000.000000Z"
 V2 = "20261102T000000.000000Z"
@@ -347,7 +347,7 @@ def test_admin_boundaries_from_the_country_pack(tmp_path, monkeypatch):
 
 
 def test_one_colour_blind_safe_palette_declared_once():
-    from ingest.dashboard import palette
+    from ingest.serve.dashboard import palette
 
     app = (Path(q.__file__).parent / "app.py").read_text(encoding="utf-8")
     colours = set(palette.COLOURS.values())

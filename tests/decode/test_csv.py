@@ -8,8 +8,8 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import POS, decode
-from ingest.decode.text import SAMPLE, detect_encoding
+from ingest.feeds.decode import POS, decode
+from ingest.feeds.decode.text import SAMPLE, detect_encoding
 
 
 def rows(decoded) -> list[dict]:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from ingest.decode import POS, DecodeError, decode
-from ingest.decode.model import ordered_union, unique_names
+from ingest.feeds.decode import POS, DecodeError, decode
+from ingest.feeds.decode.model import ordered_union, unique_names
 
 
 def rows(decoded) -> list[dict]:

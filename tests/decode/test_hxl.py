@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import POS, DecodeError, decode
+from ingest.feeds.decode import POS, DecodeError, decode
 
 
 def rows(decoded) -> list[dict]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.decode import decode
-from ingest.pipeline import decode_options
-from ingest.registry import load_registry
-from ingest.simulate import simulate
+from ingest.feeds.decode import decode
+from ingest.feeds.pipeline import decode_options
+from ingest.feeds.registry import load_registry
+from ingest.lab.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import EventLog
-from ingest.simulate import simulate
+from ingest.lab.simulate import simulate
+from ingest.log.eventlog import EventLog
 
 from ..warehouse.logbuilder import REPO, ingest_simulation
 

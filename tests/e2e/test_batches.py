@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog
-from ingest.pipeline import Batcher, ingest_feed
-from ingest.registry import parse_registry
+from ingest.feeds.pipeline import Batcher, ingest_feed
+from ingest.feeds.registry import parse_registry
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
 
 FEED_YAML = """

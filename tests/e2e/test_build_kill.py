@@ -14,10 +14,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from ingest import warehouse
 from ingest.cli import main
-from ingest.simulate import simulate
-from ingest.warehouse import DbtRun, build, built_state, failed_path, warehouse_path
+from ingest.lab.simulate import simulate
+from ingest.warehouse import runner as warehouse
+from ingest.warehouse.runner import DbtRun, build, built_state, failed_path, warehouse_path
 
 from ..warehouse.logbuilder import REPO, ingest_simulation, project_registry
 
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 BUILD = """
 import sys
 from pathlib import Path
-from ingest.registry import load_registry
-from ingest.warehouse import build
+from ingest.feeds.registry import load_registry
+from ingest.warehouse.runner import build
 root = Path(sys.argv[1])
 build(root, registry=load_registry(Path(sys.argv[2]), root), full_refresh=True,
       on_step=lambda step: print("dbt", flush=True))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.publish import AUDIENCES
+from ingest.publish.writer import AUDIENCES
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_LINE = re.compile(

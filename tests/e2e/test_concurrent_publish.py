@@ -22,11 +22,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.eventlog import EventLog
 from ingest.gate import run_gate
-from ingest.publish import current_version, publish
-from ingest.simulate import simulate
-from ingest.warehouse import build
+from ingest.lab.simulate import simulate
+from ingest.log.eventlog import EventLog
+from ingest.publish.writer import current_version, publish
+from ingest.warehouse.runner import build
 
 from ..warehouse.logbuilder import REPO, begin, feeds, finish, ingest_simulation, project_registry
 
@@ -38,8 +38,8 @@ HELD_DAYS = 3
 INGEST = """
 import shutil, sys
 from pathlib import Path
-from ingest.pipeline import ingest_feed
-from ingest.registry import load_registry
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import load_registry
 root, held, registry = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 feeds = {f.id: f for f in load_registry(registry, root).feeds}
 for path in sorted(held.glob("*/*")):

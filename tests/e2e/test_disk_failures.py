@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ingest import pipeline
 from ingest.cli import main
-from ingest.eventlog import EventLog
-from ingest.registry import parse_registry
+from ingest.feeds import pipeline
+from ingest.feeds.registry import parse_registry
+from ingest.log.eventlog import EventLog
 from tests.conftest import two_feed_registry
 
 FEEDS = ("test.reports", "test.second")

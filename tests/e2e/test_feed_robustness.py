@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest import pipeline
-from ingest.eventlog import EventLog
+from ingest.feeds import pipeline
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import parse_registry
+from ingest.log.eventlog import EventLog
 from ingest.paths import state_dir
-from ingest.pipeline import ingest_feed
-from ingest.registry import parse_registry
+from ingest.serve.status import status
 from ingest.sessions import connect
-from ingest.status import status
 
 FEED_YAML = """
 version: 2

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from ingest.gate import run_gate
-from ingest.publish import GateNotPassed, publish
+from ingest.lab.simulate import simulate
+from ingest.publish.writer import GateNotPassed, publish
 from ingest.sessions import connect
-from ingest.simulate import simulate
-from ingest.verification import divergences
-from ingest.warehouse import build, warehouse_path
+from ingest.warehouse.runner import build, warehouse_path
+from ingest.warehouse.verification import divergences
 
 from ..warehouse.logbuilder import ingest_simulation, project_registry
 

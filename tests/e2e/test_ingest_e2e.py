@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog
-from ingest.feedserver import serve
-from ingest.pipeline import ingest_all
-from ingest.registry import load_registry
+from ingest.feeds.pipeline import ingest_all
+from ingest.feeds.registry import load_registry
+from ingest.lab.feedserver import serve
+from ingest.lab.simulate import simulate
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
-from ingest.simulate import simulate
 
 ROOT = Path(__file__).parents[2]
 ENV_CREDENTIALS = {"PEACEOPS_UNMIC_CREDENTIALS": "demo-client:demo-secret"}

@@ -14,12 +14,12 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.demo import ingest_simulation
+from ingest.feeds.registry import load_registry
 from ingest.gate import run_gate
-from ingest.publish import current_version, publish
-from ingest.registry import load_registry
-from ingest.simulate import simulate
-from ingest.warehouse import build, warehouse_path
+from ingest.lab.demo import ingest_simulation
+from ingest.lab.simulate import simulate
+from ingest.publish.writer import current_version, publish
+from ingest.warehouse.runner import build, warehouse_path
 
 pytestmark = pytest.mark.slow
 

@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import EventLog
-from ingest.pipeline import ingest_feed
-from ingest.registry import parse_registry
-from ingest.replay import replay_feed
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import parse_registry
+from ingest.feeds.replay import replay_feed
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
-from ingest.warehouse import build, warehouse_path
+from ingest.warehouse.runner import build, warehouse_path
 
 REGISTRY = """
 version: 2

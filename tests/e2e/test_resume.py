@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog
-from ingest.feedserver import Faults, serve
-from ingest.pipeline import ingest_feed, pages_per_load
+from ingest.feeds.pipeline import ingest_feed, pages_per_load
+from ingest.lab.feedserver import Faults, serve
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
 from tests.connectors.test_http_json import ENV, FEED_ID, make_feed
 

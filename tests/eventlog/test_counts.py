@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.eventlog import Commit, EventLog
-from ingest.pipeline import ingest_feed
-from ingest.registry import Feed
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import Commit, EventLog
 from tests.conftest import drop
 
 HEADER = "id,when,replaces,status,text\n"

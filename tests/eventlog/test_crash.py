@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import EventLog
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
 
 # The child appends a first load, prints "ready", then runs a second load of
@@ -20,9 +20,9 @@ CHILD = """
 import sys
 from pathlib import Path
 import pyarrow as pa
-from ingest.decode import POS
-from ingest.envelope import envelope_sql
-from ingest.eventlog import EventLog
+from ingest.feeds.decode import POS
+from ingest.feeds.envelope import envelope_sql
+from ingest.log.eventlog import EventLog
 from tests.conftest import make_feed
 
 root, n = Path(sys.argv[1]), int(sys.argv[2])

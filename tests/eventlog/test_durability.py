@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.eventlog import Commit, EventLog
-from ingest.registry import Feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import Commit, EventLog
 from tests.conftest import append
 from tests.diskspy import DiskSpy
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.envelope import envelope_sql
-from ingest.eventlog import Counts, EventLog
-from ingest.registry import Feed, parse_registry
+from ingest.feeds.envelope import envelope_sql
+from ingest.feeds.registry import Feed, parse_registry
+from ingest.log.eventlog import Counts, EventLog
 from ingest.sessions import connect
 from tests.conftest import append, batch, make_feed, two_feed_registry
 

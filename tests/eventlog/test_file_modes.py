@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import warehouse
-from ingest.digest import quarantine_digest, write_digest
-from ingest.eventlog import EventLog
-from ingest.pipeline import ingest_feed
-from ingest.registry import Feed, parse_registry
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import Feed, parse_registry
+from ingest.log.eventlog import EventLog
+from ingest.serve.digest import quarantine_digest, write_digest
+from ingest.warehouse import runner as warehouse
 from tests.conftest import TEST_FEED_YAML, drop
 
 PRIVATE = ("landing", "eventlog", "quarantine", "state", "reports", "warehouse")

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import EventLog
-from ingest.registry import Feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import EventLog
 from tests.conftest import TEST_FEED_YAML, append
 
 STRAYS = {
@@ -36,7 +36,7 @@ def log(tmp_path: Path, feed: Feed) -> EventLog:
 
 
 def test_readers_skip_strays_with_a_warning_naming_each(log: EventLog, feed: Feed, caplog):
-    caplog.set_level(logging.WARNING, logger="ingest.eventlog")
+    caplog.set_level(logging.WARNING, logger="ingest.log.eventlog")
     assert [c.feed_id for c in log.commits()] == [feed.id]
     warned = caplog.text
     for name in STRAYS:

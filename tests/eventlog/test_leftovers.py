@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.eventlog import EventLog, feed_of, new_load_id
-from ingest.pipeline import ingest_feed
-from ingest.registry import Feed
+from ingest.feeds.pipeline import ingest_feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import EventLog, feed_of, new_load_id
 from tests.conftest import drop
 
 

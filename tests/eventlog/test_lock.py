@@ -15,15 +15,15 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from ingest.durable import DEFAULT_LOCK_TIMEOUT, lock_timeout
-from ingest.eventlog import EventLog
-from ingest.registry import Feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import EventLog
 from tests.conftest import TEST_FEED_YAML, drop
 
 REPO = Path(__file__).parents[2]
 HOLDER = """
 import sys, time
 from pathlib import Path
-from ingest.eventlog import EventLog
+from ingest.log.eventlog import EventLog
 with EventLog(Path(sys.argv[1])).lock(sys.argv[2]):
     print("locked", flush=True)
     time.sleep(float(sys.argv[3]))

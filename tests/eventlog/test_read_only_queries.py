@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from ingest.commands.events import log_session
-from ingest.eventlog import EventLog
-from ingest.registry import Feed
+from ingest.feeds.registry import Feed
+from ingest.log.eventlog import EventLog
 from tests.conftest import append
 
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from ingest.feedserver import MAX_LIMIT, Faults, serve
-from ingest.feedserver.cli import command
+from ingest.lab.feedserver import MAX_LIMIT, Faults, serve
+from ingest.lab.feedserver.cli import command
 from ingest.net import is_loopback
 
 FEED = "unmic.sitreps"

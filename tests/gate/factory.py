@@ -15,13 +15,14 @@ from typing import Any
 import duckdb
 import yaml
 
-from ingest.country_pack import load_packs
+from ingest.feeds.registry import load_registry
 from ingest.gate.config import REPO
 from ingest.gate.marts import VOCABULARIES
 from ingest.gate.parameters import country_bounds as pack_bounds
-from ingest.registry import load_registry
-from ingest.sharing import RELEASABILITY, published_marts
-from ingest.warehouse_tables import pack_tables, registry_tables
+from ingest.releasability import RELEASABILITY
+from ingest.warehouse.country_pack import load_packs
+from ingest.warehouse.sharing import published_marts
+from ingest.warehouse.tables import pack_tables, registry_tables
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
 START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -13,11 +13,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_real_build_passes_the_gate_and_publishes(tmp_path: Path) -> None:
-    from ingest.demo import ingest_simulation
     from ingest.gate import run_gate
-    from ingest.publish import current_version, publish
-    from ingest.simulate import simulate
-    from ingest.warehouse import build
+    from ingest.lab.demo import ingest_simulation
+    from ingest.lab.simulate import simulate
+    from ingest.publish.writer import current_version, publish
+    from ingest.warehouse.runner import build
 
     simulate(tmp_path / "sim", seed=7, days=14)
     results = ingest_simulation(tmp_path, REPO / "feeds.yaml")

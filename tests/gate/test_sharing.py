@@ -10,20 +10,15 @@ from typing import Any
 
 import pytest
 
-from ingest import catalogue
 from ingest.gate.config import EXPECTATIONS_DIR, REPO
 from ingest.gate.marts import VOCABULARIES
-from ingest.sharing import (
-    AUDIENCES,
-    RELEASABILITY,
-    ManifestError,
-    marts_from_manifest,
-    published_marts,
-)
+from ingest.releasability import AUDIENCES, RELEASABILITY
+from ingest.serve import catalogue
+from ingest.warehouse.sharing import ManifestError, marts_from_manifest, published_marts
 
 COLUMN_META = {"mission_only", "content", "mission_time", "vocabulary", "hxl"}
 MODEL_META = {"grain", "example", "releasability", "coordinates"}
-DASHBOARD = REPO / "src" / "ingest" / "dashboard"
+DASHBOARD = REPO / "src" / "ingest" / "serve" / "dashboard"
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +89,7 @@ def test_the_gate_and_publishing_see_the_manifests_marts(manifest: dict[str, Any
 
 
 def test_a_build_manifest_wins_and_a_broken_one_falls_back(tmp_path: Path) -> None:
-    from ingest.warehouse import dbt_target_path
+    from ingest.warehouse.runner import dbt_target_path
 
     target = dbt_target_path(tmp_path)
     target.mkdir(parents=True)

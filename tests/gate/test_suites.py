@@ -9,7 +9,7 @@ import yaml
 
 from ingest.gate.config import EXPECTATIONS_DIR, REPO, load_config
 from ingest.gate.suites import generate
-from ingest.sharing import published_marts
+from ingest.warehouse.sharing import published_marts
 
 from .factory import MARTS_DIR, country_bounds, mart_columns, vocabulary
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.publish import AUDIENCES, write_audience
-from ingest.sharing import RELEASABILITY
-from ingest.warehouse import PROJECT_DIR, dbt_env
+from ingest.publish.writer import AUDIENCES, write_audience
+from ingest.releasability import RELEASABILITY
+from ingest.warehouse.runner import PROJECT_DIR, dbt_env
 
 RANK = {level: i for i, level in enumerate(RELEASABILITY)}
 # (aggregate_releasability, aggregate_minimum_count): the default level, and public
@@ -53,7 +53,7 @@ def compile_rules(root: Path, level: str, minimum: int) -> str:
     """The SQL dbt compiles RULES to, with the aggregate rule's settings as vars."""
     from dbt.cli.main import dbtRunner
 
-    from ingest.warehouse import _close_duckdb
+    from ingest.warehouse.runner import _close_duckdb
 
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
@@ -223,8 +223,8 @@ def gap_scenario(root: Path) -> str:
 
 def build_and_publish(root: Path, minimum: int) -> Path:
     from ingest.gate import GateResult
-    from ingest.publish import publish
-    from ingest.warehouse import build, built_state, warehouse_path
+    from ingest.publish.writer import publish
+    from ingest.warehouse.runner import build, built_state, warehouse_path
     from tests.warehouse.logbuilder import project_registry
 
     registry = project_registry(root)

@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 
 from ingest.gate import GateResult
-from ingest.publish import publish
-from ingest.sharing import AUDIENCES, published_marts
+from ingest.publish.writer import publish
+from ingest.releasability import AUDIENCES
+from ingest.warehouse.sharing import published_marts
 from tests.gate.factory import make_warehouse
 
 from .test_publish import check_version

@@ -17,8 +17,8 @@ import jsonschema
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.dictionary import field_type
-from ingest.publish import AUDIENCES
+from ingest.publish.dictionary import field_type
+from ingest.publish.writer import AUDIENCES
 
 NAME = "^[a-z0-9._/-]+$"
 FIELD_TYPES = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.gate import GateResult
-from ingest.publish import current_version, publish, published_dir, versions
+from ingest.publish.writer import current_version, publish, published_dir, versions
 from tests.diskspy import DiskSpy, Op
 from tests.gate.factory import make_warehouse
 

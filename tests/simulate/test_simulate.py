@@ -15,8 +15,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from ingest.simulate import FEEDS, default_start, formats, simulate
-from ingest.simulate.cli import command
+from ingest.lab.simulate import FEEDS, default_start, formats, simulate
+from ingest.lab.simulate.cli import command
 
 DAYS = 10
 START = "2026-10-01"  # fixed: the default start moves with the clock

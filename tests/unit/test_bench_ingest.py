@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import ingest
-from ingest.eventlog import EventLog
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
 
 

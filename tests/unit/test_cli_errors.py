@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ingest import gate, publish, warehouse
+from ingest import gate
 from ingest.cli import main
 from ingest.errors import explain
+from ingest.feeds.registry import RegistryError
 from ingest.gate import GateResult
-from ingest.registry import RegistryError
+from ingest.publish import writer as publish
+from ingest.warehouse import runner as warehouse
 from tests.conftest import two_feed_registry
 
 BAD_REGISTRY = "feeds:\n  - id: x.broken\n    agency: x\n    kind: file_drop\n"

@@ -9,11 +9,11 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import POS
-from ingest.envelope import envelope_sql
-from ingest.registry import Feed, parse_registry
+from ingest.feeds.decode import POS
+from ingest.feeds.envelope import envelope_sql
+from ingest.feeds.registry import Feed, parse_registry
+from ingest.releasability import RELEASABILITY
 from ingest.sessions import connect
-from ingest.sharing import RELEASABILITY
 
 FEED = """
 version: 2

@@ -1,4 +1,4 @@
-"""Times as the feed contract reads them (ingest.contract): every format the feeds use to
+"""Times as the feed contract reads them (ingest.feeds.contract): every format the feeds use to
 UTC, with the precision the text carries, defaults for undated records, and the
 misreadings real files invite (impossible dates, two-digit years, French months with
 accents)."""
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.contract import (
+from ingest.feeds.contract import (
     EAST_ZONES,
     EN_MONTHS,
     FR_MONTHS,
@@ -21,7 +21,7 @@ from ingest.contract import (
     file_name_date,
     time_sql,
 )
-from ingest.registry import FileNameDate, TimeSpec, pattern_precision
+from ingest.feeds.registry import FileNameDate, TimeSpec, pattern_precision
 from ingest.sessions import connect
 
 

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.country_pack import PackError, from_global_pcodes, load_pack, load_packs, write_pack
-from ingest.registry import ENTITY_FIELDS, TIME_FIELDS
+from ingest.feeds.registry import ENTITY_FIELDS, TIME_FIELDS
+from ingest.warehouse.country_pack import (
+    PackError,
+    from_global_pcodes,
+    load_pack,
+    load_packs,
+    write_pack,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / "tests" / "fixtures" / "real"

@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[2]
 PACKAGE = ROOT / "src" / "ingest"
 # the parts that may import what an extra brings, beside the core
 EXTRA_OF = {
-    "dashboard": "dashboard",
+    "serve/dashboard/": "dashboard",
     "orchestration.py": "airflow",
 }
 
@@ -50,8 +50,9 @@ def test_every_import_is_declared_for_the_part_that_needs_it() -> None:
     distributions = packages_distributions()
     missing = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        part = path.relative_to(PACKAGE).parts[0]
-        allowed = core | extras.get(EXTRA_OF.get(part, ""), set())
+        where = path.relative_to(PACKAGE).as_posix()
+        extra = next((e for prefix, e in EXTRA_OF.items() if where.startswith(prefix)), "")
+        allowed = core | extras.get(extra, set())
         for module in sorted(_imports(path)):
             names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
             if not names & allowed:

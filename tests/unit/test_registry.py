@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.registry import RegistryError, expand_vars, load_registry, parse_registry
+from ingest.feeds.registry import RegistryError, expand_vars, load_registry, parse_registry
 
 ROOT = Path(__file__).parents[2]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.eventlog import Commit
-from ingest.status import feed_status, schedule_interval
+from ingest.feeds.schedule import schedule_interval
+from ingest.log.eventlog import Commit
+from ingest.serve.status import feed_status
 from tests.conftest import make_feed
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -63,7 +64,7 @@ def test_never_pulled_feed_is_stale(tmp_path: Path):
 
 
 def test_freshness_of_the_published_version_and_the_benchs_figure(tmp_path: Path, monkeypatch):
-    from ingest import status as module
+    from ingest.serve import status as module
 
     figure = tmp_path / "freshness.json"
     monkeypatch.setattr(module, "BENCH_FRESHNESS", figure)

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.decode import POS
-from ingest.envelope import envelope_sql
-from ingest.eventlog import EventLog, Load
-from ingest.registry import Feed, Registry, load_registry
+from ingest.feeds.decode import POS
+from ingest.feeds.envelope import envelope_sql
+from ingest.feeds.registry import Feed, Registry, load_registry
+from ingest.log.eventlog import EventLog, Load
 
 REPO = Path(__file__).resolve().parents[2]
 # When a build run (re)wrote a row: differs between equal builds, so never compared.
@@ -23,7 +23,7 @@ BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
 def ingest_simulation(root: Path, now: datetime | None = None) -> None:
     """Ingest every feed of the simulation under `root / "sim"` (the demo's path),
     recorded at `now` (default: now)."""
-    from ingest.demo import ingest_simulation as ingest_simulated
+    from ingest.lab.demo import ingest_simulation as ingest_simulated
 
     results = ingest_simulated(root, REPO / "feeds.yaml", now=now)
     failed = [r.error for r in results if not r.ok]

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.eventlog import EventLog
+from ingest.lab.simulate import simulate
+from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
-from ingest.simulate import simulate
-from ingest.warehouse import build, run_dbt, warehouse_path
+from ingest.warehouse.runner import build, run_dbt, warehouse_path
 
 from .logbuilder import append, feeds, ingest_simulation, project_registry, query, snapshot
 

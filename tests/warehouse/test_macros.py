@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.sharing import RELEASABILITY
+from ingest.releasability import RELEASABILITY
 
 from .logbuilder import REPO
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.registry import load_registry
-from ingest.sharing import RELEASABILITY
-from ingest.warehouse import build, dbt_target_path, warehouse_path
+from ingest.feeds.registry import load_registry
+from ingest.releasability import RELEASABILITY
+from ingest.warehouse.runner import build, dbt_target_path, warehouse_path
 
 from .logbuilder import append, query
 

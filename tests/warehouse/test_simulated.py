@@ -1,6 +1,6 @@
 """End to end on the simulator's scenario: simulate 14 days, ingest every feed through
 the real pipeline, build the warehouse with dbt, and measure cross-agency resolution
-against the simulator's ground truth (ingest.simulate.score).
+against the simulator's ground truth (ingest.lab.simulate.score).
 
 Floors: pairwise precision and recall of "these two reports are the same real incident
 (delivery)" must stay above them, at the simulator's usual density (scale 1, 14 days;
@@ -19,9 +19,9 @@ from typing import TypeVar
 import duckdb
 import pytest
 
-from ingest.simulate import simulate
-from ingest.simulate.score import beneficiaries, resolution
-from ingest.warehouse import build, warehouse_path
+from ingest.lab.simulate import simulate
+from ingest.lab.simulate.score import beneficiaries, resolution
+from ingest.warehouse.runner import build, warehouse_path
 
 from .logbuilder import REPO, ingest_simulation, project_registry
 

@@ -17,7 +17,7 @@ import shutil
 import pytest
 import yaml
 
-from ingest.warehouse import build, dbt_target_path, warehouse_path
+from ingest.warehouse.runner import build, dbt_target_path, warehouse_path
 
 from .logbuilder import (
     REPO,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ingest.warehouse import NodeResult
+    from ingest.warehouse.runner import NodeResult
 
 NAME_WIDTH = 64
 TEST_HASH = re.compile(r"\.[0-9a-f]{10}$")
@@ -86,7 +86,7 @@ def command(
     from rich.console import Console
 
     from ingest.paths import data_dir
-    from ingest.warehouse import build, parse_as_of, warehouse_path
+    from ingest.warehouse.runner import build, parse_as_of, warehouse_path
 
     console = Console(stderr=True)
     try:
@@ -137,9 +137,9 @@ def print_feed_report(console: Any, root: Path) -> None:
     the warehouse was built as of, and which feeds the publish will hold back, with why."""
     from rich.table import Table
 
-    from ingest.reconcile import feed_report
+    from ingest.gate.reconcile import feed_report
     from ingest.sessions import connect
-    from ingest.warehouse import warehouse_path
+    from ingest.warehouse.runner import warehouse_path
 
     con = connect(warehouse_path(root), read_only=True)
     try:

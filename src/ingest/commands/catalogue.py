@@ -36,12 +36,13 @@ def command(target: Path | None, output: Path | None, check: bool) -> None:
     that get it and which rows and columns, and its columns with declared type and
     description. Edit the YAMLs under dbt_project/models/marts/, then rerun this.
     """
-    from ingest.catalogue import CATALOGUE, CatalogueError, generate_with_gaps, write
+    from ingest.serve.catalogue import CATALOGUE, CatalogueError, generate_with_gaps, write
+    from ingest.warehouse.sharing import ManifestError
 
     out = output or CATALOGUE
     try:
         text, gaps = generate_with_gaps(target)
-    except CatalogueError as exc:
+    except (CatalogueError, ManifestError) as exc:
         raise click.ClickException(str(exc)) from exc
     if check:
         current = out.read_text(encoding="utf-8") if out.is_file() else None

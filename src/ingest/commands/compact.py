@@ -24,7 +24,7 @@ def command(feed_id: str | None, min_files: int, lock_timeout: float | None) -> 
     Every event and its id is kept; the switch is one atomic commit, so readers
     see the old files or the new one, never both or neither.
     """
-    from ingest.eventlog import EventLog
+    from ingest.log.eventlog import EventLog
     from ingest.paths import data_dir
 
     log = EventLog(data_dir())

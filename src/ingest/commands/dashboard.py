@@ -9,18 +9,18 @@ from pathlib import Path
 import click
 
 from ingest.net import is_loopback
-from ingest.sharing import AUDIENCES
+from ingest.releasability import AUDIENCES
 
 AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
 
 
 def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
     """The `streamlit run` command line: headless, no usage statistics, local only; run
-    through ingest.dashboard.server, which loads the page's modules before listening."""
+    through ingest.serve.dashboard.server, which loads the page's modules before listening."""
     return [
         sys.executable,
         "-m",
-        "ingest.dashboard.server",
+        "ingest.serve.dashboard.server",
         "run",
         str(app),
         "--server.headless",
@@ -43,7 +43,7 @@ def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) ->
     (PEACEOPS_DASHBOARD_AUDIENCES), else all, public first. The dashboard has no login
     of its own, so one reachable from other machines offers public only unless told
     otherwise: it fails closed."""
-    from ingest.dashboard.queries import allowed_audiences
+    from ingest.serve.dashboard.queries import allowed_audiences
 
     if given:
         return given
@@ -96,7 +96,7 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
             "behind an authenticating proxy (README) and pass --allow-remote"
         )
     offered = offered_audiences(audiences, os.environ.get(AUDIENCES_ENV), remote)
-    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    app = Path(__file__).resolve().parents[1] / "serve" / "dashboard" / "app.py"
     env = dict(os.environ)
     env["PEACEOPS_DATA_DIR"] = str(data_dir())
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"

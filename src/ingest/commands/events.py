@@ -25,7 +25,7 @@ import click
 if TYPE_CHECKING:
     import duckdb
 
-    from ingest.eventlog import EventLog
+    from ingest.log.eventlog import EventLog
 
 DEFAULT_QUERY = (
     "SELECT feed_id, event_type, count(*) AS events FROM events GROUP BY ALL ORDER BY ALL"
@@ -54,7 +54,7 @@ def lock_down(con: duckdb.DuckDBPyConnection, readable: list[Path], spill: Path)
 
     Call after the views are defined: a view binds its files when queried, so they
     must be in allowed_paths; every option must be set before the lock."""
-    from ingest.eventlog import sql_list, sql_text
+    from ingest.log.eventlog import sql_list, sql_text
 
     con.execute(f"SET allowed_paths = {sql_list(readable)}")
     con.execute(f"SET temp_directory = {sql_text(spill)}")
@@ -72,7 +72,7 @@ def log_session(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A locked-down session with the views `events` and `quarantine` over the
     committed log (or one feed), as known at a load or a time."""
-    from ingest.eventlog import sql_list
+    from ingest.log.eventlog import sql_list
     from ingest.sessions import connect
 
     files = log.live_files(feed_id)
@@ -137,7 +137,7 @@ def command(
     """
     from datetime import UTC
 
-    from ingest.eventlog import EventLog
+    from ingest.log.eventlog import EventLog
     from ingest.paths import data_dir
 
     log = EventLog(data_dir())

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ingest.commands import options
-from ingest.eventlog import Counts
+from ingest.log.eventlog import Counts
 
 if TYPE_CHECKING:
-    from ingest.pipeline import FeedResult
+    from ingest.feeds.pipeline import FeedResult
 
 
 @click.command("ingest")
@@ -57,9 +57,9 @@ def command(
     from rich.console import Console
     from rich.table import Table
 
+    from ingest.feeds.pipeline import ingest_feed
+    from ingest.feeds.registry import load_registry, select
     from ingest.paths import data_dir
-    from ingest.pipeline import ingest_feed
-    from ingest.registry import load_registry, select
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

@@ -36,7 +36,7 @@ def import_pcodes(
 ) -> None:
     """Make a pack of one country from HDX's global p-code list (CSV with Location,
     Admin Level, P-Code, Name, Parent P-Code), then check it loads."""
-    from ingest.country_pack import from_global_pcodes, load_pack, write_pack
+    from ingest.warehouse.country_pack import from_global_pcodes, load_pack, write_pack
 
     alt = yaml.safe_load(alt_names.read_text(encoding="utf-8")) if alt_names else {}
     tables = from_global_pcodes(
@@ -53,7 +53,7 @@ def import_pcodes(
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def check(folder: Path) -> None:
     """Load a pack and say what it holds (an error names the file and the row)."""
-    from ingest.country_pack import load_pack
+    from ingest.warehouse.country_pack import load_pack
 
     pack = load_pack(folder.resolve())
     counts = ", ".join(f"{len(rows)} {t}" for t, rows in pack.tables.items())

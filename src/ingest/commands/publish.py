@@ -35,8 +35,8 @@ def command(keep: int | None, as_json: bool) -> None:
     from ingest.gate import run_gate
     from ingest.gate.summary import format_summary
     from ingest.paths import data_dir
-    from ingest.publish import publish
-    from ingest.warehouse import build_lock
+    from ingest.publish.writer import publish
+    from ingest.warehouse.runner import build_lock
 
     root = data_dir()
     with build_lock(root):

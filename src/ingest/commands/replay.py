@@ -30,9 +30,9 @@ def command(
     an earlier moment still sees them). Then run `peaceops build`, which sees the
     changed contract and rebuilds the warehouse in full.
     """
+    from ingest.feeds.registry import load_registry, select
+    from ingest.feeds.replay import replay_feed
     from ingest.paths import data_dir
-    from ingest.registry import load_registry, select
-    from ingest.replay import replay_feed
 
     root = data_dir()
     (feed,) = select(load_registry(feeds_file, root).feeds, feed_id)

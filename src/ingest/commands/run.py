@@ -60,12 +60,12 @@ def run_all(root: Path, *, console: Any = None, keep: int | None = None) -> RunS
 
     from ingest.commands.build import node_printer
     from ingest.commands.ingest import feed_json
+    from ingest.feeds.pipeline import ingest_all
+    from ingest.feeds.registry import load_registry
     from ingest.gate import run_gate
     from ingest.gate.summary import format_summary
-    from ingest.pipeline import ingest_all
-    from ingest.publish import publish
-    from ingest.registry import load_registry
-    from ingest.warehouse import build
+    from ingest.publish.writer import publish
+    from ingest.warehouse.runner import build
 
     console = console or Console(stderr=True)
     summary = RunSummary()

@@ -26,9 +26,9 @@ def command(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ingest.feeds.registry import load_registry
     from ingest.paths import data_dir
-    from ingest.registry import load_registry
-    from ingest.status import status
+    from ingest.serve.status import status
 
     root = data_dir()
     feeds = list(load_registry(data_dir=root).feeds)

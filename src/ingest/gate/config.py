@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from ingest.paths import REPO
+
 EXPECTATIONS_DIR = REPO / "expectations"
 CONFIG_FILE = EXPECTATIONS_DIR / "gate.yml"
 
@@ -18,7 +19,7 @@ class GateConfig:
     min_ratio: float = 0.5
     max_ratio: float = 5.0
     keep_versions: int = 5
-    # an incremental build is compared with a full refresh at least this often (ingest.verification)
+    # an incremental build is compared with a full refresh at least this often (ingest.warehouse.verification)
     verify_incremental_hours: float = 24.0
 
 

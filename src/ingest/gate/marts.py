@@ -1,7 +1,7 @@
 """What the gate reads besides the published marts' own declarations.
 
 Each published mart, its columns and its checks are declared in its dbt YAML and read
-through ingest.sharing. Vocabularies (codes, p-codes, agencies) and the countries'
+through ingest.warehouse.sharing. Vocabularies (codes, p-codes, agencies) and the countries'
 bounding box are read from the warehouse when the gate runs (its seeds, its country
 packs and its registry), so they follow the data and feeds.yaml, never the code, and the
 committed suites need no regeneration.
@@ -9,7 +9,7 @@ committed suites need no regeneration.
 
 from __future__ import annotations
 
-from ingest.sharing import SCHEMA
+from ingest.warehouse.sharing import SCHEMA
 
 __all__ = ["FACTS", "FOLDED", "SCHEMA", "VOCABULARIES", "vocab_parameter"]
 

@@ -28,12 +28,18 @@ from typing import Any
 
 import duckdb
 
+from ingest.feeds.registry import Registry, load_registry
 from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
 from ingest.gate.parameters import expectation_parameters
+from ingest.gate.reconcile import (
+    ORPHANS_SQL,
+    as_of_filter,
+    facts_sql,
+    held_back,
+    reconciliation_sql,
+)
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
-from ingest.reconcile import ORPHANS_SQL, as_of_filter, facts_sql, held_back, reconciliation_sql
-from ingest.registry import Registry, load_registry
 from ingest.sessions import connect
 
 MAX_EXAMPLES = 5
@@ -185,8 +191,8 @@ def _context(root: Path) -> Any:
 
 def _divergences(con: duckdb.DuckDBPyConnection) -> list[Failure]:
     """The marts whose incremental content differed from a full refresh of the same log
-    when last compared (ingest.verification); a warehouse never compared fails too."""
-    from ingest.verification import divergences
+    when last compared (ingest.warehouse.verification); a warehouse never compared fails too."""
+    from ingest.warehouse.verification import divergences
 
     found = divergences(con)
     if found is None:
@@ -219,7 +225,7 @@ def run_gate(
     the warehouse was built as of (its state.build)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
-    from ingest.warehouse import PARTIAL, read_state, warehouse_path
+    from ingest.warehouse.runner import PARTIAL, read_state, warehouse_path
 
     started = time.perf_counter()
     config = config or load_config()

@@ -28,7 +28,7 @@ from typing import Any
 
 from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
 from ingest.gate.marts import vocab_parameter
-from ingest.sharing import MartSpec, published_marts
+from ingest.warehouse.sharing import MartSpec, published_marts
 
 DATASOURCE = "warehouse"
 BATCH_DEFINITION = "batch"

@@ -1,0 +1,171 @@
+"""dbt-duckdb plugin: the geometry UDFs the staging models call.
+
+The DuckDB `spatial` extension cannot be installed here, so place logic that is
+not plain SQL runs in Python, vectorised over Arrow arrays (one call per batch
+of about 2,048 rows, never one per row):
+
+- `mgrs_to_lat(ref)`, `mgrs_to_lon(ref)`: a military grid reference (MGRS) to
+  WGS84 degrees (centre of the referenced square), NULL when unparsable.
+- `collapse_doubles(name)`: a name with every doubled letter single, for name matching.
+- `admin2_at(lat, lon)`, `admin1_at(lat, lon)`: the p-code of the country packs'
+  admin2 (admin1) boundary that contains the point, NULL outside every one (and
+  always NULL for a pack without boundaries). Polygons are read once from the
+  packs (WKT) and indexed with a shapely STRtree.
+
+Registered in `dbt_project/profiles.yml` under `plugins:` (module
+`ingest.warehouse.plugins`); the packs are those the build names in
+PEACEOPS_COUNTRY_PACKS (ingest.warehouse.runner.dbt_env).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from ingest.warehouse.country_pack import load_packs, packs_from_env, polygons
+
+# zone 1-60, latitude band C-X (no I, O), 100 km square letters, easting+northing digits
+MGRS_RE = re.compile(r"^(?:[1-9]|[1-5]\d|60)[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V](\d{0,10})$")
+
+
+@functools.lru_cache(maxsize=4096)
+def mgrs_to_latlon(ref: str) -> tuple[float, float] | None:
+    """One MGRS reference to (lat, lon), None when unparsable. Cached: refs repeat."""
+    import mgrs
+
+    text = "".join(ref.split()).upper()
+    m = MGRS_RE.match(text)
+    if not m or len(m.group(1)) % 2:
+        return None
+    try:
+        lat, lon = mgrs.MGRS().toLatLon(text)
+    except Exception:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return float(lat), float(lon)
+
+
+def _mgrs_component(values: pa.Array, index: int) -> pa.Array:
+    out: list[float | None] = []
+    for v in values.to_pylist():
+        ll = mgrs_to_latlon(v) if v is not None else None
+        out.append(None if ll is None else ll[index])
+    return pa.array(out, pa.float64())
+
+
+def mgrs_to_lat(values: pa.Array) -> pa.Array:
+    return _mgrs_component(values, 0)
+
+
+def mgrs_to_lon(values: pa.Array) -> pa.Array:
+    return _mgrs_component(values, 1)
+
+
+class AreaIndex:
+    """Point-in-polygon over the admin areas of one level (shapely STRtree)."""
+
+    def __init__(self, areas: list[tuple[str, str]]):
+        import shapely
+
+        self.pcodes = np.array([code for code, _ in areas], dtype=object)
+        self.geoms = np.array([shapely.from_wkt(wkt) for _, wkt in areas], dtype=object)
+        self.tree = shapely.STRtree(self.geoms)
+
+    def lookup(self, lat: np.ndarray, lon: np.ndarray) -> list[str | None]:
+        import shapely
+
+        out: list[str | None] = [None] * len(lat)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        idx = np.nonzero(ok)[0]
+        if len(idx) == 0 or len(self.geoms) == 0:
+            return out
+        points = shapely.points(lon[idx], lat[idx])
+        # (input index, tree index) pairs where the point lies in (or on) the polygon;
+        # on a shared border the lowest p-code wins, so the answer is deterministic.
+        pairs = self.tree.query(points, predicate="intersects")
+        best: dict[int, str] = {}
+        for i, t in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+            code = self.pcodes[t]
+            if i not in best or code < best[i]:
+                best[i] = code
+        for i, code in best.items():
+            out[int(idx[i])] = code
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def area_index(packs: tuple[str, ...], level: int) -> AreaIndex:
+    return AreaIndex(polygons(load_packs([Path(p) for p in packs]), level))
+
+
+def _floats(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
+
+
+def make_area_at(packs: tuple[str, ...], level: int):
+    def area_at(lat: pa.Array, lon: pa.Array) -> pa.Array:
+        if not packs:
+            return pa.nulls(len(lat), pa.string())
+        index = area_index(packs, level)
+        return pa.array(index.lookup(_floats(lat), _floats(lon)), pa.string())
+
+    return area_at
+
+
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def collapse_doubles(values: pa.Array) -> pa.Array:
+    """'attalaye' -> 'atalaye': names agencies spell with a letter doubled or not match.
+    (DuckDB's regular expressions have no back-references.) Called on distinct names."""
+    return pa.array(
+        [None if v is None else _DOUBLED.sub(r"\1", v) for v in values.to_pylist()], pa.string()
+    )
+
+
+def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> None:
+    """Register the UDFs on a DuckDB connection (idempotent)."""
+    from duckdb.sqltypes import DOUBLE, VARCHAR
+
+    udfs: list[tuple[str, Any, list, Any]] = [
+        ("mgrs_to_lat", mgrs_to_lat, [VARCHAR], DOUBLE),
+        ("mgrs_to_lon", mgrs_to_lon, [VARCHAR], DOUBLE),
+        ("admin2_at", make_area_at(packs, 2), [DOUBLE, DOUBLE], VARCHAR),
+        ("admin1_at", make_area_at(packs, 1), [DOUBLE, DOUBLE], VARCHAR),
+        ("collapse_doubles", collapse_doubles, [VARCHAR], VARCHAR),
+    ]
+    for name, fn, params, ret in udfs:
+        try:
+            conn.create_function(
+                name, fn, params, ret, type="arrow", null_handling="special", side_effects=False
+            )
+        except duckdb.CatalogException as err:
+            # cursors of a connection share its functions: registered once is enough
+            if "already exists" not in str(err):
+                raise
+
+
+try:
+    from dbt.adapters.duckdb.plugins import BasePlugin
+except ImportError:  # dbt is optional for users of `register` alone
+    BasePlugin = object  # type: ignore[assignment,misc]
+
+
+class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        # the build names the registry's country packs in the environment (warehouse.dbt_env)
+        self.packs = tuple(str(p) for p in packs_from_env())
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        register(conn, self.packs)
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        register(cursor, self.packs)

@@ -1,0 +1,184 @@
+"""Who may see what: the releasability ladder, the audiences and each published mart's
+sharing rules, read from the dbt project.
+
+The ladder is declared once, in ingest.releasability. Every published mart is declared once, in its dbt YAML:
+the exposure `published_dataset` (dbt_project/models/exposures.yml) lists the published
+marts, and each mart's columns, tests and `config.meta` say the rest:
+
+- model `config.meta.releasability`: every row's level when the mart has no
+  `releasability` column (else that column says it per row);
+- model `config.meta.coordinates`: [latitude, longitude] columns that must lie inside
+  the country (the gate);
+- column `config.meta.mission_only`: shared only at mission level;
+- column `config.meta.content`: record content of a mart of aggregates
+  (docs/need-to-know.md), null below the row's `content_releasability`;
+- column `config.meta.mission_time`: a time or day between the mission's start and now
+  (the gate);
+- column `config.meta.vocabulary`: codes of a gate vocabulary (ingest.gate.marts);
+- column `config.meta.hxl`: its HXL hashtag, and the mart is exported as HXL CSV;
+- the key is the column with dbt's `unique` test.
+
+dbt writes all of it to manifest.json (`dbt parse`, or any build), which is read here.
+Not-null, unique and accepted values are dbt tests only: a build whose tests fail never
+replaces the warehouse, so the gate does not check them again.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ingest.releasability import FREE_TEXT
+
+SCHEMA = "marts"
+PACKAGE = "peaceops"
+EXPOSURE = f"exposure.{PACKAGE}.published_dataset"
+
+
+class ManifestError(RuntimeError):
+    """dbt's manifest is missing, unreadable or declares no published mart."""
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    """A published mart: its key, its columns and the rules of its sharing and checks."""
+
+    name: str
+    key: str
+    columns: tuple[str, ...]
+    # timestamptz columns that must lie between the mission start and now
+    times: tuple[str, ...] = ()
+    # date columns with the same rule (cast to a timestamp for the check)
+    dates: tuple[str, ...] = ()
+    # (latitude, longitude) columns that must lie inside the country
+    coordinates: tuple[str, str] | None = None
+    # column -> name of its vocabulary (ingest.gate.marts.VOCABULARIES)
+    vocab: dict[str, str] = field(default_factory=dict)
+    mission_only: tuple[str, ...] = ()
+    implicit_releasability: str | None = None
+    content: tuple[str, ...] = ()
+    hxl: dict[str, str] | None = None
+
+    @property
+    def has_releasability(self) -> bool:
+        return "releasability" in self.columns
+
+    @property
+    def is_aggregate(self) -> bool:
+        return "content_releasability" in self.columns
+
+    @property
+    def relation(self) -> str:
+        return f"{SCHEMA}.{self.name}"
+
+    def shared_columns(self, audience: str) -> list[str]:
+        """The columns an audience may see: everything at mission level; below it,
+        neither the declared mission-only columns nor any free-text-looking column."""
+        if audience == "mission":
+            return list(self.columns)
+        return [c for c in self.columns if c not in self.mission_only and not FREE_TEXT.search(c)]
+
+
+def _meta(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**(entry.get("meta") or {}), **((entry.get("config") or {}).get("meta") or {})}
+
+
+def _key(manifest: dict[str, Any], unique_id: str) -> str:
+    keys = sorted(
+        node["column_name"]
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "test"
+        and node.get("attached_node") == unique_id
+        and (node.get("test_metadata") or {}).get("name") == "unique"
+    )
+    if len(keys) != 1:
+        raise ManifestError(f"{unique_id} needs exactly one column with a unique test: {keys}")
+    return keys[0]
+
+
+def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
+    """A published mart's rules from its model node and tests in the manifest."""
+    node = manifest["nodes"][unique_id]
+    columns = {name: _meta(info) for name, info in (node.get("columns") or {}).items()}
+    types = {name: str(info.get("data_type") or "") for name, info in node["columns"].items()}
+    model = _meta(node)
+
+    def flagged(flag: str) -> tuple[str, ...]:
+        return tuple(c for c, meta in columns.items() if meta.get(flag))
+
+    timed = flagged("mission_time")
+    hxl = {c: str(m["hxl"]) for c, m in columns.items() if m.get("hxl")}
+    coordinates = model.get("coordinates")
+    return MartSpec(
+        name=node["name"],
+        key=_key(manifest, unique_id),
+        columns=tuple(columns),
+        times=tuple(c for c in timed if types[c].lower() != "date"),
+        dates=tuple(c for c in timed if types[c].lower() == "date"),
+        coordinates=(coordinates[0], coordinates[1]) if coordinates else None,
+        vocab={c: str(m["vocabulary"]) for c, m in columns.items() if m.get("vocabulary")},
+        mission_only=flagged("mission_only"),
+        implicit_releasability=model.get("releasability"),
+        content=flagged("content"),
+        hxl=hxl or None,
+    )
+
+
+def marts_from_manifest(manifest: dict[str, Any]) -> tuple[MartSpec, ...]:
+    """Every published mart (the exposure `published_dataset`), in its declared order."""
+    exposure = manifest.get("exposures", {}).get(EXPOSURE)
+    if exposure is None:
+        raise ManifestError(f"the manifest has no {EXPOSURE}")
+    return tuple(
+        mart_spec(manifest, f"model.{PACKAGE}.{ref['name']}") for ref in exposure.get("refs", [])
+    )
+
+
+def read_manifest(target: Path) -> dict[str, Any]:
+    path = Path(target) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ManifestError(f"cannot read {path}: {err}") from err
+
+
+def parse_project(workdir: Path) -> Path:
+    """Run `dbt parse` in-process on the project; returns the target directory.
+
+    `workdir` stands in for a data directory (ingest.warehouse.runner.run_dbt): the target
+    path, logs and the (never created) warehouse file all live under it, so parsing
+    touches nothing in the repository or in a real data directory.
+    """
+    from ingest.warehouse.runner import dbt_target_path, run_dbt
+
+    run = run_dbt(["parse"], Path(workdir))
+    target = dbt_target_path(Path(workdir))
+    if not run.ok or not (target / "manifest.json").is_file():
+        raise ManifestError("dbt parse failed: " + ("; ".join(run.failures) or "no manifest"))
+    return target
+
+
+@cache
+def parsed_manifest() -> dict[str, Any]:
+    """The project's manifest from a fresh `dbt parse`: seconds, so once per process
+    (the marts' rules here, their words in ingest.publish.dictionary)."""
+    with tempfile.TemporaryDirectory(prefix="peaceops-parse-") as tmp:
+        return read_manifest(parse_project(Path(tmp)))
+
+
+def published_marts(root: Path | None = None) -> tuple[MartSpec, ...]:
+    """The published marts as the last build of `root` declared them (its dbt target), or,
+    with no readable build manifest (none yet, or a build writing it now), as the dbt
+    project declares them."""
+    if root is not None:
+        from ingest.warehouse.runner import dbt_target_path
+
+        try:
+            return marts_from_manifest(read_manifest(dbt_target_path(Path(root))))
+        except ManifestError:
+            pass
+    return marts_from_manifest(parsed_manifest())
