@@ -4,17 +4,30 @@
 -- Audience: mission (patrols are mission releasability).
 -- Tables: fct_incidents, fct_patrols, dim_locations
 
-with unpatrolled as (
+-- A patrol covers an incident when it started by 72 hours after it and ended no earlier
+-- than 72 hours before it. So per district, ordered by start, the latest end reached so
+-- far answers it: one sorted pass and an as-of join instead of comparing every pair.
+with patrol_reach as (
+    select
+        admin2_pcode,
+        started_at,
+        max(coalesce(ended_at, started_at)) over (
+            partition by admin2_pcode order by started_at
+        ) as reached_until
+    from fct_patrols
+    where started_at is not null
+),
+
+unpatrolled as (
     select incidents.*
     from fct_incidents as incidents
-    where not exists (
-        select 1
-        from fct_patrols as patrols
-        where patrols.admin2_pcode = incidents.admin2_pcode
-            and patrols.started_at <= incidents.occurred_at + interval 72 hour
-            and coalesce(patrols.ended_at, patrols.started_at)
-            >= incidents.occurred_at - interval 72 hour
-    )
+    asof left join patrol_reach as reach
+        on
+            incidents.admin2_pcode = reach.admin2_pcode
+            and incidents.occurred_at + interval 72 hour >= reach.started_at
+    where
+        reach.reached_until is null
+        or reach.reached_until < incidents.occurred_at - interval 72 hour
 )
 
 select
