@@ -25,7 +25,8 @@ import pytest
 from ingest.gate import run_gate
 from ingest.lab.simulate import simulate
 from ingest.log.eventlog import EventLog
-from ingest.publish.writer import current_version, publish
+from ingest.publish.reader import current_version
+from ingest.publish.writer import publish
 from ingest.warehouse.runner import build
 
 from ..warehouse.logbuilder import REPO, begin, feeds, finish, ingest_simulation, project_registry

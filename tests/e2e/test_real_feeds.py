@@ -18,7 +18,8 @@ from ingest.feeds.registry import load_registry
 from ingest.gate import run_gate
 from ingest.lab.demo import ingest_simulation
 from ingest.lab.simulate import simulate
-from ingest.publish.writer import current_version, publish
+from ingest.publish.reader import current_version
+from ingest.publish.writer import publish
 from ingest.warehouse.runner import build, warehouse_path
 
 pytestmark = pytest.mark.slow

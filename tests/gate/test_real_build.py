@@ -16,7 +16,8 @@ def test_real_build_passes_the_gate_and_publishes(tmp_path: Path) -> None:
     from ingest.gate import run_gate
     from ingest.lab.demo import ingest_simulation
     from ingest.lab.simulate import simulate
-    from ingest.publish.writer import current_version, publish
+    from ingest.publish.reader import current_version
+    from ingest.publish.writer import publish
     from ingest.warehouse.runner import build
 
     simulate(tmp_path / "sim", seed=7, days=14)

@@ -9,7 +9,8 @@ import pytest
 
 from ingest.gate import config
 from ingest.orchestration import run_prune
-from ingest.publish.writer import publish, versions
+from ingest.publish.reader import versions
+from ingest.publish.writer import publish
 from tests.gate.factory import make_warehouse
 
 from .test_publish import _passed, _wh

@@ -16,15 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.gate import GateResult, run_gate
-from ingest.publish.writer import (
-    AUDIENCES,
-    GateNotPassed,
-    current_version,
-    prune,
-    publish,
-    sha256_file,
-    versions,
-)
+from ingest.publish.reader import current_version, versions
+from ingest.publish.writer import AUDIENCES, GateNotPassed, prune, publish, sha256_file
 from ingest.releasability import RELEASABILITY
 from ingest.warehouse.sharing import MartSpec, published_marts
 from tests.gate.factory import make_warehouse

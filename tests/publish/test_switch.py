@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ingest.gate import GateResult
-from ingest.publish.writer import current_version, publish, published_dir, versions
+from ingest.publish.reader import current_version, published_dir, versions
+from ingest.publish.writer import publish
 from tests.diskspy import DiskSpy, Op
 from tests.gate.factory import make_warehouse
 

@@ -15,7 +15,6 @@ directory, never into the repository.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -103,11 +102,9 @@ def mart_frames(
 
 def previous_row_counts(root: Path) -> dict[str, int]:
     """Rows per mart in the warehouse behind the currently published version."""
-    manifest = root / "published" / "current" / "manifest.json"
-    try:
-        data = json.loads(manifest.read_text())
-    except (OSError, ValueError):
-        return {}
+    from ingest.publish.reader import current_manifest
+
+    data = current_manifest(root) or {}
     return {k: int(v) for k, v in (data.get("warehouse_row_counts") or {}).items()}
 
 

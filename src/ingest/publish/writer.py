@@ -68,7 +68,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Collection, Iterator
@@ -82,12 +81,19 @@ import duckdb
 from ingest.durable import fsync_dir, holder_lock
 from ingest.gate.result import GateResult
 from ingest.log.eventlog import sql_time
+from ingest.publish.reader import (
+    CURRENT,
+    DB_NAME,
+    MANIFEST,
+    current_version,
+    published_dir,
+    versions,
+)
 from ingest.releasability import AUDIENCES
 from ingest.sessions import connect
 from ingest.sql import ident, literal
 from ingest.warehouse.sharing import SCHEMA, MartSpec, published_marts
 
-VERSION = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 FORMULA_START = "^[=+\\-@\t\r]"
 # What write_audience writes for the same rows: bump when that changes, so that no file
 # of an older format is carried over.
@@ -97,25 +103,6 @@ OUTPUT_FORMAT = 1
 class GateNotPassed(RuntimeError):
     """Publishing was asked for a warehouse whose gate failed, or that the gate did not
     check."""
-
-
-def published_dir(root: Path) -> Path:
-    return Path(root) / "published"
-
-
-def current_version(root: Path) -> Path | None:
-    """The version directory `current` points to, resolved once."""
-    link = published_dir(root) / "current"
-    if not link.is_symlink():
-        return None
-    return Path(os.path.realpath(link))
-
-
-def versions(root: Path) -> list[Path]:
-    base = published_dir(root)
-    if not base.exists():
-        return []
-    return sorted(p for p in base.iterdir() if VERSION.match(p.name) and p.is_dir())
 
 
 @contextlib.contextmanager
@@ -250,9 +237,9 @@ class Previous:
 
     @classmethod
     def load(cls, version: Path | None) -> Previous | None:
-        if version is None or not (version / "manifest.json").exists():
+        if version is None or not (version / MANIFEST).exists():
             return None
-        manifest = json.loads((version / "manifest.json").read_text())
+        manifest = json.loads((version / MANIFEST).read_text())
         if not manifest.get("marts"):  # published before carry-over: nothing to reuse
             return None
         return cls(version, manifest["marts"], manifest["files"], manifest["row_counts"])
@@ -380,11 +367,11 @@ def _write_audience(
     if (
         previous is not None
         and carried == set(selects) == set(before)
-        and (previous.path / audience / "unified.duckdb").is_file()
+        and (previous.path / audience / DB_NAME).is_file()
     ):
         # nothing changed for this audience: its database is the previous version's too
-        link("unified.duckdb")
-    database = out / "unified.duckdb"
+        link(DB_NAME)
+    database = out / DB_NAME
     if database.exists():
         for name in selects:
             for rel in _files(spec_of[name]):
@@ -463,7 +450,7 @@ def _reuse_database(
 ) -> bool:
     """Start `database` as the previous version's, less its tables not carried over; False
     (and no file) when there is none to start from."""
-    source = previous.path / audience / "unified.duckdb" if previous else None
+    source = previous.path / audience / DB_NAME if previous else None
     if source is None or not source.exists():
         return False
     shutil.copyfile(source, database)
@@ -624,7 +611,7 @@ def _publish(
             # feeds left out of this version, with why (ingest.gate.reconcile.held_back)
             "held_back_feeds": gate.held_back,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         _fsync_tree(tmp)
         final = base / version
         os.rename(tmp, final)
@@ -643,7 +630,7 @@ def switch_current(root: Path, version: str) -> None:
     base = published_dir(root)
     link = base / f".current-{secrets.token_hex(4)}"
     os.symlink(version, link)
-    os.replace(link, base / "current")
+    os.replace(link, base / CURRENT)
     fsync_dir(base)
 
 

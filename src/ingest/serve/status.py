@@ -17,6 +17,7 @@ from ingest.feeds.registry import Feed
 from ingest.feeds.schedule import expected_interval
 from ingest.log.eventlog import Commit, EventLog
 from ingest.paths import REPO, state_dir
+from ingest.publish.reader import current_manifest
 
 # A feed is stale when its last successful pull is older than this many intervals.
 STALE_AFTER_INTERVALS = 2
@@ -80,12 +81,6 @@ def read_pull(root: Path, feed_id: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def published(root: Path) -> dict[str, Any] | None:
-    """The manifest of the current published version, if any."""
-    manifest = root / "published" / "current" / "manifest.json"
-    return json.loads(manifest.read_text()) if manifest.exists() else None
-
-
 # The benchmark's latest freshness figure (bench.warehouse writes it; absent outside a
 # source tree that ran the benchmark).
 BENCH_FRESHNESS = REPO / "bench" / "results" / "freshness.json"
@@ -122,7 +117,7 @@ def status(root: Path, feeds: list[Feed], now: datetime | None = None) -> dict[s
             )
             for f in feeds
         ],
-        "published": (manifest := published(root)),
+        "published": (manifest := current_manifest(root)),
         "freshness": freshness(manifest),
         "unreadable_commits": {
             str(path): reason for path, reason in log.unreadable_commits().items()
