@@ -66,6 +66,12 @@ def main() -> None:
         action="store_true",
         help="also time polars, pandas and dlt on the ingest benchmark's file (dev dependencies)",
     )
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="also time the dashboard's pages in headless Chromium (bench/dashboard.py) on "
+        "each published warehouse, or on a 14-day demo when no warehouse size is run",
+    )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
     row_sizes = args.rows or sizes
@@ -79,7 +85,7 @@ def main() -> None:
         rows += peers.run(row_sizes[0])
     stages: dict[str, list[Row]] = {}
     for n in event_sizes:
-        stage_rows = warehouse.run(n)
+        stage_rows = warehouse.run(n, dashboard=args.dashboard)
         rows += stage_rows
         for r in stage_rows:
             if r.bench in GROWING:
@@ -87,6 +93,11 @@ def main() -> None:
     for stage, measured in stages.items():
         if len(measured) == len(event_sizes) > 1:
             rows.append(growth(measured, event_sizes, f"{stage} time vs events"))
+    if args.dashboard and not event_sizes:
+        from bench import dashboard
+
+        demo = dashboard.run_demo_data()
+        rows += dashboard.measure(demo, "14-day demo")
     scales = resolution.SCALES if args.resolution is None else args.resolution
     for scale in scales:
         rows += resolution.run(scale)

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.dashboard import server_runs
 from ingest.serve.dashboard import palette
 from tests.browser import launch_options
 
@@ -60,7 +61,7 @@ def published(demo_data: Path, tmp_path_factory) -> Path:
 def server(published: Path, tmp_path_factory) -> Iterator[str]:
     from ingest.commands.dashboard import streamlit_args
 
-    app = Path(__file__).resolve().parents[2] / "src" / "ingest" / "dashboard" / "app.py"
+    app = Path(__file__).resolve().parents[2] / "src" / "ingest" / "serve" / "dashboard" / "app.py"
     port = _free_port()
     log = tmp_path_factory.mktemp("dash-server") / "streamlit.log"
     env = {
@@ -69,6 +70,7 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
         # the registry names the country pack the map draws its boundaries from
         "PEACEOPS_FEEDS": str(Path(__file__).resolve().parents[2] / "feeds.yaml"),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "PEACEOPS_DASHBOARD_TIMINGS": "1",  # the server's share of the page times
     }
     env.pop("PEACEOPS_DASHBOARD_AUDIENCES", None)
     with open(log, "wb") as out:
@@ -91,6 +93,7 @@ def server(published: Path, tmp_path_factory) -> Iterator[str]:
                 pytest.fail(f"streamlit did not answer in 60 s:\n{log.read_text()}")
             time.sleep(0.3)
         yield url
+        print(f"dashboard server page runs (s): {server_runs(log)}")
     finally:
         proc.terminate()
         try:
@@ -175,7 +178,7 @@ def _pixels_of(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> in
 
 
 def _settled(page) -> None:
-    """The rerun finished and deck.gl and Vega had a moment to paint."""
+    """The rerun finished and Vega had a moment to paint."""
     _wait_until_idle(page)
     page.wait_for_timeout(1500)
 
@@ -198,17 +201,16 @@ def test_dashboard_renders_filters_and_follows_current(
     _expect_number(page, "incidents", _count(public_db, "SELECT count(*) FROM fct_incidents"))
     expect(page.locator(".st-key-dataset-info")).to_contain_text(current.name)
 
-    # The map (deck.gl canvas) and a chart (Vega-Lite) render.
-    expect(
-        page.locator(".st-key-map [data-testid='stDeckGlJsonChart'] canvas").first
-    ).to_be_visible()
+    # The map and a chart (Vega-Lite, the map as SVG) render.
+    expect(page.locator(".st-key-map-chart svg").first).to_be_visible()
     expect(
         page.locator(".st-key-chart-daily canvas, .st-key-chart-daily svg").first
     ).to_be_visible()
     _wait_until_idle(page)
     # The issue's targets are <= 2 s for the first page and <= 1 s for a filter change at
     # 1M events; this dataset is the 14-day demo. Recorded (junit properties and stdout),
-    # bounded loosely here: the machine running the suite is shared.
+    # bounded loosely here: the machine running the suite is shared (the ratios to
+    # Streamlit's own floor are in bench/dashboard.py).
     first_page = time.monotonic() - started
     record_property("first_page_s", round(first_page, 2))
     print(f"dashboard first page settled in {first_page:.2f} s")
@@ -227,7 +229,7 @@ def test_dashboard_renders_filters_and_follows_current(
     # palette colour, and the map's caption names those colours.
     _settled(page)
     expect(page.locator(".st-key-map")).to_contain_text(palette.legend())
-    map_png = page.locator(".st-key-map [data-testid='stDeckGlJsonChart']").first.screenshot()
+    map_png = page.locator(".st-key-map-chart").screenshot()
     chart_png = page.locator(".st-key-chart-daily").screenshot()
     for entity in palette.ENTITIES:
         colour = palette.rgb(entity)
@@ -242,10 +244,18 @@ def test_dashboard_renders_filters_and_follows_current(
     page.locator(".st-key-shade").get_by_text("coverage gaps", exact=True).click()
     _settled(page)
     expect(page.locator(".st-key-map")).to_contain_text("Districts shaded by coverage gaps")
-    shaded = page.locator(".st-key-map [data-testid='stDeckGlJsonChart']").first.screenshot()
+    shaded = page.locator(".st-key-map-chart").screenshot()
     assert _pixels_of(shaded, (141, 111, 180), tolerance=8) > 1000
     page.locator(".st-key-shade").get_by_text("nothing", exact=True).click()
     _settled(page)
+
+    # Region names in full, accents included (deck.gl's character set lost them): the
+    # SVG's text is the pack's names.
+    labels = page.locator(".st-key-map-chart svg text").all_text_contents()
+    assert {"Côte-Ouest", "Tarabé", "Kalari"} <= set(labels), labels
+    # Carana's pack has no population: no per-capita shading, and the page says why.
+    expect(page.locator(".st-key-per-capita input")).to_be_disabled()
+    expect(page.locator(".st-key-map")).to_contain_text("this pack has none")
 
     # Filter: one admin1 area, the busiest in incidents.
     con = duckdb.connect(str(mission_db), read_only=True)
@@ -282,10 +292,8 @@ def test_dashboard_renders_filters_and_follows_current(
     _choose(page, "agencies", MOI)
     _expect_number(page, "incidents", both)
     _expect_number(page, "deliveries", 0)  # moi delivers no aid
-    expect(
-        page.locator(".st-key-map [data-testid='stDeckGlJsonChart'] canvas").first
-    ).to_be_visible()
-    page.wait_for_timeout(1000)  # let deck.gl and Vega paint before the screenshot
+    expect(page.locator(".st-key-map-chart svg").first).to_be_visible()
+    page.wait_for_timeout(1000)  # let Vega paint before the screenshot
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)

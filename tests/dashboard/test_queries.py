@@ -260,6 +260,29 @@ def test_map_points_skip_unlocated_rows(con):
     assert points[["latitude", "longitude"]].notna().all().all()
 
 
+def test_map_points_past_max_dots_are_counted_per_grid_cell(con, monkeypatch):
+    """A 1M-event log has hundreds of thousands of located records: past max_dots the map
+    gets one dot per layer and cell with its count, and no record is lost."""
+    exact = q.map_points(con, q.Filters())
+    assert set(exact["n"]) == {1} and len(exact) == 8
+    monkeypatch.setattr(q, "GRID", 0.5)  # one cell wider than every point's extent
+    binned = q.map_points(con, q.Filters(), max_dots=len(exact) - 1)
+    assert sorted(binned["layer"]) == ["delivery", "incident", "patrol"]
+    assert binned.groupby("layer")["n"].sum().to_dict() == {
+        "delivery": 3,
+        "incident": 3,
+        "patrol": 2,
+    }
+    assert list(binned.columns) == q.POINT_COLUMNS
+
+
+def test_deconfliction_closest_first_up_to_a_limit(con):
+    every = q.deconfliction(con, q.Filters())
+    first = q.deconfliction(con, q.Filters(), limit=1)
+    assert len(every) == q.deconfliction_count(con, q.Filters()) == 2
+    assert first.to_dict("records") == every.head(1).to_dict("records")
+
+
 def test_daily_counts(con):
     daily = q.daily_counts(con, q.Filters(admin1=("A2",)))
     assert sorted(zip(daily["kind"], daily["day"].astype(str), daily["n"], strict=True)) == [
@@ -333,12 +356,16 @@ def test_admin_boundaries_from_the_country_pack(tmp_path, monkeypatch):
     bounds = q.admin_boundaries(tmp_path)
     assert len(bounds["admin1"]) == 8 and len(bounds["admin2"]) == 32
     district = next(a for a in bounds["admin2"] if a["pcode"] == "CR0101")
-    assert district["paths"] == [[[20.0, 6.0], [20.5, 6.0], [20.5, 7.0], [20.0, 7.0], [20.0, 6.0]]]
+    # GeoJSON for Vega's geoshape, the ring clockwise (d3-geo reads an anticlockwise one
+    # as the rest of the globe)
+    assert district["geometry"]["type"] == "Polygon"
+    ring = [list(xy) for xy in district["geometry"]["coordinates"][0]]
+    assert ring == [[20.0, 6.0], [20.0, 7.0], [20.5, 7.0], [20.5, 6.0], [20.0, 6.0]]
     assert district["admin1_pcode"] == "CR01"
     region = next(a for a in bounds["admin1"] if a["pcode"] == "CR01")
-    assert region["name"] == "Kalari" and len(region["paths"]) == 1
-    lons = [x for x, _ in region["paths"][0]]
-    lats = [y for _, y in region["paths"][0]]
+    assert region["name"] == "Kalari" and region["geometry"]["type"] == "Polygon"
+    lons = [x for x, _ in region["geometry"]["coordinates"][0]]
+    lats = [y for _, y in region["geometry"]["coordinates"][0]]
     # the union of its four districts' rectangles, not one of them
     assert (min(lons), max(lons), min(lats), max(lats)) == (20.0, 21.0, 6.0, 8.0)
     assert any(a["name"] == "Côte-Ouest" for a in bounds["admin1"])  # accents kept

@@ -4,14 +4,16 @@ A pack is a folder (docs/country-packs.md):
 
     pack.yaml         name, source, licence
     admin0.csv        admin0_pcode, iso3, admin0_name, alt_names
-    admin1.csv        admin1_pcode, admin1_name, admin0_pcode, alt_names[, wkt]
-    admin2.csv        admin2_pcode, admin2_name, admin1_pcode, alt_names[, wkt]
+    admin1.csv        admin1_pcode, admin1_name, admin0_pcode, alt_names[, wkt][, population]
+    admin2.csv        admin2_pcode, admin2_name, admin1_pcode, alt_names[, wkt][, population]
     places.csv        place_id, place_name, alt_names, latitude, longitude, admin2_pcode  (optional)
     name_rejections.csv  name, admin_level, pcode: fuzzy matches a reviewer refused (optional)
 
 `alt_names` holds other names and spellings, '|'-separated (other languages,
-variants seen in agencies' data); `wkt` a WGS84 polygon or multipolygon. A pack
-without boundaries locates records by p-code and by name only.
+variants seen in agencies' data); `wkt` a WGS84 polygon or multipolygon;
+`population` the area's people, a whole number (pack.yaml's `population_source` says
+whose estimate, of which year). A pack without boundaries locates records by p-code
+and by name only; one without population gets no per-capita figures.
 
 Packs are checked when loaded (required columns, unique p-codes, every parent
 known); the build copies them into the warehouse's `pack` schema, and the
@@ -39,8 +41,8 @@ REQUIRED = {
 }
 OPTIONAL = {
     "admin0": ("alt_names",),
-    "admin1": ("alt_names", "wkt"),
-    "admin2": ("alt_names", "wkt"),
+    "admin1": ("alt_names", "wkt", "population"),
+    "admin2": ("alt_names", "wkt", "population"),
     "places": ("alt_names",),
     "name_rejections": (),
 }
@@ -61,6 +63,7 @@ class CountryPack:
     source: str
     licence: str
     tables: dict[str, Rows]
+    population_source: str = ""
 
     @property
     def has_boundaries(self) -> bool:
@@ -126,12 +129,20 @@ def load_pack(path: Path) -> CountryPack:
             raise PackError(
                 f"{where['places']} row {i}: latitude/longitude are not numbers"
             ) from None
+    for table in ("admin1", "admin2"):
+        for i, row in enumerate(tables[table], start=2):
+            if row.get("population") and not row["population"].isdigit():
+                raise PackError(
+                    f"{where[table]} row {i}: population {row['population']!r} is not a "
+                    "whole number of people"
+                )
     return CountryPack(
         path=path,
         name=str(meta.get("name") or path.name),
         source=str(meta.get("source") or ""),
         licence=str(meta.get("licence") or ""),
         tables=tables,
+        population_source=str(meta.get("population_source") or ""),
     )
 
 
@@ -172,9 +183,18 @@ def polygons(packs: Sequence[CountryPack], level: int) -> list[tuple[str, str]]:
     return [(r[key], r["wkt"]) for r in combined(packs, f"admin{level}") if r.get("wkt")]
 
 
+def populations(packs: Sequence[CountryPack], level: int) -> dict[str, int]:
+    """People per p-code of `level` (1 or 2), for the areas that have a population."""
+    key = f"admin{level}_pcode"
+    rows = combined(packs, f"admin{level}")
+    return {r[key]: int(r["population"]) for r in rows if r.get("population")}
+
+
 # -- importing public p-code lists ----------------------------------------------------
 
 GLOBAL_PCODE_COLUMNS = ("Location", "Admin Level", "P-Code", "Name", "Parent P-Code")
+# a COD-PS table's p-code column, lower case without underscores
+POPULATION_PCODES = {"admin1pcode", "adm1pcode", "admin2pcode", "adm2pcode"}
 
 
 def from_global_pcodes(
@@ -224,6 +244,37 @@ def from_global_pcodes(
             for r in admin2
         ],
     }
+
+
+def cod_population(text: str) -> dict[str, int]:
+    """People per p-code from one of OCHA's COD-PS tables (HDX's `cod-ps-<iso3>`
+    datasets, e.g. eth_admpop_adm1_2022_v2.csv): the p-code column (`admin1Pcode`,
+    `ADM1_PCODE`, ...) and the total `T_TL`; an HXL row is skipped."""
+    reader = csv.DictReader(text.splitlines())
+    columns = reader.fieldnames or []
+    pcode = next((c for c in columns if c.lower().replace("_", "") in POPULATION_PCODES), None)
+    if pcode is None or "T_TL" not in columns:
+        raise PackError(
+            f"not a COD-PS table: needs a p-code column ({', '.join(sorted(POPULATION_PCODES))}) "
+            f"and T_TL (has {', '.join(columns)})"
+        )
+    people: dict[str, int] = {}
+    for i, row in enumerate(reader, start=2):
+        if row[pcode].startswith("#"):
+            continue
+        total = (row["T_TL"] or "").replace(",", "").strip()
+        if not total.isdigit():
+            raise PackError(f"COD-PS row {i}: T_TL {row['T_TL']!r} is not a number of people")
+        people[row[pcode].strip()] = int(total)
+    return people
+
+
+def add_population(tables: dict[str, Rows], people: dict[str, int]) -> None:
+    """Set `population` on the admin1 and admin2 rows whose p-code `people` gives."""
+    for level in ("admin1", "admin2"):
+        for row in tables[level]:
+            if row[f"{level}_pcode"] in people:
+                row["population"] = str(people[row[f"{level}_pcode"]])
 
 
 def write_pack(folder: Path, meta: dict[str, str], tables: dict[str, Rows]) -> None:

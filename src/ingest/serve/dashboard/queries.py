@@ -399,37 +399,70 @@ def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
             con, "fct_aid_deliveries", _delivery_where(f), "sum(beneficiaries)"
         ),
         "patrols": _count(con, "fct_patrols", _patrol_where(f)),
-        "deconfliction_alerts": len(deconfliction(con, f)),
+        "deconfliction_alerts": deconfliction_count(con, f),
     }
 
 
-def map_points(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Incidents, deliveries and patrols with coordinates, one frame (column `layer`)."""
-    parts = []
-    for layer, frame, day, detail in (
-        ("incident", incidents(con, f), "occurred_on", "incident_type"),
-        ("delivery", deliveries(con, f), "delivered_on", "cluster_name"),
-        ("patrol", patrols(con, f), "started_on", "patrol_type"),
+POINT_COLUMNS = [
+    "layer",
+    "latitude",
+    "longitude",
+    "day",
+    "detail",
+    "admin1_pcode",
+    "admin2_pcode",
+    "n",
+]
+# Past this many located records the map gets one dot per layer and grid cell (GRID
+# cells across the points' extent), sized by its count: a browser draws thousands of
+# SVG dots in a blink, not the hundreds of thousands of a 1M-event log.
+MAX_DOTS = 5_000
+GRID = 60
+
+
+def map_points(
+    con: duckdb.DuckDBPyConnection, f: Filters, max_dots: int = MAX_DOTS
+) -> pd.DataFrame:
+    """Incidents, deliveries and patrols with coordinates, one frame (column `layer`; `n`
+    records per row: 1, or a grid cell's count when there are more than `max_dots`)."""
+    tables = _tables(con)
+    parts, params = [], []
+    for layer, table, day, detail, where in (
+        ("incident", "fct_incidents", "occurred_on", "incident_type", _incident_where),
+        ("delivery", "fct_aid_deliveries", "delivered_on", "cluster_name", _delivery_where),
+        ("patrol", "fct_patrols", "started_on", "patrol_type", _patrol_where),
     ):
-        if frame.empty:
+        if table not in tables:
             continue
-        part = pd.DataFrame(
-            {
-                "layer": layer,
-                "latitude": frame["latitude"],
-                "longitude": frame["longitude"],
-                "day": frame[day].astype(str),
-                "detail": frame[detail].astype(str),
-                "admin1_pcode": frame["admin1_pcode"],
-                "admin2_pcode": frame["admin2_pcode"],
-            }
+        w = where(f)
+        w.add("latitude IS NOT NULL AND longitude IS NOT NULL")
+        text = detail if detail in _columns(con, table) else "NULL"
+        parts.append(
+            f"SELECT '{layer}' AS layer, latitude, longitude, CAST({day} AS VARCHAR) AS day, "
+            f"CAST({text} AS VARCHAR) AS detail, admin1_pcode, admin2_pcode FROM {table} "
+            f"{w.sql()}"
         )
-        parts.append(part.dropna(subset=["latitude", "longitude"]))
+        params += w.params
     if not parts:
-        return _empty(
-            ["layer", "latitude", "longitude", "day", "detail", "admin1_pcode", "admin2_pcode"]
-        )
-    return pd.concat(parts, ignore_index=True)
+        return _empty(POINT_COLUMNS)
+    located = " UNION ALL ".join(parts)
+    total, west, east, south, north = con.execute(
+        f"SELECT count(*), min(longitude), max(longitude), min(latitude), max(latitude) "
+        f"FROM ({located})",
+        params,
+    ).fetchone()
+    if total <= max_dots:
+        return con.execute(f"SELECT *, 1 AS n FROM ({located})", params).df()
+    cell = max(east - west, north - south, 1e-6) / GRID
+    return con.execute(
+        f"""SELECT layer, avg(latitude) AS latitude, avg(longitude) AS longitude,
+            min(day) || ' to ' || max(day) AS day, NULL::VARCHAR AS detail,
+            mode(admin1_pcode) AS admin1_pcode, mode(admin2_pcode) AS admin2_pcode,
+            count(*) AS n
+        FROM ({located})
+        GROUP BY layer, floor((longitude - {west}) / {cell}), floor((latitude - {south}) / {cell})""",
+        params,
+    ).df()
 
 
 def daily_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -518,30 +551,34 @@ def duplication(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return con.execute(sql, w.params).df()
 
 
-def deconfliction(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    columns = [
-        "deconfliction_id",
-        "admin2_pcode",
-        "patrol_agency_id",
-        "delivery_agency_id",
-        "organisation_name",
-        "patrol_started_at",
-        "patrol_ended_at",
-        "delivered_at",
-        "distance_km",
-        "hours_apart",
-        "patrol_id",
-        "delivery_id",
-    ]
+DECONFLICTION_COLUMNS = [
+    "deconfliction_id",
+    "admin2_pcode",
+    "patrol_agency_id",
+    "delivery_agency_id",
+    "organisation_name",
+    "patrol_started_at",
+    "patrol_ended_at",
+    "delivered_at",
+    "distance_km",
+    "hours_apart",
+    "patrol_id",
+    "delivery_id",
+]
+
+
+def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> _Where | None:
+    """The alerts under the filter: FROM ... WHERE ... (in `clauses[0]`), or None when
+    the filter cannot be applied to this database (nothing matches)."""
     tables = _tables(con)
     if "coordination_deconfliction" not in tables:
-        return _empty(columns)
+        return None
     w = _Where()
     _dates(w, f, "CAST(d.delivered_at AS DATE)")
     joins = []
     if f.admin1:
         if "dim_locations" not in tables:
-            return _empty(columns)
+            return None
         joins.append("LEFT JOIN dim_locations l ON l.admin2_pcode = d.admin2_pcode")
         w.add("list_contains(?::VARCHAR[], l.admin1_pcode)", list(f.admin1))
     if f.admin2:
@@ -555,15 +592,34 @@ def deconfliction(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         )
     if f.sectors:
         if "fct_aid_deliveries" not in tables:
-            return _empty(columns)
+            return None
         joins.append("LEFT JOIN fct_aid_deliveries a ON a.delivery_id = d.delivery_id")
         w.add("list_contains(?::VARCHAR[], a.cluster_code)", list(f.sectors))
-    cols = ", ".join(f"d.{c}" for c in columns)
+    return _Where([f"FROM coordination_deconfliction d {' '.join(joins)} {w.sql()}"], w.params)
+
+
+def deconfliction(
+    con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None = None
+) -> pd.DataFrame:
+    """The alerts, closest first; the first `limit` only when given (at 1M events a
+    mission sees millions: a page shows the closest)."""
+    source = _deconfliction_from(con, f)
+    if source is None:
+        return _empty(DECONFLICTION_COLUMNS)
+    cols = ", ".join(f"d.{c}" for c in DECONFLICTION_COLUMNS)
     sql = (
-        f"SELECT {cols} FROM coordination_deconfliction d {' '.join(joins)} {w.sql()} "
+        f"SELECT {cols} {source.clauses[0]} "
         "ORDER BY d.distance_km, d.hours_apart, d.deconfliction_id"
+        + (f" LIMIT {int(limit)}" if limit is not None else "")
     )
-    return con.execute(sql, w.params).df()
+    return con.execute(sql, source.params).df()
+
+
+def deconfliction_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
+    source = _deconfliction_from(con, f)
+    if source is None:
+        return 0
+    return int(con.execute(f"SELECT count(*) {source.clauses[0]}", source.params).fetchone()[0])
 
 
 def timeliness(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -635,23 +691,43 @@ def known_then_vs_now(con: duckdb.DuckDBPyConnection, moment: datetime, f: Filte
 # the map's admin boundaries
 
 
+def _country_packs(root: Path) -> list:
+    """The packs the feed registry names; none when it or they cannot be read (the map
+    then shows points only)."""
+    from ingest.feeds.registry import RegistryError, load_registry
+    from ingest.warehouse.country_pack import PackError, load_packs
+
+    try:
+        return load_packs(load_registry(data_dir=root).country_packs)
+    except (RegistryError, PackError, OSError):
+        return []
+
+
+def admin_populations(root: Path) -> dict[str, dict[str, int]]:
+    """People per admin area from the country packs ({"admin1": {p-code: n}, "admin2":
+    ...}), for the areas that have a population; empty when the packs have none."""
+    from ingest.warehouse.country_pack import populations
+
+    packs = _country_packs(root)
+    return {"admin1": populations(packs, 1), "admin2": populations(packs, 2)}
+
+
 def admin_boundaries(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Outlines of the country packs' admin areas for the map, drawn from their WKT
-    (no tiles): {"admin1": [...], "admin2": [...]}, each area {"pcode", "name", "paths"
-    (exterior rings, [[lon, lat], ...]), "centre" [lon, lat]}. An admin1 area without a
-    boundary of its own is the union of its admin2 areas. Empty lists when the packs have
-    no boundaries or the feed registry naming them cannot be read: the map shows points."""
+    (no tiles): {"admin1": [...], "admin2": [...]}, each area {"pcode", "name",
+    "geometry" (GeoJSON, exterior rings only), "centre" [lon, lat], "admin1_pcode"}. An
+    admin1 area without a boundary of its own is the union of its admin2 areas. Empty
+    lists when the packs have no boundaries or the feed registry naming them cannot be
+    read: the map shows points."""
     from shapely import wkt
+    from shapely.geometry import MultiPolygon, Polygon, mapping
+    from shapely.geometry.polygon import orient
     from shapely.ops import unary_union
 
-    from ingest.feeds.registry import RegistryError, load_registry
-    from ingest.warehouse.country_pack import PackError, combined, load_packs, polygons
+    from ingest.warehouse.country_pack import combined, polygons
 
     out: dict[str, list[dict[str, Any]]] = {"admin1": [], "admin2": []}
-    try:
-        packs = load_packs(load_registry(data_dir=root).country_packs)
-    except (RegistryError, PackError, OSError):
-        return out
+    packs = _country_packs(root)
     names = {
         level: {r[f"{level}_pcode"]: r[f"{level}_name"] for r in combined(packs, level)}
         for level in ("admin1", "admin2")
@@ -667,13 +743,20 @@ def admin_boundaries(root: Path) -> dict[str, list[dict[str, Any]]]:
             shapes["admin1"][pcode] = unary_union(parts)
     for level, areas in shapes.items():
         for pcode, shape in sorted(areas.items()):
-            rings = [g.exterior for g in getattr(shape, "geoms", [shape]) if not g.is_empty]
+            # Holes dropped (an enclave is an area of its own, drawn over its surround);
+            # rings clockwise, as d3-geo (Vega) reads them: the other way round is the
+            # rest of the globe.
+            parts = [
+                orient(Polygon(g.exterior), sign=-1.0)
+                for g in getattr(shape, "geoms", [shape])
+                if not g.is_empty
+            ]
             centre = shape.representative_point()
             out[level].append(
                 {
                     "pcode": pcode,
                     "name": names[level].get(pcode, pcode),
-                    "paths": [[list(xy) for xy in ring.coords] for ring in rings],
+                    "geometry": mapping(parts[0] if len(parts) == 1 else MultiPolygon(parts)),
                     "centre": [centre.x, centre.y],
                     "admin1_pcode": pcode if level == "admin1" else parents.get(pcode),
                 }

@@ -2,7 +2,7 @@
 after importing what every page of the dashboard needs.
 
 Streamlit runs the page script inside its server process, so the script's imports
-(pandas, Altair, pydeck, shapely, DuckDB) happen at the first page of the first visitor:
+(pandas, Altair, shapely, DuckDB) happen at the first page of the first visitor:
 8 to 10 s of a cold first page on a busy two-core machine. Imported here, before the
 server listens, they are already loaded when the first visitor arrives.
 """
@@ -14,10 +14,10 @@ def main() -> None:
     import altair  # noqa: F401
     import duckdb  # noqa: F401
     import pandas  # noqa: F401
-    import pydeck  # noqa: F401
     import shapely  # noqa: F401
     from streamlit.web.cli import main as streamlit
 
+    import ingest.serve.dashboard.mapchart
     import ingest.serve.dashboard.palette
     import ingest.serve.dashboard.queries  # noqa: F401
 
