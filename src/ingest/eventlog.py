@@ -230,6 +230,29 @@ def loads_sql(commits: list[Commit], retired: dict[str, datetime]) -> str:
     return f"(VALUES {', '.join(rows)}) AS loads (load_id, known_at, retired_at)"
 
 
+# "Known at a moment", declared once for Python's readers (`EventLog.select_sql`, the
+# reconciliation): the load known by then, and no replay known by then retired it. dbt's
+# `known_at_as_of` macro cannot call Python; tests/eventlog/test_as_of_drift.py holds
+# the two to the same events.
+def known_sql(moment: datetime | None, loads: str = "") -> str:
+    """Rows of loads known by `moment` (None: every committed one); `loads` prefixes the
+    columns (e.g. "loads.")."""
+    return "true" if moment is None else f"{loads}known_at <= {sql_time(moment)}"
+
+
+def live_sql(moment: datetime | None, loads: str = "") -> str:
+    """Rows of loads no replay had retired by `moment` (None: none has)."""
+    if moment is None:
+        return f"{loads}retired_at IS NULL"
+    return f"({loads}retired_at IS NULL OR {loads}retired_at > {sql_time(moment)})"
+
+
+def known_at_sql(moment: datetime | None, loads: str = "") -> str:
+    """Rows known at `moment` (None: the live ones): their load known by then, and not
+    retired by then."""
+    return f"{known_sql(moment, loads)} AND {live_sql(moment, loads)}"
+
+
 def sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_text(p) for p in paths) + "]"
 
@@ -385,11 +408,9 @@ class EventLog:
         if as_of_load is not None:
             where.append(f"events.load_id <= {sql_text(as_of_load)}")
         if as_of_time is not None:
-            moment = sql_time(as_of_time)
-            where.append(f"loads.known_at <= {moment}")
-            where.append(f"(loads.retired_at IS NULL OR loads.retired_at > {moment})")
+            where.append(known_at_sql(as_of_time, "loads."))
         elif include_retired is False:
-            where.append("loads.retired_at IS NULL")
+            where.append(live_sql(None, "loads."))
         return sql + (" WHERE " + " AND ".join(where) if where else "")
 
     def dataset(self, feed_id: str | None = None):
