@@ -325,8 +325,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "as-of-load-exclusive",
             "src/ingest/eventlog.py",
-            'where.append(f"events.load_id <= {sql_text(as_of_load)}")',
-            'where.append(f"events.load_id < {sql_text(as_of_load)}")',
+            "commits = [c for c in commits if c.seq is not None and c.seq <= last]",
+            "commits = [c for c in commits if c.seq is not None and c.seq < last]",
             "the log as of a load leaves that load out",
             *LOG,
         ),
@@ -426,11 +426,11 @@ AREAS: dict[str, list[Mutant]] = {
             (
                 ("        for f in self.files:\n            _seal(self.log.dir / f)\n", ""),
                 (
-                    "        self.log._write_commit(commit)\n        return commit",
+                    "        self.log._write_commit(commit)\n        self.log._after_commit(commit)\n",
                     "        self.log._write_commit(commit)\n"
                     "        for f in self.files:\n"
                     "            _seal(self.log.dir / f)\n"
-                    "        return commit",
+                    "        self.log._after_commit(commit)\n",
                 ),
             ),
             "event files fsynced after the commit record names them",
