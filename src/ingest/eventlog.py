@@ -62,6 +62,7 @@ from ingest.paths import (
 
 # The hub's session factory; the dashboard still imports it from here.
 from ingest.sessions import connect
+from ingest.upcast import upcast_columns
 
 logger = logging.getLogger(__name__)
 
@@ -591,7 +592,12 @@ class EventLog:
         if not files:
             return EMPTY_EVENTS_SQL
         feeds = {feed_id} if isinstance(feed_id, str) else feed_id
-        cols = ", ".join(f"events.{c}" for c in EVENT_COLUMNS)
+        columns = {c: f"events.{c}" for c in EVENT_COLUMNS}
+        # old payloads read as their feed's newest layout (ingest.upcast)
+        columns["payload"], columns["schema_version"] = upcast_columns(
+            columns["payload"], columns["schema_version"], "events.feed_id", feeds
+        )
+        cols = ", ".join(f"{sql} AS {c}" for c, sql in columns.items())
         if loads is None:
             known = self.commits(as_of_load=as_of_load)
             commits = [c for c in known if feeds is None or c.feed_id in feeds]
