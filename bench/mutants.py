@@ -310,38 +310,39 @@ AREAS: dict[str, list[Mutant]] = {
             "known_at < {{ as_of() }} and",
             "a build as of a load's own time leaves that load out",
             *RULES,
+            "tests/eventlog/test_as_of_drift.py",
         ),
     ],
     "event log": [
         mutant(
             "as-of-time-exclusive",
             "src/ingest/log/eventlog.py",
-            'where.append(f"loads.known_at <= {moment}")',
-            'where.append(f"loads.known_at < {moment}")',
+            'return "true" if moment is None else f"{loads}known_at <= {sql_time(moment)}"',
+            'return "true" if moment is None else f"{loads}known_at < {sql_time(moment)}"',
             "the log as of a load's own time leaves that load out",
             *LOG,
         ),
         mutant(
             "as-of-load-exclusive",
             "src/ingest/log/eventlog.py",
-            'where.append(f"events.load_id <= {sql_text(as_of_load)}")',
-            'where.append(f"events.load_id < {sql_text(as_of_load)}")',
+            "commits = [c for c in commits if c.seq is not None and c.seq <= last]",
+            "commits = [c for c in commits if c.seq is not None and c.seq < last]",
             "the log as of a load leaves that load out",
             *LOG,
         ),
         mutant(
             "retired-known-at-replay",
             "src/ingest/log/eventlog.py",
-            "retired_at > {moment})",
-            "retired_at >= {moment})",
+            "{loads}retired_at > {sql_time(moment)})",
+            "{loads}retired_at >= {sql_time(moment)})",
             "the log as of a replay's own time still holds what it retired",
             *LOG,
         ),
         mutant(
             "retired-still-live",
             "src/ingest/log/eventlog.py",
-            'where.append("loads.retired_at IS NULL")',
-            'where.append("true")',
+            'return f"{loads}retired_at IS NULL"',
+            'return "true"',
             "events a replay retired are still read as live",
             *LOG,
         ),
@@ -425,11 +426,11 @@ AREAS: dict[str, list[Mutant]] = {
             (
                 ("        for f in self.files:\n            _seal(self.log.dir / f)\n", ""),
                 (
-                    "        self.log._write_commit(commit)\n        return commit",
+                    "        self.log._write_commit(commit)\n        self.log._after_commit(commit)\n",
                     "        self.log._write_commit(commit)\n"
                     "        for f in self.files:\n"
                     "            _seal(self.log.dir / f)\n"
-                    "        return commit",
+                    "        self.log._after_commit(commit)\n",
                 ),
             ),
             "event files fsynced after the commit record names them",
@@ -660,7 +661,7 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "switch-unlink-then-rename",
             "src/ingest/publish/writer.py",
-            '    os.replace(link, base / "current")\n',
+            '    os.replace(link, base / CURRENT)\n',
             '    (base / "current").unlink(missing_ok=True)\n    os.rename(link, base / "current")\n',
             "current switched by unlinking, then renaming: a moment with no current",
             *SWITCH,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ingest.gate.marts import FACTS, FOLDED, SCHEMA
-from ingest.log.eventlog import sql_time
+from ingest.log.eventlog import known_at_sql, known_sql, live_sql
 
 RECONCILIATION_SQL = """
 WITH committed AS (
@@ -74,22 +74,10 @@ SELECT count(*) FROM facts WHERE event_id NOT IN (SELECT event_id FROM committed
 """
 
 
-def known(as_of: datetime | None) -> str:
-    """Rows of loads known by `as_of` (None: every committed one)."""
-    return "true" if as_of is None else f"known_at <= {sql_time(as_of)}"
-
-
-def live(as_of: datetime | None) -> str:
-    """Rows of loads no replay had retired by `as_of` (None: none has)."""
-    if as_of is None:
-        return "retired_at IS NULL"
-    return f"(retired_at IS NULL OR retired_at > {sql_time(as_of)})"
-
-
 def as_of_filter(as_of: datetime | None) -> str:
-    """Events known at `as_of` (None: the live ones): their load known by then, and not
-    retired by then."""
-    return f"WHERE {known(as_of)} AND {live(as_of)}"
+    """Events known at `as_of` (None: the live ones), as every reader of the log selects
+    them (ingest.log.eventlog.known_at_sql)."""
+    return f"WHERE {known_at_sql(as_of)}"
 
 
 def facts_sql() -> str:
@@ -114,8 +102,8 @@ def reconciliation_sql(as_of: datetime | None = None) -> str:
     )
     return RECONCILIATION_SQL.format(
         as_of_filter=as_of_filter(as_of),
-        known=known(as_of),
-        live=live(as_of),
+        known=known_sql(as_of),
+        live=live_sql(as_of),
         facts=facts_sql(),
         folded=folded,
     )
