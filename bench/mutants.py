@@ -274,8 +274,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "chain-root-is-self",
             f"{STAGE}/int_events_keyed.sql",
-            "arg_max(current_id, depth) as root_id",
-            "arg_min(current_id, depth) as root_id",
+            "max_by(current_id, depth) as root_id",
+            "min_by(current_id, depth) as root_id",
             "a correction becomes a record of its own",
             *RULES,
         ),

@@ -12,7 +12,8 @@ warehouse of a data directory on Spark instead of DuckDB, always as a full refre
    (macro `source`, dbt_project/macros/spark.sql): the events of exactly the files the
    log's commit records list for the build's snapshot (`committed_files`), never a
    half-written load; the loads, the registry and the packs from the same tables the
-   DuckDB build makes (`ingest.warehouse._prepare`);
+   DuckDB build makes (`ingest.warehouse._prepare`); each entity's events with the
+   columns its feeds' contract reads from the payload (`staged`);
 4. `dbt build --target spark` in-process (dbtRunner);
 5. the seam to the gate and publish: every mart is pulled through Arrow
    (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
@@ -30,6 +31,7 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +110,7 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
     from pyspark.sql.functions import arrow_udf
 
     from ingest import dbt_plugins as p
+    from ingest import duckdb_functions
 
     udfs: list[tuple[str, Any, str]] = [
         ("mgrs_to_lat", p.mgrs_to_lat, "double"),
@@ -115,6 +118,10 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
         ("admin2_at", p.make_area_at(packs, 2), "string"),
         ("admin1_at", p.make_area_at(packs, 1), "string"),
         ("collapse_doubles", p.collapse_doubles, "string"),
+        # DuckDB built-ins Spark lacks
+        ("strip_accents", duckdb_functions.strip_accents, "string"),
+        ("damerau_levenshtein", duckdb_functions.damerau_levenshtein, "bigint"),
+        ("jaro_winkler_similarity", duckdb_functions.jaro_winkler_similarity, "double"),
     ]
     for name, fn, returns in udfs:
         spark.udf.register(name, arrow_udf(_arrays(fn), returns))
@@ -163,6 +170,7 @@ def register_sources(
     from the DuckDB file `prepared` (ingest.warehouse._prepare made it, as for a DuckDB
     build), the events and quarantine from the committed Parquet files, joined to the
     loads for their `known_at` and `retired_at` as the DuckDB views are."""
+    from ingest.contract import dbt_contract
     from ingest.eventlog import EMPTY_EVENTS_SQL
     from ingest.sessions import connect
     from ingest.warehouse import EMPTY_QUARANTINE_SQL
@@ -173,10 +181,10 @@ def register_sources(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
             f"({', '.join(repr(s) for s in SOURCE_SCHEMAS)})"
         ).fetchall():
-            table = con.execute(f"SELECT * FROM {schema}.{name}").to_arrow_table()
+            table = con.sql(f"SELECT * FROM {schema}.{name}").to_arrow_table()
             _view(spark, spark.createDataFrame(table), schema, name)
-        empty_events = con.execute(EMPTY_EVENTS_SQL).to_arrow_table()
-        empty_quarantine = con.execute(EMPTY_QUARANTINE_SQL).to_arrow_table()
+        empty_events = con.sql(EMPTY_EVENTS_SQL).to_arrow_table()
+        empty_quarantine = con.sql(EMPTY_QUARANTINE_SQL).to_arrow_table()
     finally:
         con.close()
     loads = spark.table(f"global_temp.{source_view('eventlog', 'loads')}").select(
@@ -192,8 +200,12 @@ def register_sources(
         own = [c for c in columns if c not in ("known_at", "retired_at")]
         return raw.select(*own).join(loads, "load_id", "inner").select(*columns)
 
+    contract = dbt_contract(registry)
     for entity in ENTITIES:
-        _view(spark, events(files.by_entity[entity]), "eventlog", f"{entity}_events")
+        frame = events(files.by_entity[entity])
+        if entity in contract:
+            frame = staged(frame, contract[entity])
+        _view(spark, frame, "eventlog", f"{entity}_events")
     _view(spark, events(files.events), "eventlog", "events")
     qcolumns = [f.name for f in empty_quarantine.schema]
     if files.quarantine:
@@ -203,6 +215,54 @@ def register_sources(
     else:
         quarantine = spark.createDataFrame(empty_quarantine)
     _view(spark, quarantine, "eventlog", "quarantine")
+
+
+def contract_sql(contract: dict) -> str:
+    """The DuckDB SQL that adds an entity's staged columns to a batch of its events (table
+    `batch`): each feed's contract (ingest.contract.dbt_contract), a branch per feed, as
+    macro `stage_feeds` splices them into a DuckDB build's staging models."""
+    from ingest.contract import literal
+
+    empty: dict[str, str] = contract.get("empty", {})
+    feeds = contract.get("feeds") or [{"id": None, "sql": {}}]
+    branches = []
+    for feed in feeds:
+        columns = "".join(f", {feed['sql'].get(c, null)} AS {c}" for c, null in empty.items())
+        where = f"feed_id = {literal(feed['id'])}" if feed["id"] else "false"
+        branches.append(f"SELECT *{columns} FROM batch WHERE {where}")
+    return " UNION ALL ".join(branches)
+
+
+def staged(events: DataFrame, contract: dict) -> DataFrame:
+    """`events` with the staged columns of their feeds' contract, computed by DuckDB in
+    Spark's Python workers, batch by batch (mapInArrow): the contract is SQL that feeds.yaml
+    compiles to for DuckDB, and every column is a function of its own row, so each batch
+    is read exactly as a DuckDB build reads it, wherever Spark runs it. One dialect of the
+    contract to keep; no second parser of agency time formats to drift from the first."""
+    from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+
+    from ingest.sessions import connect
+
+    sql = contract_sql(contract)
+    con = connect()
+    try:
+        con.register("batch", to_arrow_schema(events.schema, timezone="UTC").empty_table())
+        schema = from_arrow_schema(con.sql(sql).to_arrow_table().schema)
+    finally:
+        con.close()
+    arrow_schema = to_arrow_schema(schema, timezone="UTC")
+
+    def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        con = connect()
+        try:
+            for batch in batches:
+                con.register("batch", batch)
+                yield from con.sql(sql).to_arrow_table().cast(arrow_schema).to_batches()
+                con.unregister("batch")
+        finally:
+            con.close()
+
+    return events.mapInArrow(read, schema)
 
 
 def _parquet(spark: SparkSession, paths: list[Path], base: Path) -> DataFrame:
