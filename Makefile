@@ -15,7 +15,7 @@ export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
 
-.PHONY: demo test test-fast lint bench mutation airflow help
+.PHONY: demo test test-fast lint bench mutation airflow help spark-test
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,13 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
+# The Spark target (ingest.spark_target) runs on Debian's Java 17.
+JAVA := /usr/bin/java
+
+$(JAVA):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless
+
 demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 	$(BIN)/python -m ingest.lab.demo
 
@@ -70,6 +77,10 @@ test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole t
 
 test-fast: $(STAMP) $(CC_BIN)  ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
+
+spark-test: $(STAMP) $(CC_BIN) $(JAVA)  ## the Spark target's tests: the extra `spark`, Java 17, pytest -m spark
+	$(UV) sync --frozen --extra spark
+	$(BIN)/pytest -m spark
 
 lint: $(STAMP)  ## ruff and sqlfluff
 	$(BIN)/ruff check .

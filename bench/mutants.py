@@ -274,8 +274,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "chain-root-is-self",
             f"{STAGE}/int_events_keyed.sql",
-            "arg_max(current_id, depth) as root_id",
-            "arg_min(current_id, depth) as root_id",
+            "max_by(current_id, depth) as root_id",
+            "min_by(current_id, depth) as root_id",
             "a correction becomes a record of its own",
             *RULES,
         ),
@@ -661,7 +661,7 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "switch-unlink-then-rename",
             "src/ingest/publish/writer.py",
-            '    os.replace(link, base / CURRENT)\n',
+            "    os.replace(link, base / CURRENT)\n",
             '    (base / "current").unlink(missing_ok=True)\n    os.rename(link, base / "current")\n',
             "current switched by unlinking, then renaming: a moment with no current",
             *SWITCH,

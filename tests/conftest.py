@@ -64,6 +64,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Spark tests need the `spark` extra and Java (`make spark-test`): deselected unless
+    the -m expression names them, so `pytest` and `pytest -m "not slow"` leave them out."""
+    if "spark" in (config.option.markexpr or ""):
+        return
+    spark = [item for item in items if item.get_closest_marker("spark")]
+    if spark:
+        config.hook.pytest_deselected(items=spark)
+        items[:] = [item for item in items if not item.get_closest_marker("spark")]
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only_check() -> Iterator[None]:
     """Fail the test even when the code under test swallowed the guard's error, or a

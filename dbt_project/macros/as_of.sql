@@ -1,12 +1,12 @@
 {#- The moment the build is "as known at": var('as_of') or the run's start, as a TIMESTAMPTZ literal. -#}
 {#- The run's start as a TIMESTAMPTZ literal: marks the rows a build run wrote. -#}
 {% macro run_started() -%}
-    cast('{{ run_started_at.isoformat() }}' as timestamptz)
+    cast('{{ run_started_at.isoformat() }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}
 
 {% macro as_of() -%}
     {%- set value = var('as_of', none) or run_started_at.isoformat() -%}
-    cast('{{ value }}' as timestamptz)
+    cast('{{ value }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}
 
 {#- Known at as_of: its load known by then (committed, or back-dated to then: the row's
@@ -20,7 +20,7 @@
     so a slow load can commit after loads with newer ids have been built. Rows keep their
     load id through compaction. -#}
 {% macro events_as_of(relation) -%}
-    select * exclude (retired_at)
+    select * {{ all_but() }} (retired_at)
     from {{ relation }}
     where {{ known_at_as_of() }}
     {%- if is_incremental() %}

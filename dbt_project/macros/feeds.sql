@@ -51,6 +51,10 @@
     what an entity no feed reports gives, with no rows.
 -#}
 {% macro stage_feeds(entity, relation) -%}
+    {{ return(adapter.dispatch('stage_feeds')(entity, relation)) }}
+{%- endmacro %}
+
+{% macro default__stage_feeds(entity, relation) -%}
     {%- set contract = var('peaceops_contract', {}).get(entity, {}) -%}
     {%- set empty = contract.get('empty', {}) -%}
     {%- set branches = contract.get('feeds') or [{'id': none, 'sql': {}}] -%}
@@ -64,4 +68,19 @@
         where {% if feed.id %}feed_id = '{{ feed.id }}'{% else %}false{% endif %}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- On Spark the contract's columns are already on the source's rows: ingest.spark_target
+    computes them with the same contract SQL, in DuckDB inside Spark's workers
+    (docs/beyond-one-machine.md, "The feeds' contract"). -#}
+{% macro spark__stage_feeds(entity, relation) -%}
+    {%- set contract = var('peaceops_contract', {}).get(entity, {}) -%}
+    {%- set feeds = contract.get('feeds') or [] -%}
+        select
+            {{ staged_envelope() }}
+            {%- for column in contract.get('empty', {}) %},
+            {{ column }}
+            {%- endfor %}
+        from {{ relation }}
+        where {% if feeds %}feed_id in ({% for feed in feeds %}'{{ feed.id }}'{{ ', ' if not loop.last }}{% endfor %}){% else %}false{% endif %}
 {%- endmacro %}

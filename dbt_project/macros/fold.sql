@@ -67,7 +67,7 @@ ordered as (
 )
 
 select
-    * exclude (event_rank, keyed_at, is_retraction, releasability, strictest_rank),
+    * {{ all_but() }} (event_rank, keyed_at, is_retraction, releasability, strictest_rank),
     {{ releasability_levels() }}[strictest_rank] as releasability,
     is_retraction as is_retracted
 from ordered

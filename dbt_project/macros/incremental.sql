@@ -8,9 +8,29 @@
     its next run catches up on everything it missed.
 -#}
 
+{#- Spark builds are full refreshes of tables (docs/beyond-one-machine.md): no incremental
+    models, no watermarks, no delete hooks there. -#}
+{% macro incremental_or_table() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#- Spark: the sources are temporary views (ingest.spark_target), which a stored view cannot
+    name; a model that is a view on DuckDB is a table there. -#}
+{% macro view_or_table() -%}
+    {{ return('table' if target.type == 'spark' else 'view') }}
+{%- endmacro %}
+
 {#- `previous_through` is the watermark the model's last run started from: the changes
     since it are the ones that run wrote (see get_where_subquery). -#}
 {% macro create_watermarks() -%}
+    {{ return(adapter.dispatch('create_watermarks')()) }}
+{%- endmacro %}
+
+{% macro spark__create_watermarks() -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__create_watermarks() -%}
     create table if not exists {{ target.schema }}.dbt_watermarks (
         model_name varchar primary key,
         built_through timestamptz not null
@@ -28,6 +48,14 @@
 {%- endmacro %}
 
 {% macro save_watermark() -%}
+    {{ return(adapter.dispatch('save_watermark')()) }}
+{%- endmacro %}
+
+{% macro spark__save_watermark() -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__save_watermark() -%}
     insert or replace into {{ target.schema }}.dbt_watermarks
     (model_name, built_through, previous_through)
     values (

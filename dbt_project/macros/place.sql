@@ -27,12 +27,12 @@
 -#}
 
 {% macro name_key(text) -%}
-    nullif(regexp_replace(lower(strip_accents(trim({{ text }}))), '[^a-z0-9]+', ' ', 'g'), '')
+    nullif(regexp_replace(lower(strip_accents(trim({{ text }}))), '[^a-z0-9]+', ' '{{ regex_all() }}), '')
 {%- endmacro %}
 
 {% macro locate(relation) -%}
     select
-        resolved.* exclude (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
+        resolved.* {{ all_but() }} (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
             place_admin2, ref_admin2, ref_admin1, ref_admin0, given_admin2, grid_admin2, given_admin1,
             has_boundary, keeps_given_point, area_admin1),
         case
@@ -98,7 +98,7 @@
                     as has_boundary
             from (
                 select
-                    * exclude (area_admin1_candidate),
+                    * {{ all_but() }} (area_admin1_candidate),
                     coalesce(given_admin2, grid_admin2, place_admin2, ref_admin2) as admin2_pcode,
                     area_admin1_candidate as area_admin1
                 from (
@@ -130,7 +130,7 @@
 {% macro locate_refs(relation) -%}
     with
 
-    parsed as materialized (
+    parsed as {{ keep_cte() }}(
         select
             located.*,
             {{ name_key('located.place_name') }} as place_key,
@@ -157,9 +157,9 @@
             on parsed.place_key = places.name_key
     ),
 
-    placed as materialized (
+    placed as {{ keep_cte() }}(
         select
-            place_exact.* exclude (exact_place),
+            place_exact.* {{ all_but() }} (exact_place),
             coalesce(place_exact.exact_place, close_place.pcode) as place_id,
             close_place.rule as place_rule,
             admin2_at(place_exact.given_lat, place_exact.given_lon) as given_admin2,
@@ -191,7 +191,7 @@
             on placed.place_id = places.place_id
     ),
 
-    with_admin0 as materialized (
+    with_admin0 as {{ keep_cte() }}(
         select
             with_place.*,
             coalesce(ref0_code.admin0_pcode, ref0_iso.admin0_pcode, ref0_name.pcode, feeds.country)
@@ -228,9 +228,9 @@
                 and with_admin0.admin1_key = ref1_name.name_key
     ),
 
-    with_admin1 as materialized (
+    with_admin1 as {{ keep_cte() }}(
         select
-            admin1_exact.* exclude (exact_admin1),
+            admin1_exact.* {{ all_but() }} (exact_admin1),
             coalesce(admin1_exact.exact_admin1, close1.pcode) as ref_admin1,
             close1.rule as admin1_rule
         from admin1_exact
@@ -258,17 +258,17 @@
     )
 
     select
-        admin2_exact.* exclude (exact_admin2, place_key, admin0_key, admin1_key, admin2_key,
+        admin2_exact.* {{ all_but() }} (exact_admin2, place_key, admin0_key, admin1_key, admin2_key,
             place_rule, admin1_rule),
         coalesce(admin2_exact.exact_admin2, close2.pcode) as ref_admin2,
-        list_filter([
-            if(admin2_exact.place_rule is not null, {'field': 'place_name', 'sent': admin2_exact.place_name,
-                'pcode': admin2_exact.place_id, 'rule': admin2_exact.place_rule}, null),
-            if(admin2_exact.admin1_rule is not null, {'field': 'admin1', 'sent': admin2_exact.admin1_ref,
-                'pcode': admin2_exact.ref_admin1, 'rule': admin2_exact.admin1_rule}, null),
-            if(close2.rule is not null and admin2_exact.exact_admin2 is null, {'field': 'admin2',
-                'sent': admin2_exact.admin2_ref, 'pcode': close2.pcode, 'rule': close2.rule}, null)
-        ], lambda match: match is not null) as name_matches,
+        {{ non_null_list([
+            "if(admin2_exact.place_rule is not null, " ~ struct_of([('field', "'place_name'"), ('sent', 'admin2_exact.place_name'),
+                ('pcode', 'admin2_exact.place_id'), ('rule', 'admin2_exact.place_rule')]) ~ ", null)",
+            "if(admin2_exact.admin1_rule is not null, " ~ struct_of([('field', "'admin1'"), ('sent', 'admin2_exact.admin1_ref'),
+                ('pcode', 'admin2_exact.ref_admin1'), ('rule', 'admin2_exact.admin1_rule')]) ~ ", null)",
+            "if(close2.rule is not null and admin2_exact.exact_admin2 is null, " ~ struct_of([('field', "'admin2'"),
+                ('sent', 'admin2_exact.admin2_ref'), ('pcode', 'close2.pcode'), ('rule', 'close2.rule')]) ~ ", null)",
+        ]) }} as name_matches,
         admin2_exact.admin1_ref is not null and admin2_exact.ref_admin1 is null
             and admin2_exact.admin1_key is not null as is_unknown_admin1,
         admin2_exact.admin2_ref is not null and coalesce(admin2_exact.exact_admin2, close2.pcode) is null

@@ -1,11 +1,25 @@
 {#- Releasability order (DESIGN.md): public < partners < mission < restricted. -#}
+{% macro releasability_order() -%}
+    {{ list_literal(["'public'", "'partners'", "'mission'", "'restricted'"]) }}
+{%- endmacro %}
+
+{#- The levels as a list whose `[rank]` is the level of that rank (1 = public). Spark's `[]`
+    counts from 0, so its list starts with a NULL. -#}
 {% macro releasability_levels() -%}
-    ['public', 'partners', 'mission', 'restricted']
+    {{ return(adapter.dispatch('releasability_levels')()) }}
+{%- endmacro %}
+
+{% macro default__releasability_levels() -%}
+    {{ releasability_order() }}
+{%- endmacro %}
+
+{% macro spark__releasability_levels() -%}
+    array(cast(null as string), 'public', 'partners', 'mission', 'restricted')
 {%- endmacro %}
 
 {#- Rank of a releasability value (1 = public); unknown values rank as restricted. -#}
 {% macro releasability_rank(column) -%}
-    coalesce(nullif(list_position({{ releasability_levels() }}, {{ column }}), 0), 4)
+    coalesce(nullif(list_position({{ releasability_order() }}, {{ column }}), 0), 4)
 {%- endmacro %}
 
 {#- Aggregate: the strictest releasability among the rows. -#}

@@ -59,7 +59,7 @@
                 inner join sizes as size_b on linked.cluster_b = size_b.cluster_key
                 where
                     linked.pair_count = size_a.report_count * size_b.report_count
-                    and not list_has_any(size_a.sides, size_b.sides)
+                    and not {{ lists_overlap('size_a.sides', 'size_b.sides') }}
             ),
 
             nearest as (
@@ -107,7 +107,7 @@
 {% macro resolution_config(folded) -%}
     {{
         config(
-            materialized='incremental',
+            materialized=incremental_or_table(),
             unique_key='record_key',
             incremental_strategy='delete+insert',
             on_schema_change='fail',
@@ -206,9 +206,8 @@ close_candidates as (
 near_ties as (
     select
         record_key,
-        list(
-            {'candidate_key': candidate_key, 'cost': round(cost, 3)} order by cost, candidate_key
-        ) as near_ties
+        {{ ordered_list(struct_of([('candidate_key', 'candidate_key'), ('cost', 'round(cost, 3)')]),
+            ['cost', 'candidate_key']) }} as near_ties
     from (
         select
             close_candidates.*,
@@ -224,7 +223,7 @@ select
     final.record_key,
     final.cluster_key,
     reports.occurred_at,
-    coalesce(near_ties.near_ties, []) as near_ties,
+    coalesce(near_ties.near_ties, {{ empty_list() }}) as near_ties,
     {{ run_started() }} as resolved_at
 from clusters_{{ rounds }} as final
 inner join reports on final.record_key = reports.record_key

@@ -13,6 +13,19 @@
 {#- issues([(condition, field, reason_sql, value_sql), ...]): the list of issue structs whose
     condition holds. -#}
 {% macro issues(items) -%}
+    {{ return(adapter.dispatch('issues')(items)) }}
+{%- endmacro %}
+
+{% macro spark__issues(items) -%}
+    {%- set listed = [] -%}
+    {%- for c, f, r, v in items -%}
+        {%- do listed.append('if(coalesce(' ~ c ~ ', false), ' ~ struct_of([('field', "'" ~ f ~ "'"), ('reason', r),
+            ('value', 'cast(' ~ v ~ ' as string)')]) ~ ', null)') -%}
+    {%- endfor -%}
+    {{ non_null_list(listed) }}
+{%- endmacro %}
+
+{% macro default__issues(items) -%}
     list_where(
         [{% for c, f, r, v in items %}{'field': '{{ f }}', 'reason': {{ r }}, 'value': cast({{ v }} as varchar)}{% if not loop.last %}, {% endif %}{% endfor %}],
         [{% for c, f, r, v in items %}coalesce({{ c }}, false){% if not loop.last %}, {% endif %}{% endfor %}]
@@ -21,7 +34,7 @@
 
 {#- The mission's first day (var mission_start, from feeds.yaml): earlier records are excluded. -#}
 {% macro mission_start() -%}
-    cast('{{ var("mission_start") }}' as timestamptz)
+    cast('{{ var("mission_start") }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}
 
 {#- The issues every entity shares: the place and the time. -#}

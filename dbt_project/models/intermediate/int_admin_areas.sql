@@ -42,7 +42,7 @@ admin1_areas as (
         1 as admin_level,
         admin1.admin1_pcode as pcode,
         admin1.admin1_name as area_name,
-        cast(null as varchar) as admin2_pcode,
+        cast(null as {{ sql_type('varchar') }}) as admin2_pcode,
         admin1.admin1_pcode,
         admin1.admin0_pcode,
         admin1.wkt is not null or coalesce(admin1_children.has_boundary, false) as has_boundary
@@ -63,8 +63,8 @@ admin0_areas as (
         0 as admin_level,
         admin0.admin0_pcode as pcode,
         admin0.admin0_name as area_name,
-        cast(null as varchar) as admin2_pcode,
-        cast(null as varchar) as admin1_pcode,
+        cast(null as {{ sql_type('varchar') }}) as admin2_pcode,
+        cast(null as {{ sql_type('varchar') }}) as admin1_pcode,
         admin0.admin0_pcode,
         coalesce(admin0_children.has_boundary, false) as has_boundary
     from admin0

@@ -37,15 +37,15 @@ names as (
         areas.parent_pcode,
         {{ name_key('alt.name') }} as name_key
     from areas,
-        unnest(string_split(coalesce(areas.alt_names, ''), '|')) as alt (name)
+        {{ list_rows(split_text("coalesce(areas.alt_names, '')", '|')) }} as alt (name)
     where trim(alt.name) <> ''
 ),
 
 counted as (
     select
         *,
-        count(distinct pcode) over (partition by admin_level, name_key) as in_level,
-        count(distinct pcode) over (partition by admin_level, parent_pcode, name_key) as in_parent
+        {{ count_distinct_over('pcode', 'partition by admin_level, name_key') }} as in_level,
+        {{ count_distinct_over('pcode', 'partition by admin_level, parent_pcode, name_key') }} as in_parent
     from names
     where name_key is not null
 )

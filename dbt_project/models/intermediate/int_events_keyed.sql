@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='event_id',
         incremental_strategy='delete+insert',
     )
@@ -113,7 +113,7 @@ walk as (
     select
         feed_id,
         record_id,
-        arg_max(current_id, depth) as root_id,
+        max_by(current_id, depth) as root_id,
         max(depth) as depth
     from steps
     group by feed_id, record_id

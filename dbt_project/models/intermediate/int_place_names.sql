@@ -24,7 +24,7 @@ names as (
         places.longitude,
         places.admin2_pcode
     from places,
-        unnest(string_split(coalesce(places.alt_names, ''), '|')) as alt (name)
+        {{ list_rows(split_text("coalesce(places.alt_names, '')", '|')) }} as alt (name)
     where trim(alt.name) <> ''
 ),
 

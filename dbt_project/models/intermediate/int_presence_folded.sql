@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='record_key',
         incremental_strategy='delete+insert',
         post_hook="{{ fold_post_hook() }}",

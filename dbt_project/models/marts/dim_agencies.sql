@@ -9,7 +9,7 @@ agencies as (
 feeds as (
     select
         agency_id,
-        list(feed_id order by feed_id) as feed_ids
+        {{ ordered_list('feed_id', ['feed_id']) }} as feed_ids
     from {{ source('registry', 'feeds') }}
     group by agency_id
 )
@@ -23,6 +23,6 @@ select
     agencies.is_military,
     agencies.reporting_reliability,
     agencies.default_releasability,
-    coalesce(feeds.feed_ids, []) as feed_ids
+    coalesce(feeds.feed_ids, {{ empty_list() }}) as feed_ids
 from agencies
 left join feeds on agencies.agency_id = feeds.agency_id

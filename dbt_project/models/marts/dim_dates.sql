@@ -18,7 +18,7 @@ bounds as (
 days as (
     select cast(series.day_start as date) as date_day
     from bounds,
-        generate_series(bounds.first_day, bounds.last_day, interval 1 day) as series (day_start)
+        {{ day_rows('bounds.first_day', 'bounds.last_day') }} as series (day_start)
 )
 
 select
@@ -29,6 +29,6 @@ select
     isoyear(date_day) as iso_year,
     week(date_day) as iso_week,
     isodow(date_day) as iso_day_of_week,
-    strftime(date_day, '%A') as day_name,
+    {{ day_name('date_day') }} as day_name,
     isodow(date_day) >= 6 as is_weekend
 from days

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='delivery_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -64,10 +64,10 @@ unified as (
         delivery_id,
         count(*) as source_count,
         count(distinct agency_id) as agency_count,
-        list(distinct agency_id order by agency_id) as agency_ids,
-        list(record_key order by record_key) as source_record_keys,
-        list(beneficiaries order by record_key) as source_beneficiaries,
-        flatten(list(event_ids order by record_key)) as source_event_ids,
+        {{ ordered_list('agency_id', ['agency_id'], distinct=true) }} as agency_ids,
+        {{ ordered_list('record_key', ['record_key']) }} as source_record_keys,
+        {{ ordered_list('beneficiaries', ['record_key']) }} as source_beneficiaries,
+        flatten({{ ordered_list('event_ids', ['record_key']) }}) as source_event_ids,
         cast(sum(correction_count) as bigint) as correction_count,
         {{ releasability_levels() }}[max(releasability_rank)] as releasability,
         min(first_recorded_at) as first_recorded_at,

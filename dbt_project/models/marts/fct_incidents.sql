@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='incident_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -62,28 +62,28 @@ unified as (
         min(occurred_at) filter (where time_rank = best_time_rank) as occurred_at,
         min(time_rank) as time_rank,
         -- the type and sub-type of the most reliable source (ties broken by record key)
-        arg_max(incident_type, (reporting_reliability, record_key)) as incident_type,
-        arg_max(incident_sub_type, (reporting_reliability, record_key)) as incident_sub_type,
+        max_by(incident_type, {{ tuple_of(["reporting_reliability", "record_key"]) }}) as incident_type,
+        max_by(incident_sub_type, {{ tuple_of(["reporting_reliability", "record_key"]) }}) as incident_sub_type,
         -- fatalities: the most conservative (lowest) count reported
         min(fatalities) as fatalities,
         -- the place of the most precise location; points averaged among equals
         min(location_rank) as location_rank,
         -- (averaged in a fixed order: a float sum depends on its order)
-        list_avg(list(latitude order by latitude) filter (where location_rank = best_location_rank))
+        {{ list_mean(ordered_list('latitude', ['latitude'], filter='location_rank = best_location_rank')) }}
             as latitude,
-        list_avg(list(longitude order by longitude) filter (where location_rank = best_location_rank))
+        {{ list_mean(ordered_list('longitude', ['longitude'], filter='location_rank = best_location_rank')) }}
             as longitude,
         -- the area of the most precise location, the finest among equals (then the first
         -- record key)
-        arg_min(admin2_pcode, (location_rank, -admin_level, record_key)) as admin2_pcode,
-        arg_min(admin1_pcode, (location_rank, -admin_level, record_key)) as admin1_pcode,
-        arg_min(admin0_pcode, (location_rank, -admin_level, record_key)) as admin0_pcode,
-        arg_min(admin_level, (location_rank, -admin_level, record_key)) as admin_level,
+        min_by(admin2_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin2_pcode,
+        min_by(admin1_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin1_pcode,
+        min_by(admin0_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin0_pcode,
+        min_by(admin_level, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin_level,
         count(*) as source_count,
         count(distinct agency_id) as agency_count,
-        list(distinct agency_id order by agency_id) as agency_ids,
-        list(record_key order by record_key) as source_record_keys,
-        flatten(list(event_ids order by record_key)) as source_event_ids,
+        {{ ordered_list('agency_id', ['agency_id'], distinct=true) }} as agency_ids,
+        {{ ordered_list('record_key', ['record_key']) }} as source_record_keys,
+        flatten({{ ordered_list('event_ids', ['record_key']) }}) as source_event_ids,
         -- independent sources: 1 - product of each source's chance of being wrong
         1 - product(1 - reporting_reliability) as confidence,
         {{ releasability_levels() }}[max(releasability_rank)] as releasability,
@@ -97,13 +97,13 @@ select
     incident_id,
     occurred_at,
     cast(occurred_at as date) as occurred_on,
-    ['minute', 'day', 'month'][time_rank] as time_precision,
+    {{ pick(["'minute'", "'day'", "'month'"], 'time_rank') }} as time_precision,
     incident_type,
     incident_sub_type,
     fatalities,
     latitude,
     longitude,
-    ['coordinates', 'mgrs', 'place_name', 'admin_area'][location_rank] as location_method,
+    {{ pick(["'coordinates'", "'mgrs'", "'place_name'", "'admin_area'"], 'location_rank') }} as location_method,
     admin_level,
     admin0_pcode,
     admin1_pcode,

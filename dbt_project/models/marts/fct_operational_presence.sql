@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed({'presence_id': 'presence'}) }}",

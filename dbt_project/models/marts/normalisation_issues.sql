@@ -11,7 +11,7 @@
 
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed({'record_key': none}) }}",
@@ -38,7 +38,7 @@ folded as (
             releasability,
             recorded_at
         from {{ ref('int_' ~ entity ~ '_folded') }}
-        where not is_retracted and (len(issues) > 0 or is_excluded)
+        where not is_retracted and ({{ list_size('issues') }} > 0 or is_excluded)
         {% if is_incremental() %}
             and {{ is_changed_record }}
         {% endif %}
@@ -55,27 +55,28 @@ normalise as (
         folded.record_key,
         folded.record_id,
         folded.event_id,
-        struct_extract(problem.issue, 'field') as field,
-        struct_extract(problem.issue, 'reason') as reason,
-        struct_extract(problem.issue, 'value') as value,
+        {{ field_of('problem.issue', 'field') }} as field,
+        {{ field_of('problem.issue', 'reason') }} as reason,
+        {{ field_of('problem.issue', 'value') }} as value,
         folded.is_excluded,
         folded.releasability,
         folded.recorded_at as flagged_at
     from folded,
-        unnest(
-            if(len(folded.issues) = 0, [{ 'field': 'record', 'reason': 'excluded', 'value': null }], folded.issues)
-        ) as problem (issue)
+        {{ list_rows(
+            "if(" ~ list_size('folded.issues') ~ " = 0, " ~ list_literal([struct_of([('field', "'record'"), ('reason', "'excluded'"),
+                ('value', 'cast(null as ' ~ sql_type('varchar') ~ ')')])]) ~ ", folded.issues)"
+        ) }} as problem (issue)
 ),
 
 quarantine as (
     select
         'ingest' as stage,
-        cast(null as varchar) as entity,
+        cast(null as {{ sql_type('varchar') }}) as entity,
         feed_id,
         agency_id,
-        cast(null as varchar) as record_key,
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as event_id,
+        cast(null as {{ sql_type('varchar') }}) as record_key,
+        cast(null as {{ sql_type('varchar') }}) as record_id,
+        cast(null as {{ sql_type('varchar') }}) as event_id,
         'record' as field,
         reason,
         coalesce(message, '') || coalesce(': ' || left(raw_record, 200), '') as value,
@@ -89,7 +90,7 @@ quarantine as (
 issues as (
     select
         md5(concat_ws('|', stage, feed_id, issue_source, field, reason)) as issue_id,
-        * exclude (issue_source)
+        * {{ all_but() }} (issue_source)
     from (
         select
             *,

@@ -21,30 +21,30 @@ folded as (
 
 matched as (
     select
-        struct_extract(m.match, 'field') as field,
-        struct_extract(m.match, 'sent') as sent,
-        struct_extract(m.match, 'pcode') as pcode,
-        struct_extract(m.match, 'rule') as rule,
+        {{ field_of('m.match', 'field') }} as field,
+        {{ field_of('m.match', 'sent') }} as sent,
+        {{ field_of('m.match', 'pcode') }} as pcode,
+        {{ field_of('m.match', 'rule') }} as rule,
         count(*) as record_count,
-        list(distinct folded.feed_id order by folded.feed_id) as feed_ids
+        {{ ordered_list('folded.feed_id', ['folded.feed_id'], distinct=true) }} as feed_ids
     from folded,
-        unnest(folded.name_matches) as m (match)
+        {{ list_rows('folded.name_matches') }} as m (match)
     group by all
 ),
 
 unmatched as (
     select
         if(
-            struct_extract(i.issue, 'reason') = 'unknown_place_name',
+            {{ field_of('i.issue', 'reason') }} = 'unknown_place_name',
             'place_name',
-            struct_extract(i.issue, 'field')
+            {{ field_of('i.issue', 'field') }}
         ) as field,
-        struct_extract(i.issue, 'value') as sent,
+        {{ field_of('i.issue', 'value') }} as sent,
         count(*) as record_count,
-        list(distinct folded.feed_id order by folded.feed_id) as feed_ids
+        {{ ordered_list('folded.feed_id', ['folded.feed_id'], distinct=true) }} as feed_ids
     from folded,
-        unnest(folded.issues) as i (issue)
-    where struct_extract(i.issue, 'reason') in ('unknown_area_name', 'unknown_place_name')
+        {{ list_rows('folded.issues') }} as i (issue)
+    where {{ field_of('i.issue', 'reason') }} in ('unknown_area_name', 'unknown_place_name')
     group by all
 ),
 
@@ -66,7 +66,7 @@ suggested as (
     select
         unmatched.field,
         unmatched.sent,
-        arg_max(pack_names.pcode, jaro_winkler_similarity(pack_names.name_key, {{ name_key('unmatched.sent') }}))
+        max_by(pack_names.pcode, jaro_winkler_similarity(pack_names.name_key, {{ name_key('unmatched.sent') }}))
             as pcode,
         max(jaro_winkler_similarity(pack_names.name_key, {{ name_key('unmatched.sent') }}))
             as similarity

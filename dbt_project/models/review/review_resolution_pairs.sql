@@ -27,10 +27,9 @@ near_ties as (
         entity,
         record_key,
         resolved_id,
-        unnest(near_ties).candidate_key as candidate_key,
-        unnest(near_ties).cost as cost
+        {{ list_fields('near_ties', ['candidate_key', 'cost']) }}
     from resolved
-    where len(near_ties) > 0
+    where {{ list_size('near_ties') }} > 0
 )
 
 select

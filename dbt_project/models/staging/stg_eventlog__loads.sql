@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=view_or_table()) }}
 
 -- One row per committed load (ingest run) with its reconciled counts, as known at as_of.
 

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=view_or_table()) }}
 
 -- Records that never became events (ingest quarantine), as known at as_of.
 

@@ -21,7 +21,7 @@
 -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='delete+insert',
         unique_key='timeliness_id',
         on_schema_change='fail',
@@ -96,7 +96,7 @@ event_stats as (
         count(*) filter (where is_retraction) as retraction_count,
         median(lag_hours) filter (where not is_retraction) as lag_hours_median,
         quantile_cont(lag_hours, 0.9) filter (where not is_retraction) as lag_hours_p90,
-        list(event_id order by event_id) as source_event_ids,
+        {{ ordered_list('event_id', ['event_id']) }} as source_event_ids,
         {{ strictest_releasability('releasability') }} as releasability
     from events
     group by agency_id, week_start
@@ -107,7 +107,7 @@ records as (
         select
             folded.agency_id,
             cast(date_trunc('week', folded.first_recorded_at) as date) as week_start,
-            len(folded.issues) = 0 as is_complete
+            {{ list_size('folded.issues') }} = 0 as is_complete
         from {{ ref('int_' ~ entity ~ '_folded') }} as folded
         {% if is_incremental() %}
             inner join touched_weeks
@@ -151,7 +151,7 @@ weeks as (
         round(load_stats.records_quarantined / nullif(load_stats.records_read, 0), 4)
             as quarantine_rate,
         event_stats.source_event_ids,
-        len(event_stats.source_event_ids) as source_count,
+        {{ list_size('event_stats.source_event_ids') }} as source_count,
         if(coalesce(load_stats.records_quarantined, 0) > 0, 'restricted', event_stats.releasability)
             as content_releasability
     from event_stats

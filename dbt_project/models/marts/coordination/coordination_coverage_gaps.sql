@@ -38,7 +38,7 @@ delivery_areas as (
         deliveries.delivered_at,
         deliveries.releasability
     from deliveries,
-        unnest([deliveries.admin2_pcode, deliveries.admin1_pcode, deliveries.admin0_pcode])
+        {{ list_rows(list_literal(['deliveries.admin2_pcode', 'deliveries.admin1_pcode', 'deliveries.admin0_pcode'])) }}
             as area (area_pcode)
     where area.area_pcode is not null
 ),
@@ -49,7 +49,7 @@ presence_areas as (
         presence.reference_period_start,
         presence.reference_period_end
     from {{ ref('fct_operational_presence') }} as presence,
-        unnest([presence.admin2_code, presence.admin1_code, presence.admin0_pcode])
+        {{ list_rows(list_literal(['presence.admin2_code', 'presence.admin1_code', 'presence.admin0_pcode'])) }}
             as area (area_pcode)
     where area.area_pcode is not null
 ),
@@ -69,7 +69,7 @@ next_deliveries as (
 ),
 
 uncovered as (
-    select * exclude (next_delivered_on)
+    select * {{ all_but() }} (next_delivered_on)
     from next_deliveries
     where
         (
@@ -97,8 +97,8 @@ areas as (
         min(occurred_at) as first_uncovered_at,
         max(occurred_at) as last_uncovered_at,
         cast(sum(coalesce(fatalities, 0)) as bigint) as uncovered_fatalities,
-        list(incident_id order by incident_id) as incident_ids,
-        flatten(list(source_event_ids order by incident_id)) as source_event_ids,
+        {{ ordered_list('incident_id', ['incident_id']) }} as incident_ids,
+        flatten({{ ordered_list('source_event_ids', ['incident_id']) }}) as source_event_ids,
         max({{ releasability_rank('releasability') }}) as releasability_rank
     from uncovered
     group by area_pcode
@@ -129,7 +129,7 @@ last_deliveries as (
 
 sourced as (
     select
-        areas.* exclude (areas.releasability_rank),
+        areas.* {{ all_but() }} (areas.releasability_rank),
         area_incidents.incident_count,
         last_deliveries.last_delivery_at,
         {{ releasability_levels() }}[
@@ -156,7 +156,7 @@ select
     last_delivery_at,
     incident_ids,
     source_event_ids,
-    len(source_event_ids) as source_count,
+    {{ list_size('source_event_ids') }} as source_count,
     content_releasability,
     {{ releasability_levels() }}[
         greatest(

@@ -15,7 +15,7 @@
 -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed({'patrol_id': 'patrol', 'delivery_id': 'delivery'}) }}",
@@ -81,10 +81,10 @@ changed_patrol_cells as (
         patrols.longitude,
         patrols.cell_y + neighbours_y.dy as near_y,
         patrols.cell_x + neighbours_x.dx as near_x,
-        unnest(range(
-            cast(floor(epoch(patrols.started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint),
-            cast(floor(epoch(patrols.ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
-        )) as day_number
+        {{ list_values(range_list(
+            "cast(floor(epoch(patrols.started_at - to_hours(" ~ var('deconfliction_hours') ~ " + 24)) / 86400) as bigint)",
+            "cast(floor(epoch(patrols.ended_at + to_hours(" ~ var('deconfliction_hours') ~ ")) / 86400) as bigint) + 1"
+        )) }} as day_number
     from patrols
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)
@@ -145,7 +145,7 @@ pairs as (
             0
         ) / 3600.0 as hours_apart,
         coalesce(deliveries.admin2_pcode, patrols.admin2_pcode) as admin2_pcode,
-        list_concat(patrols.source_event_ids, deliveries.source_event_ids) as source_event_ids,
+        {{ list_concat('patrols.source_event_ids', 'deliveries.source_event_ids') }} as source_event_ids,
         {{ releasability_levels() }}[greatest(
             {{ releasability_rank('patrols.releasability') }},
             {{ releasability_rank('deliveries.releasability') }}
@@ -170,6 +170,6 @@ select
     round(hours_apart, 2) as hours_apart,
     admin2_pcode,
     source_event_ids,
-    len(source_event_ids) as source_count,
+    {{ list_size('source_event_ids') }} as source_count,
     releasability
 from pairs

@@ -11,7 +11,7 @@
 -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_weeks('delivery', also_presence=true) }}",
@@ -36,7 +36,7 @@ deliveries as (
         cast(date_trunc('week', delivered_on) as date) as week_start,
         coalesce(organisation_name, agency_id) as organisation,
         delivery_id,
-        cast(null as varchar) as presence_id,
+        cast(null as {{ sql_type('varchar') }}) as presence_id,
         beneficiaries,
         source_event_ids,
         releasability
@@ -55,17 +55,17 @@ presence as (
         presence.sector_name as cluster_name,
         cast(weeks.week_start as date) as week_start,
         presence.org_name as organisation,
-        cast(null as varchar) as delivery_id,
+        cast(null as {{ sql_type('varchar') }}) as delivery_id,
         presence.presence_id,
         cast(null as bigint) as beneficiaries,
         presence.source_event_ids,
         presence.releasability
     from {{ ref('fct_operational_presence') }} as presence,
-        unnest(generate_series(
-            date_trunc('week', presence.reference_period_start),
-            presence.reference_period_end,
-            interval 7 day
-        )) as weeks (week_start)
+        {{ list_rows(series_list(
+            "date_trunc('week', presence.reference_period_start)",
+            'presence.reference_period_end',
+            'interval 7 day'
+        )) }} as weeks (week_start)
 ),
 
 activities as (
@@ -91,15 +91,15 @@ grouped as (
         any_value(admin0_pcode) as admin0_pcode,
         any_value(cluster_name) as cluster_name,
         count(distinct {{ name_key('organisation') }}) as organisation_count,
-        list(distinct organisation order by organisation) filter (where delivery_id is not null)
+        {{ ordered_list('organisation', ['organisation'], distinct=true, filter='delivery_id is not null') }}
             as organisations,
-        list(distinct organisation order by organisation) filter (where presence_id is not null)
+        {{ ordered_list('organisation', ['organisation'], distinct=true, filter='presence_id is not null') }}
             as present_organisations,
         count(delivery_id) as delivery_count,
         cast(sum(beneficiaries) as bigint) as beneficiaries,
-        list(delivery_id order by delivery_id) filter (where delivery_id is not null) as delivery_ids,
-        list(presence_id order by presence_id) filter (where presence_id is not null) as presence_ids,
-        flatten(list(source_event_ids order by delivery_id, presence_id)) as source_event_ids,
+        {{ ordered_list('delivery_id', ['delivery_id'], filter='delivery_id is not null') }} as delivery_ids,
+        {{ ordered_list('presence_id', ['presence_id'], filter='presence_id is not null') }} as presence_ids,
+        flatten({{ ordered_list('source_event_ids', ['delivery_id', 'presence_id']) }}) as source_event_ids,
         {{ strictest_releasability('releasability') }} as releasability
     from activities
     group by area_pcode, cluster_code, week_start
@@ -116,14 +116,14 @@ select
     cluster_name,
     week_start,
     organisation_count,
-    coalesce(organisations, []) as organisations,
-    coalesce(present_organisations, []) as present_organisations,
+    coalesce(organisations, {{ empty_list() }}) as organisations,
+    coalesce(present_organisations, {{ empty_list() }}) as present_organisations,
     delivery_count,
     beneficiaries,
-    coalesce(delivery_ids, []) as delivery_ids,
-    coalesce(presence_ids, []) as presence_ids,
+    coalesce(delivery_ids, {{ empty_list() }}) as delivery_ids,
+    coalesce(presence_ids, {{ empty_list() }}) as presence_ids,
     source_event_ids,
-    len(source_event_ids) as source_count,
+    {{ list_size('source_event_ids') }} as source_count,
     releasability
 from grouped
 where organisation_count >= 2

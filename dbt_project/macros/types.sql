@@ -1,0 +1,365 @@
+{#- A column type as each engine spells it, for casts (YAML `data_type` cannot call macros: it spells the same choice inline, `{{ 'string' if target.type == 'spark' else 'varchar' }}`): the project
+    writes DuckDB's name (`varchar`, `timestamptz`, `varchar[]`, ...). -#}
+{% macro sql_type(name) -%}
+    {{ return(adapter.dispatch('sql_type')(name)) }}
+{%- endmacro %}
+
+{% macro default__sql_type(name) -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+{% macro spark__sql_type(name) -%}
+    {%- set types = {
+        'varchar': 'string', 'timestamptz': 'timestamp', 'integer': 'int', 'bigint': 'bigint',
+        'double': 'double', 'date': 'date', 'boolean': 'boolean'} -%}
+    {%- if name.endswith('[]') -%}
+        {{ return('array<' ~ spark__sql_type(name[:-2]) ~ '>') }}
+    {%- endif -%}
+    {{ return(types[name]) }}
+{%- endmacro %}
+
+{#- A list of SQL expressions as a list value: DuckDB `[a, b]`, Spark `array(a, b)`. -#}
+{% macro list_literal(items) -%}
+    {{ return(adapter.dispatch('list_literal')(items)) }}
+{%- endmacro %}
+
+{% macro default__list_literal(items) -%}
+    [{{ items | join(', ') }}]
+{%- endmacro %}
+
+{% macro spark__list_literal(items) -%}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
+{#- regexp_replace's trailing argument that replaces every match: DuckDB's 'g' flag; Spark
+    replaces every match unless told a position. -#}
+{% macro regex_all() -%}
+    {{ return(adapter.dispatch('regex_all')()) }}
+{%- endmacro %}
+
+{% macro default__regex_all() -%}
+    , 'g'
+{%- endmacro %}
+
+{% macro spark__regex_all() -%}
+{%- endmacro %}
+
+{#- Aggregate: the values of a group as a list ordered by `order_by` (a list of expressions),
+    NULLs kept, optionally distinct and of the rows where `filter` holds; NULL when no row
+    counts. Spark's collect_list has no order and drops NULLs, so it collects
+    (keys..., value) structs, sorts them and keeps the values. -#}
+{% macro ordered_list(value, order_by, distinct=false, filter=none) -%}
+    {{ return(adapter.dispatch('ordered_list')(value, order_by, distinct, filter)) }}
+{%- endmacro %}
+
+{% macro default__ordered_list(value, order_by, distinct, filter) -%}
+    list({{ 'distinct ' if distinct }}{{ value }} order by {{ order_by | join(', ') }}){{ ' filter (where ' ~ filter ~ ')' if filter }}
+{%- endmacro %}
+
+{% macro spark__ordered_list(value, order_by, distinct, filter) -%}
+    {%- set keys -%}
+        {%- for key in order_by %}'k{{ loop.index }}', {{ key }}, {% endfor -%}
+    {%- endset -%}
+    {%- set where = ' filter (where ' ~ filter ~ ')' if filter else '' -%}
+    {%- set values -%}
+        transform(array_sort(collect_list(named_struct({{ keys }}'v', {{ value }})){{ where }}), e -> e.v)
+    {%- endset -%}
+    {%- set values = 'array_distinct(' ~ values ~ ')' if distinct else values -%}
+    {%- if filter -%}
+        if(count(*){{ where }} = 0, null, {{ values }})
+    {%- else -%}
+        {{ values }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An empty list (of the type the context needs). -#}
+{% macro empty_list() -%}
+    {{ return(adapter.dispatch('empty_list')()) }}
+{%- endmacro %}
+
+{% macro default__empty_list() -%}
+    []
+{%- endmacro %}
+
+{% macro spark__empty_list() -%}
+    array()
+{%- endmacro %}
+
+{#- A table function of one row per element of a list, in `from x, {{ list_rows(...) }} as t (c)`:
+    DuckDB unnest, Spark explode. -#}
+{% macro list_rows(list) -%}
+    {{ return(adapter.dispatch('list_rows')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_rows(list) -%}
+    unnest({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_rows(list) -%}
+    lateral explode({{ list }})
+{%- endmacro %}
+
+{#- In a select list: one row per element of a list (DuckDB unnest, Spark explode). -#}
+{% macro list_values(list) -%}
+    {{ return(adapter.dispatch('list_values')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_values(list) -%}
+    unnest({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_values(list) -%}
+    explode({{ list }})
+{%- endmacro %}
+
+{#- `text` split at every `separator` (one plain character) into a list. -#}
+{% macro split_text(text, separator) -%}
+    {{ return(adapter.dispatch('split_text')(text, separator)) }}
+{%- endmacro %}
+
+{% macro default__split_text(text, separator) -%}
+    string_split({{ text }}, '{{ separator }}')
+{%- endmacro %}
+
+{#- Spark's split takes a regular expression: the character in a class is itself. -#}
+{% macro spark__split_text(text, separator) -%}
+    split({{ text }}, '[{{ separator }}]')
+{%- endmacro %}
+
+{#- A table function of one row per day from `first` to `last` (both included). -#}
+{% macro day_rows(first, last) -%}
+    {{ return(adapter.dispatch('day_rows')(first, last)) }}
+{%- endmacro %}
+
+{% macro default__day_rows(first, last) -%}
+    generate_series({{ first }}, {{ last }}, interval 1 day)
+{%- endmacro %}
+
+{% macro spark__day_rows(first, last) -%}
+    explode(sequence({{ first }}, {{ last }}, interval 1 day))
+{%- endmacro %}
+
+{#- The English name of a date's weekday ('Monday'). -#}
+{% macro day_name(day) -%}
+    {{ return(adapter.dispatch('day_name')(day)) }}
+{%- endmacro %}
+
+{% macro default__day_name(day) -%}
+    strftime({{ day }}, '%A')
+{%- endmacro %}
+
+{% macro spark__day_name(day) -%}
+    date_format({{ day }}, 'EEEE')
+{%- endmacro %}
+
+{#- A struct of (name, expression) pairs: DuckDB {'name': e}, Spark named_struct('name', e). -#}
+{% macro struct_of(fields) -%}
+    {{ return(adapter.dispatch('struct_of')(fields)) }}
+{%- endmacro %}
+
+{% macro default__struct_of(fields) -%}
+    { {%- for name, value in fields %}'{{ name }}': {{ value }}{{ ', ' if not loop.last }}{% endfor -%} }
+{%- endmacro %}
+
+{% macro spark__struct_of(fields) -%}
+    named_struct({%- for name, value in fields %}'{{ name }}', {{ value }}{{ ', ' if not loop.last }}{% endfor -%})
+{%- endmacro %}
+
+{#- The expressions' values that are not NULL, as a list. -#}
+{% macro non_null_list(items) -%}
+    {{ return(adapter.dispatch('non_null_list')(items)) }}
+{%- endmacro %}
+
+{% macro default__non_null_list(items) -%}
+    list_filter([{{ items | join(', ') }}], lambda match: match is not null)
+{%- endmacro %}
+
+{% macro spark__non_null_list(items) -%}
+    filter(array({{ items | join(', ') }}), match -> match is not null)
+{%- endmacro %}
+
+{#- A CTE DuckDB computes once however often it is read (`as materialized (...)`); Spark has
+    no such hint (it may compute it again). -#}
+{% macro keep_cte() -%}
+    {{ return(adapter.dispatch('keep_cte')()) }}
+{%- endmacro %}
+
+{% macro default__keep_cte() -%}
+    {{ return('materialized ') }}
+{%- endmacro %}
+
+{% macro spark__keep_cte() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{#- Several values compared as one, in order (an ordering key of max_by / min_by): DuckDB
+    (a, b), Spark struct(a, b). -#}
+{% macro tuple_of(items) -%}
+    {{ return(adapter.dispatch('tuple_of')(items)) }}
+{%- endmacro %}
+
+{% macro default__tuple_of(items) -%}
+    ({{ items | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__tuple_of(items) -%}
+    struct({{ items | join(', ') }})
+{%- endmacro %}
+
+{#- The number of elements of a list (NULL for NULL). -#}
+{% macro list_size(list) -%}
+    {{ return(adapter.dispatch('list_size')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_size(list) -%}
+    len({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_size(list) -%}
+    array_size({{ list }})
+{%- endmacro %}
+
+{#- A struct's field by name. -#}
+{% macro field_of(struct, name) -%}
+    {{ return(adapter.dispatch('field_of')(struct, name)) }}
+{%- endmacro %}
+
+{% macro default__field_of(struct, name) -%}
+    struct_extract({{ struct }}, '{{ name }}')
+{%- endmacro %}
+
+{% macro spark__field_of(struct, name) -%}
+    {{ struct }}.{{ name }}
+{%- endmacro %}
+
+{#- Two lists one after the other. -#}
+{% macro list_concat(left, right) -%}
+    {{ return(adapter.dispatch('list_concat')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__list_concat(left, right) -%}
+    list_concat({{ left }}, {{ right }})
+{%- endmacro %}
+
+{% macro spark__list_concat(left, right) -%}
+    concat({{ left }}, {{ right }})
+{%- endmacro %}
+
+{#- Whether two lists share an element. -#}
+{% macro lists_overlap(left, right) -%}
+    {{ return(adapter.dispatch('lists_overlap')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__lists_overlap(left, right) -%}
+    list_has_any({{ left }}, {{ right }})
+{%- endmacro %}
+
+{% macro spark__lists_overlap(left, right) -%}
+    arrays_overlap({{ left }}, {{ right }})
+{%- endmacro %}
+
+{#- The `index`th (from 1) of a list of expressions; NULL past its end. -#}
+{% macro pick(items, index) -%}
+    {{ return(adapter.dispatch('pick')(items, index)) }}
+{%- endmacro %}
+
+{% macro default__pick(items, index) -%}
+    [{{ items | join(', ') }}][{{ index }}]
+{%- endmacro %}
+
+{% macro spark__pick(items, index) -%}
+    try_element_at(array({{ items | join(', ') }}), {{ index }})
+{%- endmacro %}
+
+{#- The mean of a list's non-NULL numbers, summed in the list's order; NULL when none. -#}
+{% macro list_mean(list) -%}
+    {{ return(adapter.dispatch('list_mean')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_mean(list) -%}
+    list_avg({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_mean(list) -%}
+    aggregate(filter({{ list }}, x -> x is not null), struct(cast(0 as double) as total, 0 as n),
+        (acc, x) -> struct(acc.total + x as total, acc.n + 1 as n),
+        acc -> if(acc.n = 0, null, acc.total / acc.n))
+{%- endmacro %}
+
+{#- The list of times from `first` to `last` (both included) by `step`; empty when `first`
+    is after `last` (Spark's sequence would count down, or fail). -#}
+{% macro series_list(first, last, step) -%}
+    {{ return(adapter.dispatch('series_list')(first, last, step)) }}
+{%- endmacro %}
+
+{% macro default__series_list(first, last, step) -%}
+    generate_series(
+            {{ first }},
+            {{ last }},
+            {{ step }}
+        )
+{%- endmacro %}
+
+{% macro spark__series_list(first, last, step) -%}
+    if({{ first }} <= {{ last }},
+        sequence(cast({{ first }} as timestamp), cast({{ last }} as timestamp), {{ step }}), array())
+{%- endmacro %}
+
+{#- The integers from `start` up to `stop`, `stop` excluded (DuckDB's range); empty when
+    `stop` <= `start` (Spark's sequence includes its end and counts down). -#}
+{% macro range_list(start, stop) -%}
+    {{ return(adapter.dispatch('range_list')(start, stop)) }}
+{%- endmacro %}
+
+{% macro default__range_list(start, stop) -%}
+    range(
+            {{ start }},
+            {{ stop }}
+        )
+{%- endmacro %}
+
+{% macro spark__range_list(start, stop) -%}
+    if(({{ start }}) < ({{ stop }}), sequence({{ start }}, ({{ stop }}) - 1), array())
+{%- endmacro %}
+
+{#- In a select list: one row per element of a list of structs, a column per named field. -#}
+{% macro list_fields(list, fields) -%}
+    {{ return(adapter.dispatch('list_fields')(list, fields)) }}
+{%- endmacro %}
+
+{% macro default__list_fields(list, fields) -%}
+    {%- for field in fields %}unnest({{ list }}).{{ field }} as {{ field }}{{ ',\n        ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{#- Spark's inline gives every field of the struct: the list's structs have only these. -#}
+{% macro spark__list_fields(list, fields) -%}
+    inline({{ list }})
+{%- endmacro %}
+
+{#- Window function: how many distinct non-NULL values of `column` the window holds. -#}
+{% macro count_distinct_over(column, window) -%}
+    {{ return(adapter.dispatch('count_distinct_over')(column, window)) }}
+{%- endmacro %}
+
+{% macro default__count_distinct_over(column, window) -%}
+    count(distinct {{ column }}) over ({{ window }})
+{%- endmacro %}
+
+{#- Spark has no distinct window aggregates: the size of the set of values. -#}
+{% macro spark__count_distinct_over(column, window) -%}
+    size(collect_set({{ column }}) over ({{ window }}))
+{%- endmacro %}
+
+{#- `select * {{ all_but() }} (a, b)`: every column but these (DuckDB exclude, Spark except;
+    sqlfluff's DuckDB dialect reads only the first). -#}
+{% macro all_but() -%}
+    {{ return(adapter.dispatch('all_but')()) }}
+{%- endmacro %}
+
+{% macro default__all_but() -%}
+    {{ return('exclude') }}
+{%- endmacro %}
+
+{% macro spark__all_but() -%}
+    {{ return('except') }}
+{%- endmacro %}
