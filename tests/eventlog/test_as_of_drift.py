@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from ingest.feeds.envelope import envelope_sql
@@ -17,6 +16,7 @@ from ingest.feeds.registry import Feed
 from ingest.gate.reconcile import as_of_filter
 from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
+from tests import dbt_macros
 from tests.conftest import append, batch
 
 REPO = Path(__file__).parents[2]
@@ -26,13 +26,11 @@ TICK = timedelta(microseconds=1)
 
 def events_as_of(moment: datetime, relation: str) -> str:
     """dbt's `events_as_of(relation)` as a full build renders it, as of `moment`."""
-    loader = jinja2.FileSystemLoader(REPO / "dbt_project" / "macros")
-    env = jinja2.Environment(loader=loader)
-    env.globals.update(
+    module = dbt_macros.macros(
         var=lambda name, default=None: moment.isoformat() if name == "as_of" else default,
         is_incremental=lambda: False,
     )
-    return env.get_template("as_of.sql").module.events_as_of(relation)
+    return module.events_as_of(relation)
 
 
 @pytest.fixture

@@ -14,35 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.releasability import RELEASABILITY
-
-from .logbuilder import REPO
+from tests import dbt_macros
 
 # What a row may carry: every level, and values that are none of them (unknown: restricted).
 VALUES = [*RELEASABILITY, "Public", "secret", "", None]
 
 
-class DuckDBAdapter:
-    """What the macros ask of dbt's `adapter`: dispatch, as dbt-duckdb resolves it."""
-
-    def __init__(self) -> None:
-        self.module: jinja2.runtime.TemplateModule | None = None
-
-    def dispatch(self, name: str):
-        for prefix in ("duckdb__", "default__"):
-            if hasattr(self.module, prefix + name):
-                return getattr(self.module, prefix + name)
-        raise LookupError(name)
-
-
 @pytest.fixture(scope="module")
 def macros() -> jinja2.runtime.TemplateModule:
-    # dbt sees every macro of the project at once: one template of all the files
-    source = "\n".join(p.read_text() for p in sorted((REPO / "dbt_project/macros").glob("*.sql")))
-    adapter = DuckDBAdapter()
-    env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    env.globals.update(adapter=adapter, **{"return": lambda value: value})
-    adapter.module = env.from_string(source).module
-    return adapter.module
+    return dbt_macros.macros()
 
 
 def strictest(values: list[str | None]) -> str:
