@@ -19,7 +19,6 @@ from ingest.sessions import connect
 from tests import dbt_macros
 from tests.conftest import append, batch
 
-REPO = Path(__file__).parents[2]
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
