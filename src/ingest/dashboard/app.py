@@ -48,8 +48,11 @@ TIMELINESS_LABELS = {
 def _draw(chart: alt.TopLevelMixin) -> None:
     """A chart as wide as its column. Altair checks a spec against Vega-Lite's JSON schema
     each time it converts one (st.altair_chart does): 0.3 to 2 s of every page run for the
-    map's GeoJSON on a loaded machine. The tests convert every chart with the check."""
-    st.vega_lite_chart(chart.to_dict(validate=False), width="stretch")
+    map's GeoJSON on a loaded machine. The tests convert every chart with the check. The
+    views are bounded (queries.MAX_DOTS, aggregates), not Altair's 5,000 rows."""
+    with alt.data_transformers.disable_max_rows():
+        spec = chart.to_dict(validate=False)
+    st.vega_lite_chart(spec, width="stretch")
 
 
 def _metric(key: str, label: str, value: int) -> None:
@@ -282,20 +285,27 @@ def _duplication(dup: pd.DataFrame) -> None:
     if dup.empty:
         st.info("No duplication under this filter.")
         return
+    # one cell per district and sector, aggregated here: the browser gets hundreds of
+    # rows, not the thousands of sector-weeks of a long operation
+    cells = dup.groupby(["admin2_pcode", "cluster_code"], as_index=False).agg(
+        cluster_name=("cluster_name", "first"),
+        # the most in any one week (a sum over weeks counted one organisation per week)
+        most=("organisation_count", "max"),
+        weeks=("week_start", "count"),
+    )
     chart = (
-        alt.Chart(dup)
+        alt.Chart(cells)
         .mark_rect()
         .encode(
             x=alt.X("cluster_code:N", title="sector"),
             # every district labelled, not every other one
             y=alt.Y("admin2_pcode:N", title="district", axis=alt.Axis(labelOverlap=False)),
-            # the most in any one week (a sum over weeks counted one organisation per week)
-            color=alt.Color("max(organisation_count):Q", title="most organisations in one week"),
+            color=alt.Color("most:Q", title="most organisations in one week"),
             tooltip=[
                 alt.Tooltip("admin2_pcode", title="district"),
                 alt.Tooltip("cluster_name", title="sector"),
-                alt.Tooltip("max(organisation_count):Q", title="most organisations in a week"),
-                alt.Tooltip("count():Q", title="weeks with duplication"),
+                alt.Tooltip("most:Q", title="most organisations in a week"),
+                alt.Tooltip("weeks:Q", title="weeks with duplication"),
             ],
         )
         .properties(height=max(120, 22 * dup["admin2_pcode"].nunique()))
@@ -405,12 +415,10 @@ def _options(db: str, stamp: tuple[int, int]) -> q.Options:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _views(
-    db: str, stamp: tuple[int, int], f: q.Filters, moment: datetime | None
-) -> dict[str, Any]:
-    """Every view of one published database under the filters: a page run that comes
-    back to a version, audience and filters seen before (switching back, a tab, the
-    shading) queries nothing."""
+def _views(db: str, stamp: tuple[int, int], f: q.Filters) -> dict[str, Any]:
+    """The views above the tabs, of one published database under the filters: a page run
+    that comes back to a version, audience and filters seen before (switching back, a
+    tab, the shading) queries nothing."""
     with q.open_readonly(Path(db)) as con:
         return {
             "numbers": q.headline(con, f),
@@ -418,10 +426,21 @@ def _views(
             "daily": q.daily_counts(con, f),
             "gaps": q.coverage_gaps(con, f),
             "dup": q.duplication(con, f),
-            "alerts": q.deconfliction(con, f, limit=ALERT_ROWS),
-            "tl": q.timeliness(con, f),
-            "known": None if moment is None else q.known_then_vs_now(con, moment, f),
         }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _tab_view(
+    db: str, stamp: tuple[int, int], what: str, f: q.Filters, moment: datetime | None
+) -> pd.DataFrame:
+    """A view only one tab shows, queried when that tab is open (the closest alerts of
+    millions take seconds at 1M events)."""
+    with q.open_readonly(Path(db)) as con:
+        if what == "alerts":
+            return q.deconfliction(con, f, limit=ALERT_ROWS)
+        if what == "timeliness":
+            return q.timeliness(con, f)
+        return q.known_then_vs_now(con, moment, f)
 
 
 def main() -> None:
@@ -455,11 +474,10 @@ def main() -> None:
     moment = None
     if known_on is not None:
         moment = datetime.combine(known_on + timedelta(days=1), time(), tzinfo=UTC)
-    v = _views(str(db), stamp, f, moment)
-    numbers, points, daily, gaps, dup, alerts, tl, known = (
-        v["numbers"], v["points"], v["daily"], v["gaps"], v["dup"], v["alerts"], v["tl"],
-        v["known"],
-    )  # fmt: skip
+    v = _views(str(db), stamp, f)
+    numbers, points, daily, gaps, dup = (
+        v[k] for k in ("numbers", "points", "daily", "gaps", "dup")
+    )
 
     with st.container(key="dataset-info"):
         st.caption(
@@ -491,20 +509,26 @@ def main() -> None:
     _map(str(root), points, f, shades)
     _series_chart(daily)
 
+    # Only the open tab is drawn (and its view queried): a rerun when another opens.
     names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
-    tabs = st.tabs(names if moment is None else [f"As known on {known_on}", *names])
     if moment is not None:
-        with tabs[0]:
-            _known_then(known, known_on)
-        tabs = tabs[1:]
-    with tabs[0]:
-        _coverage(gaps)
-    with tabs[1]:
-        _duplication(dup)
-    with tabs[2]:
-        _deconfliction(alerts, numbers["deconfliction_alerts"])
-    with tabs[3]:
-        _timeliness(tl)
+        names.insert(0, f"As known on {known_on}")
+    tabs = dict(zip(names, st.tabs(names, key="tabs", on_change="rerun"), strict=True))
+    for name, tab in tabs.items():
+        if not tab.open:
+            continue
+        with tab:
+            if name == "Coverage gaps":
+                _coverage(gaps)
+            elif name == "Duplication":
+                _duplication(dup)
+            elif name == "Deconfliction":
+                alerts = _tab_view(str(db), stamp, "alerts", f, None)
+                _deconfliction(alerts, numbers["deconfliction_alerts"])
+            elif name == "Timeliness":
+                _timeliness(_tab_view(str(db), stamp, "timeliness", f, None))
+            else:
+                _known_then(_tab_view(str(db), stamp, "known", f, moment), known_on)
 
 
 _started = perf_counter()
