@@ -567,8 +567,8 @@ DECONFLICTION_COLUMNS = [
 ]
 
 
-def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> _Where | None:
-    """The alerts under the filter: FROM ... WHERE ... (in `clauses[0]`), or None when
+def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, list[Any]] | None:
+    """The alerts under the filter: `FROM ... WHERE ...` and its parameters, or None when
     the filter cannot be applied to this database (nothing matches)."""
     tables = _tables(con)
     if "coordination_deconfliction" not in tables:
@@ -595,7 +595,7 @@ def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> _Where | 
             return None
         joins.append("LEFT JOIN fct_aid_deliveries a ON a.delivery_id = d.delivery_id")
         w.add("list_contains(?::VARCHAR[], a.cluster_code)", list(f.sectors))
-    return _Where([f"FROM coordination_deconfliction d {' '.join(joins)} {w.sql()}"], w.params)
+    return f"FROM coordination_deconfliction d {' '.join(joins)} {w.sql()}", w.params
 
 
 def deconfliction(
@@ -607,19 +607,17 @@ def deconfliction(
     if source is None:
         return _empty(DECONFLICTION_COLUMNS)
     cols = ", ".join(f"d.{c}" for c in DECONFLICTION_COLUMNS)
-    sql = (
-        f"SELECT {cols} {source.clauses[0]} "
-        "ORDER BY d.distance_km, d.hours_apart, d.deconfliction_id"
-        + (f" LIMIT {int(limit)}" if limit is not None else "")
+    sql = f"SELECT {cols} {source[0]} ORDER BY d.distance_km, d.hours_apart, d.deconfliction_id" + (
+        f" LIMIT {int(limit)}" if limit is not None else ""
     )
-    return con.execute(sql, source.params).df()
+    return con.execute(sql, source[1]).df()
 
 
 def deconfliction_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     source = _deconfliction_from(con, f)
     if source is None:
         return 0
-    return int(con.execute(f"SELECT count(*) {source.clauses[0]}", source.params).fetchone()[0])
+    return int(con.execute(f"SELECT count(*) {source[0]}", source[1]).fetchone()[0])
 
 
 def timeliness(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
