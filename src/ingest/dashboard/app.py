@@ -18,6 +18,7 @@ Environment:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +28,7 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ingest.dashboard import mapchart, palette
@@ -45,14 +47,37 @@ TIMELINESS_LABELS = {
 }
 
 
-def _draw(chart: alt.TopLevelMixin) -> None:
-    """A chart as wide as its column. Altair checks a spec against Vega-Lite's JSON schema
-    each time it converts one (st.altair_chart does): 0.3 to 2 s of every page run for the
-    map's GeoJSON on a loaded machine. The tests convert every chart with the check. The
-    views are bounded (queries.MAX_DOTS, aggregates), not Altair's 5,000 rows."""
-    with alt.data_transformers.disable_max_rows():
+def _arrow_dataset(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
+    """An Altair data transformer: the frame as Arrow IPC bytes under a content name, as
+    Streamlit's own sends chart data (no JSON records to turn back into a table)."""
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    raw = sink.getvalue().to_pybytes()
+    name = hashlib.sha256(raw).hexdigest()[:20]
+    datasets[name] = raw
+    return {"name": name}
+
+
+alt.data_transformers.register("peaceops-arrow", _arrow_dataset)
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, its frames as Arrow. Without Altair's check of the spec
+    against Vega-Lite's JSON schema, which st.altair_chart runs on every page run (0.3 to
+    2 s for the map's GeoJSON on a loaded machine): the tests convert each chart with it.
+    Altair's 5,000-row cap does not apply: the views are bounded (queries.MAX_DOTS)."""
+    datasets: dict[str, bytes] = {}
+    with alt.data_transformers.enable("peaceops-arrow", datasets=datasets):
         spec = chart.to_dict(validate=False)
-    st.vega_lite_chart(spec, width="stretch")
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def _draw(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
+    """A chart (or its spec) as wide as its column."""
+    st.vega_lite_chart(chart if isinstance(chart, dict) else _spec(chart), width="stretch")
 
 
 def _metric(key: str, label: str, value: int) -> None:
@@ -195,17 +220,35 @@ def _shading(
     return mapchart.Shading(level, per, f"{shade} per {mapchart.PER_PEOPLE:,} people"), ""
 
 
-def _map(root: str, points: pd.DataFrame, f: q.Filters, shades: dict[str, pd.Series]) -> None:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_spec(
+    root: str, db: str, stamp: tuple[int, int], f: q.Filters, shading: mapchart.Shading | None
+) -> dict[str, Any] | None:
+    """The map's spec for a version, audience, filters and shading seen before is made
+    once: building and converting the chart costs more than the queries."""
+    points = _views(db, stamp, f)["points"]
+    chart = mapchart.map_chart(_boundaries(root), points, f.admin1, f.admin2, shading)
+    return None if chart is None else _spec(chart)
+
+
+def _map(
+    root: str,
+    db: str,
+    stamp: tuple[int, int],
+    f: q.Filters,
+    shades: dict[str, pd.Series],
+    located: bool,
+) -> None:
     st.subheader("Map")
     bounds = _boundaries(root)
     with st.container(key="map"):
         shading, note = _shading(root, bounds, shades)
-        if points.empty:
+        if not located:
             st.info("No located incidents, deliveries or patrols under this filter.")
-        chart = mapchart.map_chart(bounds, points, f.admin1, f.admin2, shading)
-        if chart is not None:
+        spec = _map_spec(root, db, stamp, f, shading)
+        if spec is not None:
             with st.container(key="map-chart"):
-                _draw(chart)
+                _draw(spec)
         outlines = (
             "regions (thick) and districts (thin) from the country pack. "
             if any(bounds.values())
@@ -506,7 +549,7 @@ def main() -> None:
         "coverage gaps": gaps.groupby("admin2_pcode")["uncovered_incident_count"].sum(),
         "duplication": dup.groupby("admin2_pcode").size(),
     }
-    _map(str(root), points, f, shades)
+    _map(str(root), str(db), stamp, f, shades, located=not points.empty)
     _series_chart(daily)
 
     # Only the open tab is drawn (and its view queried): a rerun when another opens.
