@@ -225,6 +225,16 @@ def test_dashboard_renders_filters_and_follows_current(
     record_property("audience_switch_s", round(time.monotonic() - switched, 2))
     print(f"dashboard audience switch settled in {time.monotonic() - switched:.2f} s")
 
+    # Only the open tab is drawn: the deconfliction table appears when its tab opens.
+    alerts = _count(mission_db, "SELECT count(*) FROM coordination_deconfliction")
+    assert alerts > 0
+    expect(page.locator(".st-key-table-deconfliction")).to_have_count(0)
+    page.get_by_role("tab", name="Deconfliction").click()
+    expect(page.locator(".st-key-table-deconfliction")).to_be_visible()
+    _expect_number(page, "deconfliction-alerts", alerts)
+    page.get_by_role("tab", name="Coverage gaps").click()
+    expect(page.locator(".st-key-chart-coverage")).to_be_visible()
+
     # One palette: the map's dots and the series chart's lines show each entity in its
     # palette colour, and the map's caption names those colours.
     _settled(page)

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.publish import reader
 from ingest.publish.writer import switch_current
 from ingest.serve.dashboard import queries as q
 
@@ -127,12 +128,12 @@ def root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def con(root: Path):
-    with q.open_readonly(q.audience_db(root / "published" / V1, "mission")) as c:
+    with q.open_readonly(reader.audience_db(root / "published" / V1, "mission")) as c:
         yield c
 
 
 def test_list_versions_newest_first_with_as_of_and_current(root):
-    found = q.list_versions(root)
+    found = reader.list_versions(root)
     assert [v.name for v in found] == [V2, V1]
     assert [v.is_current for v in found] == [False, True]
     assert found[1].as_of == "2026-11-01T00:00:00+00:00"
@@ -144,7 +145,7 @@ def test_a_historical_version_is_labelled_so(tmp_path):
     vdir = _version(tmp_path, V1, "2026-10-20T00:00:00+00:00")
     manifest = {"version": V1, "as_of": "2026-10-20T00:00:00+00:00", "historical": True}
     (vdir / "manifest.json").write_text(json.dumps(manifest))
-    (found,) = q.list_versions(tmp_path)
+    (found,) = reader.list_versions(tmp_path)
     assert found.historical and not found.is_current
     assert found.label().startswith("historical: as known at 2026-10-20 00:00:00 UTC")
 
@@ -171,22 +172,22 @@ def test_incident_reports_as_known_then_and_now(con, moment, then, added, correc
 
 def test_current_is_resolved_at_each_call_and_follows_a_switch(tmp_path):
     root = _published(tmp_path)
-    assert q.pick_version(root, q.CURRENT) == (root / "published" / V1).resolve()
+    assert reader.pick_version(root, reader.CURRENT) == (root / "published" / V1).resolve()
     switch_current(root, V2)
-    assert q.pick_version(root, q.CURRENT) == (root / "published" / V2).resolve()
-    assert [v.is_current for v in q.list_versions(root)] == [True, False]
+    assert reader.pick_version(root, reader.CURRENT) == (root / "published" / V2).resolve()
+    assert [v.is_current for v in reader.list_versions(root)] == [True, False]
 
 
 def test_pick_version_accepts_only_complete_kept_versions(root):
-    assert q.pick_version(root, V2) == root / "published" / V2
-    assert q.pick_version(root, "20261103T000000.000000Z") is None  # no manifest
-    assert q.pick_version(root, "../published/" + V1) is None
-    assert q.pick_version(root, "nonsense") is None
+    assert reader.pick_version(root, V2) == root / "published" / V2
+    assert reader.pick_version(root, "20261103T000000.000000Z") is None  # no manifest
+    assert reader.pick_version(root, "../published/" + V1) is None
+    assert reader.pick_version(root, "nonsense") is None
 
 
 def test_no_published_dataset(tmp_path):
-    assert q.list_versions(tmp_path) == []
-    assert q.pick_version(tmp_path, q.CURRENT) is None
+    assert reader.list_versions(tmp_path) == []
+    assert reader.pick_version(tmp_path, reader.CURRENT) is None
 
 
 def test_audiences():
@@ -195,7 +196,7 @@ def test_audiences():
     with pytest.raises(ValueError):
         q.allowed_audiences("restricted")
     with pytest.raises(ValueError):
-        q.audience_db(Path("/x"), "restricted")
+        reader.audience_db(Path("/x"), "restricted")
 
 
 def test_connection_is_read_only_and_closed(tmp_path):
@@ -328,7 +329,7 @@ def test_timeliness_filters_by_agency_only(con):
 
 
 def test_missing_tables_give_empty_views(root):
-    with q.open_readonly(q.audience_db(root / "published" / V1, "public")) as c:
+    with q.open_readonly(reader.audience_db(root / "published" / V1, "public")) as c:
         assert q.headline(c, q.Filters())["patrols"] == 0
         assert q.headline(c, q.Filters())["deconfliction_alerts"] == 0
         assert q.patrols(c, q.Filters()).empty

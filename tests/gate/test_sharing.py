@@ -116,3 +116,19 @@ def test_audiences_follow_the_ladder() -> None:
         "partners": ("public", "partners"),
         "mission": ("public", "partners", "mission"),
     }
+
+
+def test_the_dashboard_lists_only_columns_its_marts_declare(manifest: dict[str, Any]) -> None:
+    """The dashboard picks what it shows; each column it names is declared in the
+    mart's dbt YAML, so a renamed or dropped column fails here, not on a page."""
+    from ingest.serve.dashboard import queries
+
+    picked = {
+        "fct_incidents": queries.INCIDENT_COLUMNS,
+        "fct_aid_deliveries": queries.DELIVERY_COLUMNS,
+        "fct_patrols": queries.PATROL_COLUMNS,
+    }
+    declared = {m.name: set(m.columns) for m in marts_from_manifest(manifest)}
+    assert {mart: sorted(set(cols) - declared[mart]) for mart, cols in picked.items()} == {
+        mart: [] for mart in picked
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import ingest, peers
-from ingest.log.eventlog import connect
+from ingest.sessions import connect
 
 
 @pytest.mark.parametrize("peer", [peers.polars_envelope, peers.pandas_envelope])

@@ -18,6 +18,7 @@ Environment:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,9 +28,11 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ingest.paths import data_dir
+from ingest.publish import reader
 from ingest.serve.dashboard import mapchart, palette
 from ingest.serve.dashboard import queries as q
 
@@ -45,11 +48,37 @@ TIMELINESS_LABELS = {
 }
 
 
-def _draw(chart: alt.TopLevelMixin) -> None:
-    """A chart as wide as its column. Altair checks a spec against Vega-Lite's JSON schema
-    each time it converts one (st.altair_chart does): 0.3 to 2 s of every page run for the
-    map's GeoJSON on a loaded machine. The tests convert every chart with the check."""
-    st.vega_lite_chart(chart.to_dict(validate=False), width="stretch")
+def _arrow_dataset(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
+    """An Altair data transformer: the frame as Arrow IPC bytes under a content name, as
+    Streamlit's own sends chart data (no JSON records to turn back into a table)."""
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    raw = sink.getvalue().to_pybytes()
+    name = hashlib.sha256(raw).hexdigest()[:20]
+    datasets[name] = raw
+    return {"name": name}
+
+
+alt.data_transformers.register("peaceops-arrow", _arrow_dataset)
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, its frames as Arrow. Without Altair's check of the spec
+    against Vega-Lite's JSON schema, which st.altair_chart runs on every page run (0.3 to
+    2 s for the map's GeoJSON on a loaded machine): the tests convert each chart with it.
+    Altair's 5,000-row cap does not apply: the views are bounded (queries.MAX_DOTS)."""
+    datasets: dict[str, bytes] = {}
+    with alt.data_transformers.enable("peaceops-arrow", datasets=datasets):
+        spec = chart.to_dict(validate=False)
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def _draw(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
+    """A chart (or its spec) as wide as its column."""
+    st.vega_lite_chart(chart if isinstance(chart, dict) else _spec(chart), width="stretch")
 
 
 def _metric(key: str, label: str, value: int) -> None:
@@ -58,14 +87,14 @@ def _metric(key: str, label: str, value: int) -> None:
         st.metric(label, f"{value:,}")
 
 
-def _sidebar(root, versions: list[q.Version], audiences: tuple[str, ...]):
+def _sidebar(root, versions: list[reader.Version], audiences: tuple[str, ...]):
     st.sidebar.header("Dataset")
-    names = [q.CURRENT] + [v.name for v in versions]
+    names = [reader.CURRENT] + [v.name for v in versions]
     by_name = {v.name: v for v in versions}
     current = next((v for v in versions if v.is_current), None)
 
     def label(name: str) -> str:
-        if name == q.CURRENT:
+        if name == reader.CURRENT:
             return "current" + (f" ({current.label()})" if current else "")
         return by_name[name].label()
 
@@ -192,17 +221,35 @@ def _shading(
     return mapchart.Shading(level, per, f"{shade} per {mapchart.PER_PEOPLE:,} people"), ""
 
 
-def _map(root: str, points: pd.DataFrame, f: q.Filters, shades: dict[str, pd.Series]) -> None:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_spec(
+    root: str, db: str, stamp: tuple[int, int], f: q.Filters, shading: mapchart.Shading | None
+) -> dict[str, Any] | None:
+    """The map's spec for a version, audience, filters and shading seen before is made
+    once: building and converting the chart costs more than the queries."""
+    points = _views(db, stamp, f)["points"]
+    chart = mapchart.map_chart(_boundaries(root), points, f.admin1, f.admin2, shading)
+    return None if chart is None else _spec(chart)
+
+
+def _map(
+    root: str,
+    db: str,
+    stamp: tuple[int, int],
+    f: q.Filters,
+    shades: dict[str, pd.Series],
+    located: bool,
+) -> None:
     st.subheader("Map")
     bounds = _boundaries(root)
     with st.container(key="map"):
         shading, note = _shading(root, bounds, shades)
-        if points.empty:
+        if not located:
             st.info("No located incidents, deliveries or patrols under this filter.")
-        chart = mapchart.map_chart(bounds, points, f.admin1, f.admin2, shading)
-        if chart is not None:
+        spec = _map_spec(root, db, stamp, f, shading)
+        if spec is not None:
             with st.container(key="map-chart"):
-                _draw(chart)
+                _draw(spec)
         outlines = (
             "regions (thick) and districts (thin) from the country pack. "
             if any(bounds.values())
@@ -282,20 +329,27 @@ def _duplication(dup: pd.DataFrame) -> None:
     if dup.empty:
         st.info("No duplication under this filter.")
         return
+    # one cell per district and sector, aggregated here: the browser gets hundreds of
+    # rows, not the thousands of sector-weeks of a long operation
+    cells = dup.groupby(["admin2_pcode", "cluster_code"], as_index=False).agg(
+        cluster_name=("cluster_name", "first"),
+        # the most in any one week (a sum over weeks counted one organisation per week)
+        most=("organisation_count", "max"),
+        weeks=("week_start", "count"),
+    )
     chart = (
-        alt.Chart(dup)
+        alt.Chart(cells)
         .mark_rect()
         .encode(
             x=alt.X("cluster_code:N", title="sector"),
             # every district labelled, not every other one
             y=alt.Y("admin2_pcode:N", title="district", axis=alt.Axis(labelOverlap=False)),
-            # the most in any one week (a sum over weeks counted one organisation per week)
-            color=alt.Color("max(organisation_count):Q", title="most organisations in one week"),
+            color=alt.Color("most:Q", title="most organisations in one week"),
             tooltip=[
                 alt.Tooltip("admin2_pcode", title="district"),
                 alt.Tooltip("cluster_name", title="sector"),
-                alt.Tooltip("max(organisation_count):Q", title="most organisations in a week"),
-                alt.Tooltip("count():Q", title="weeks with duplication"),
+                alt.Tooltip("most:Q", title="most organisations in a week"),
+                alt.Tooltip("weeks:Q", title="weeks with duplication"),
             ],
         )
         .properties(height=max(120, 22 * dup["admin2_pcode"].nunique()))
@@ -405,12 +459,10 @@ def _options(db: str, stamp: tuple[int, int]) -> q.Options:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _views(
-    db: str, stamp: tuple[int, int], f: q.Filters, moment: datetime | None
-) -> dict[str, Any]:
-    """Every view of one published database under the filters: a page run that comes
-    back to a version, audience and filters seen before (switching back, a tab, the
-    shading) queries nothing."""
+def _views(db: str, stamp: tuple[int, int], f: q.Filters) -> dict[str, Any]:
+    """The views above the tabs, of one published database under the filters: a page run
+    that comes back to a version, audience and filters seen before (switching back, a
+    tab, the shading) queries nothing."""
     with q.open_readonly(Path(db)) as con:
         return {
             "numbers": q.headline(con, f),
@@ -418,10 +470,21 @@ def _views(
             "daily": q.daily_counts(con, f),
             "gaps": q.coverage_gaps(con, f),
             "dup": q.duplication(con, f),
-            "alerts": q.deconfliction(con, f, limit=ALERT_ROWS),
-            "tl": q.timeliness(con, f),
-            "known": None if moment is None else q.known_then_vs_now(con, moment, f),
         }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _tab_view(
+    db: str, stamp: tuple[int, int], what: str, f: q.Filters, moment: datetime | None
+) -> pd.DataFrame:
+    """A view only one tab shows, queried when that tab is open (the closest alerts of
+    millions take seconds at 1M events)."""
+    with q.open_readonly(Path(db)) as con:
+        if what == "alerts":
+            return q.deconfliction(con, f, limit=ALERT_ROWS)
+        if what == "timeliness":
+            return q.timeliness(con, f)
+        return q.known_then_vs_now(con, moment, f)
 
 
 def main() -> None:
@@ -433,20 +496,20 @@ def main() -> None:
     except ValueError as err:
         st.error(str(err))
         st.stop()
-    versions = q.list_versions(root)
+    versions = reader.list_versions(root)
     choice, audience, known_on = _sidebar(root, versions, audiences)
-    version_dir = q.pick_version(root, choice)  # `current` resolved once, here
+    version_dir = reader.pick_version(root, choice)  # `current` resolved once, here
     if version_dir is None:
         st.warning(
-            f"No published dataset under {q.published_dir(root)}. "
+            f"No published dataset under {reader.published_dir(root)}. "
             "Run `peaceops run` (or `make demo`) first."
         )
         st.stop()
-    db = q.audience_db(version_dir, audience)
+    db = reader.audience_db(version_dir, audience)
     if not db.is_file():
         st.error(f"Version {version_dir.name} has no {audience} dataset.")
         st.stop()
-    manifest = q.read_manifest(version_dir)
+    manifest = reader.read_manifest(version_dir)
 
     # A published database never changes once its version is published; its file's
     # stamp in the cache key is a safeguard, not the mechanism.
@@ -455,11 +518,10 @@ def main() -> None:
     moment = None
     if known_on is not None:
         moment = datetime.combine(known_on + timedelta(days=1), time(), tzinfo=UTC)
-    v = _views(str(db), stamp, f, moment)
-    numbers, points, daily, gaps, dup, alerts, tl, known = (
-        v["numbers"], v["points"], v["daily"], v["gaps"], v["dup"], v["alerts"], v["tl"],
-        v["known"],
-    )  # fmt: skip
+    v = _views(str(db), stamp, f)
+    numbers, points, daily, gaps, dup = (
+        v[k] for k in ("numbers", "points", "daily", "gaps", "dup")
+    )
 
     with st.container(key="dataset-info"):
         st.caption(
@@ -488,23 +550,29 @@ def main() -> None:
         "coverage gaps": gaps.groupby("admin2_pcode")["uncovered_incident_count"].sum(),
         "duplication": dup.groupby("admin2_pcode").size(),
     }
-    _map(str(root), points, f, shades)
+    _map(str(root), str(db), stamp, f, shades, located=not points.empty)
     _series_chart(daily)
 
+    # Only the open tab is drawn (and its view queried): a rerun when another opens.
     names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
-    tabs = st.tabs(names if moment is None else [f"As known on {known_on}", *names])
     if moment is not None:
-        with tabs[0]:
-            _known_then(known, known_on)
-        tabs = tabs[1:]
-    with tabs[0]:
-        _coverage(gaps)
-    with tabs[1]:
-        _duplication(dup)
-    with tabs[2]:
-        _deconfliction(alerts, numbers["deconfliction_alerts"])
-    with tabs[3]:
-        _timeliness(tl)
+        names.insert(0, f"As known on {known_on}")
+    tabs = dict(zip(names, st.tabs(names, key="tabs", on_change="rerun"), strict=True))
+    for name, tab in tabs.items():
+        if not tab.open:
+            continue
+        with tab:
+            if name == "Coverage gaps":
+                _coverage(gaps)
+            elif name == "Duplication":
+                _duplication(dup)
+            elif name == "Deconfliction":
+                alerts = _tab_view(str(db), stamp, "alerts", f, None)
+                _deconfliction(alerts, numbers["deconfliction_alerts"])
+            elif name == "Timeliness":
+                _timeliness(_tab_view(str(db), stamp, "timeliness", f, None))
+            else:
+                _known_then(_tab_view(str(db), stamp, "known", f, moment), known_on)
 
 
 _started = perf_counter()

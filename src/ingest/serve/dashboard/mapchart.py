@@ -68,7 +68,9 @@ def per_people(
     return None
 
 
-def _features(areas: list[dict[str, Any]], keep: set[str] | None, values: dict | None) -> list:
+def _features(
+    areas: list[dict[str, Any]], keep: set[str] | None, values: dict[str, float] | None
+) -> list[dict[str, Any]]:
     """GeoJSON features of the areas kept (all when `keep` is None), each with its p-code,
     name and value (0 where the shading has none)."""
     return [
@@ -86,7 +88,9 @@ def _features(areas: list[dict[str, Any]], keep: set[str] | None, values: dict |
     ]
 
 
-def kept_areas(bounds: dict[str, list[dict]], admin1: tuple, admin2: tuple) -> dict:
+def kept_areas(
+    bounds: dict[str, list[dict]], admin1: tuple[str, ...], admin2: tuple[str, ...]
+) -> dict[str, set[str] | None]:
     """The p-codes of each level to draw under the filters (None: all)."""
     keep1 = set(admin1) or None
     keep2 = set(admin2) or None
@@ -95,7 +99,7 @@ def kept_areas(bounds: dict[str, list[dict]], admin1: tuple, admin2: tuple) -> d
     return {"admin1": keep1, "admin2": keep2}
 
 
-def _area_layer(features: list, level: str, shading: Shading | None) -> alt.Chart:
+def _area_layer(features: list[dict[str, Any]], level: str, shading: Shading | None) -> alt.Chart:
     colour, width = OUTLINE[level]
     base = alt.Chart(alt.Data(values=features))
     tooltip = [

@@ -26,8 +26,6 @@ Filters (`Filters`), and which view each applies to:
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -37,106 +35,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ingest.log.eventlog import connect
-
-AUDIENCES: tuple[str, ...] = ("public", "partners", "mission")
-CURRENT = "current"
-DB_NAME = "unified.duckdb"
-_VERSION_CHARS = set("0123456789TZ.")
-
+from ingest.releasability import AUDIENCES
+from ingest.sessions import connect
 
 # ---------------------------------------------------------------------------
-# versions and audiences
-
-
-@dataclass(frozen=True)
-class Version:
-    name: str
-    path: Path
-    as_of: str | None
-    created_at: str | None
-    is_current: bool
-    audiences: tuple[str, ...]
-    # built --as-of a past moment: never `current`, and labelled so in the picker
-    historical: bool = False
-
-    def label(self) -> str:
-        as_of = (self.as_of or "?")[:19].replace("T", " ")
-        tag = "  (current)" if self.is_current else ""
-        kind = "historical: as known at" if self.historical else "as of"
-        return f"{kind} {as_of} UTC · {self.name}{tag}"
-
-
-def published_dir(root: Path) -> Path:
-    return Path(root) / "published"
-
-
-def resolve_current(root: Path) -> Path | None:
-    """The version directory `published/current` points to, resolved once (or None)."""
-    link = published_dir(root) / CURRENT
-    if not link.is_symlink() and not link.is_dir():
-        return None
-    target = Path(os.path.realpath(link))
-    return target if target.is_dir() else None
-
-
-def read_manifest(version_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((Path(version_dir) / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _is_version_name(name: str) -> bool:
-    return len(name) == 23 and name[8] == "T" and name.endswith("Z") and set(name) <= _VERSION_CHARS
-
-
-def list_versions(root: Path) -> list[Version]:
-    """Kept versions under published/, newest first, with as_of from each manifest.
-
-    Only complete versions count: a directory with a manifest.json (publish writes it
-    last and renames the directory into place afterwards).
-    """
-    base = published_dir(root)
-    if not base.is_dir():
-        return []
-    current = resolve_current(root)
-    found = []
-    for path in base.iterdir():
-        if not _is_version_name(path.name) or not path.is_dir():
-            continue
-        manifest = read_manifest(path)
-        if not manifest:
-            continue
-        audiences = tuple(a for a in AUDIENCES if (path / a / DB_NAME).is_file())
-        found.append(
-            Version(
-                name=path.name,
-                path=path,
-                as_of=manifest.get("as_of"),
-                created_at=manifest.get("created_at"),
-                is_current=current is not None and path.resolve() == current,
-                audiences=audiences,
-                historical=bool(manifest.get("historical")),
-            )
-        )
-    return sorted(found, key=lambda v: v.name, reverse=True)
-
-
-def pick_version(root: Path, choice: str) -> Path | None:
-    """`choice` is CURRENT (follow the symlink, resolved now) or a version name."""
-    if choice == CURRENT:
-        return resolve_current(root)
-    if not _is_version_name(choice):
-        return None
-    path = published_dir(root) / choice
-    return path if (path / "manifest.json").is_file() else None
-
-
-def audience_db(version_dir: Path, audience: str) -> Path:
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r}; one of {', '.join(AUDIENCES)}")
-    return Path(version_dir) / audience / DB_NAME
+# audiences
 
 
 def allowed_audiences(spec: str | None) -> tuple[str, ...]:
@@ -145,7 +48,7 @@ def allowed_audiences(spec: str | None) -> tuple[str, ...]:
     Order is kept: the first one is the default selection.
     """
     if not spec or not spec.strip():
-        return AUDIENCES
+        return tuple(AUDIENCES)
     out = []
     for part in spec.split(","):
         name = part.strip().lower()
@@ -155,7 +58,7 @@ def allowed_audiences(spec: str | None) -> tuple[str, ...]:
             raise ValueError(f"unknown audience {name!r}; one of {', '.join(AUDIENCES)}")
         if name not in out:
             out.append(name)
-    return tuple(out) or AUDIENCES
+    return tuple(out) or tuple(AUDIENCES)
 
 
 @contextlib.contextmanager
@@ -567,8 +470,8 @@ DECONFLICTION_COLUMNS = [
 ]
 
 
-def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> _Where | None:
-    """The alerts under the filter: FROM ... WHERE ... (in `clauses[0]`), or None when
+def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, list[Any]] | None:
+    """The alerts under the filter: `FROM ... WHERE ...` and its parameters, or None when
     the filter cannot be applied to this database (nothing matches)."""
     tables = _tables(con)
     if "coordination_deconfliction" not in tables:
@@ -595,7 +498,7 @@ def _deconfliction_from(con: duckdb.DuckDBPyConnection, f: Filters) -> _Where | 
             return None
         joins.append("LEFT JOIN fct_aid_deliveries a ON a.delivery_id = d.delivery_id")
         w.add("list_contains(?::VARCHAR[], a.cluster_code)", list(f.sectors))
-    return _Where([f"FROM coordination_deconfliction d {' '.join(joins)} {w.sql()}"], w.params)
+    return f"FROM coordination_deconfliction d {' '.join(joins)} {w.sql()}", w.params
 
 
 def deconfliction(
@@ -607,19 +510,17 @@ def deconfliction(
     if source is None:
         return _empty(DECONFLICTION_COLUMNS)
     cols = ", ".join(f"d.{c}" for c in DECONFLICTION_COLUMNS)
-    sql = (
-        f"SELECT {cols} {source.clauses[0]} "
-        "ORDER BY d.distance_km, d.hours_apart, d.deconfliction_id"
-        + (f" LIMIT {int(limit)}" if limit is not None else "")
+    sql = f"SELECT {cols} {source[0]} ORDER BY d.distance_km, d.hours_apart, d.deconfliction_id" + (
+        f" LIMIT {int(limit)}" if limit is not None else ""
     )
-    return con.execute(sql, source.params).df()
+    return con.execute(sql, source[1]).df()
 
 
 def deconfliction_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     source = _deconfliction_from(con, f)
     if source is None:
         return 0
-    return int(con.execute(f"SELECT count(*) {source.clauses[0]}", source.params).fetchone()[0])
+    return int(con.execute(f"SELECT count(*) {source[0]}", source[1]).fetchone()[0])
 
 
 def timeliness(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
