@@ -392,7 +392,7 @@ class EventLog:
             where.append("loads.retired_at IS NULL")
         return sql + (" WHERE " + " AND ".join(where) if where else "")
 
-    def dataset(self, feed_id: str | None = None):
+    def dataset(self, feed_id: str | None = None) -> Any:
         """The committed log as an Arrow dataset (for engines other than DuckDB)."""
         import pyarrow.dataset as ds
 
@@ -602,7 +602,7 @@ class Load:
             f"SELECT * FROM ({self.log.select_sql(self.feed_id)}) WHERE load_id NOT IN ({gone})"
         )
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.con.close()
         self._lock.__exit__(*exc)
 

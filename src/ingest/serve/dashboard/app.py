@@ -21,6 +21,7 @@ import os
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -56,7 +57,9 @@ def _metric(key: str, label: str, value: int) -> None:
         st.metric(label, f"{value:,}")
 
 
-def _sidebar(root, versions: list[q.Version], audiences: tuple[str, ...]):
+def _sidebar(
+    root: Path, versions: list[q.Version], audiences: tuple[str, ...]
+) -> tuple[str, str, date | None]:
     st.sidebar.header("Dataset")
     names = [q.CURRENT] + [v.name for v in versions]
     by_name = {v.name: v for v in versions}
@@ -407,7 +410,7 @@ def _duplication(dup: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
-def _join(value) -> str:
+def _join(value: Any) -> str:
     try:
         return ", ".join(str(v) for v in value)
     except TypeError:
@@ -424,7 +427,7 @@ def _deconfliction(alerts: pd.DataFrame) -> None:
         st.dataframe(alerts, hide_index=True, width="stretch")
 
 
-def _known_then(known: pd.DataFrame, day) -> None:
+def _known_then(known: pd.DataFrame, day: date) -> None:
     st.subheader(f"Incident reports as known on {day} and now")
     st.caption(
         "From this version's fct_incident_history: each report in the version the hub knew "
@@ -568,7 +571,7 @@ def main() -> None:
 
     names = ["Coverage gaps", "Duplication", "Deconfliction", "Timeliness"]
     tabs = st.tabs(names if moment is None else [f"As known on {known_on}", *names])
-    if moment is not None:
+    if known_on is not None:
         with tabs[0]:
             _known_then(known, known_on)
         tabs = tabs[1:]

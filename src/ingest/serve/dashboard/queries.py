@@ -38,6 +38,7 @@ import duckdb
 import pandas as pd
 
 from ingest.log.eventlog import connect
+from ingest.sessions import one
 
 AUDIENCES: tuple[str, ...] = ("public", "partners", "mission")
 CURRENT = "current"
@@ -260,9 +261,7 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> Options:
             spans.append(f"SELECT min({col}) AS lo, max({col}) AS hi FROM {table}")
     lo = hi = None
     if spans:
-        lo, hi = con.execute(
-            f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(spans)})"
-        ).fetchone()
+        lo, hi = one(con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(spans)})"))
     admin1: dict[str, str] = {}
     admin2: dict[str, tuple[str, str]] = {}
     if "dim_locations" in tables:
@@ -385,7 +384,7 @@ def patrols(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def _count(con: duckdb.DuckDBPyConnection, table: str, w: _Where, expr: str = "count(*)") -> int:
     if table not in _tables(con):
         return 0
-    value = con.execute(f"SELECT {expr} FROM {table} {w.sql()}", w.params).fetchone()[0]
+    value = one(con.execute(f"SELECT {expr} FROM {table} {w.sql()}", w.params))[0]
     return int(value or 0)
 
 
