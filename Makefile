@@ -65,15 +65,17 @@ demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
 	$(BIN)/pytest
 
 test-fast: $(STAMP) $(CC_BIN)  ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
-lint: $(STAMP)  ## ruff and sqlfluff
+lint: $(STAMP)  ## ruff, mypy (pyproject's [tool.mypy]) and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
 
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor
