@@ -72,6 +72,7 @@ demo: $(STAMP)  ## simulate agencies and run the pipeline on them
 test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole test suite, slow end-to-end tests included (CI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
 	$(BIN)/pytest
 
@@ -82,9 +83,10 @@ spark-test: $(STAMP) $(CC_BIN) $(JAVA)  ## the Spark target's tests: the extra `
 	$(UV) sync --frozen --extra spark
 	$(BIN)/pytest -m spark
 
-lint: $(STAMP)  ## ruff and sqlfluff
+lint: $(STAMP)  ## ruff, mypy (pyproject's [tool.mypy]) and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
 
 bench: $(STAMP)  ## benchmarks: ratios against DuckDB's own floor

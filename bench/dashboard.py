@@ -26,8 +26,12 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import Row
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "src" / "ingest" / "serve" / "dashboard" / "app.py"
@@ -92,13 +96,13 @@ def server_runs(log: Path) -> list[float]:
     return [float(s) for s in re.findall(r"page run ([0-9.]+) s", log.read_text())]
 
 
-def _idle(page) -> None:
+def _idle(page: Page) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
-def _first_page(page, url: str) -> float:
+def _first_page(page: Page, url: str) -> float:
     """From navigation until the metrics show and no script runs."""
     from playwright.sync_api import expect
 
@@ -110,12 +114,12 @@ def _first_page(page, url: str) -> float:
     return time.perf_counter() - started
 
 
-def _painted(page) -> None:
+def _painted(page: Page) -> None:
     """Until the browser has drawn two frames since (Vega renders asynchronously)."""
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def _choose(page, key: str, option: str) -> float:
+def _choose(page: Page, key: str, option: str) -> float:
     """Seconds from picking `option` in the selectbox/multiselect `key` to the page
     settled again: the incident count changed, no script runs, frames drawn (opening the
     list is not counted). Streamlit shows its "running" indicator only after a delay, so
@@ -161,7 +165,6 @@ def page_times(url: str, *, busiest: str | None = None) -> dict[str, list[float]
 
     from tests.browser import launch_options
 
-    dashboard = busiest is not None
     times: dict[str, list[float]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(**launch_options())
@@ -171,7 +174,7 @@ def page_times(url: str, *, busiest: str | None = None) -> dict[str, list[float]
                 page = context.new_page()
                 page.set_default_timeout(TIMEOUT_MS)
                 times.setdefault("first page", []).append(_first_page(page, url))
-                if dashboard:
+                if busiest is not None:
                     times.setdefault("audience switch", []).append(
                         _choose(page, "audience", "mission")
                     )

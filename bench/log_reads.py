@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 FEEDS = [f"agency{i}.feed" for i in range(12)]
 
@@ -30,7 +31,7 @@ def write_log(root: Path, n: int) -> None:
         feed = FEEDS[i % len(FEEDS)]
         now = t0 + timedelta(minutes=40 * i)
         load_id = new_load_id(feed, now)
-        fields = {
+        fields: dict[str, Any] = {
             "load_id": load_id,
             "feed_id": feed,
             "committed_at": now.isoformat(),

@@ -21,9 +21,13 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import Row, plain_duckdb
 from bench.stages import in_child
+
+if TYPE_CHECKING:
+    from ingest.feeds.registry import Registry
 
 SCALE = 100.0
 # Records the simulator writes per simulated day at SCALE (measured: 256k in 30 days).
@@ -71,14 +75,15 @@ def generate(root: Path, days: int, cache: Path | None = CACHE) -> tuple[int, bo
     cached = cache / scenario_key(days, start) if cache else None
     hit = cached is not None and (cached / "manifest.json").exists()
     if hit:
+        assert cached is not None
         shutil.copytree(cached, root / "sim", copy_function=link_or_copy)
         manifest = json.loads((cached / "manifest.json").read_text())
     else:
         manifest = simulate(root / "sim", seed=7, days=days, scale=SCALE, start=start.isoformat())
         if cached is not None:
-            for old in cache.glob(f"{days}d-*"):  # another start or simulator: stale
+            for old in cached.parent.glob(f"{days}d-*"):  # another start or simulator: stale
                 shutil.rmtree(old, ignore_errors=True)
-            partial = cache / f".{cached.name}.part"
+            partial = cached.parent / f".{cached.name}.part"
             shutil.rmtree(partial, ignore_errors=True)
             shutil.copytree(root / "sim", partial, copy_function=link_or_copy)
             os.rename(partial, cached)
@@ -97,7 +102,7 @@ def write_registry(root: Path, mission_start: date) -> None:
     (root / "feeds.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
-def registry(root: Path):
+def registry(root: Path) -> Registry:
     from ingest.feeds.registry import load_registry
 
     return load_registry(root / "feeds.yaml", root, {})
@@ -125,8 +130,9 @@ def append_new_reports(root: Path, n: int) -> None:
 
     feed = registry(root).feed("moi.incidents")
     log = EventLog(root)
-    payloads = connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}")
-    payloads = payloads.fetchall()
+    payloads = (
+        connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}").fetchall()
+    )
     with log.begin(feed.id, datetime.now(UTC)) as load:
         rows = []
         for i in range(n):

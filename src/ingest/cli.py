@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "pack": "ingest.commands.pack:command",
     "replay": "ingest.commands.replay:command",
 }
+# The lab's commands: the hub runs without the lab (tests/unit/test_lab_optional.py), so an
+# install may lack it or what it imports (pyproject's `lab` extra).
+LAB = {"simulate", "serve-feeds"}
 
 
 class LazyGroup(click.Group):
@@ -40,7 +43,17 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        return getattr(importlib.import_module(module_name), attr)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if cmd_name not in LAB:
+                raise
+            return _unavailable(
+                cmd_name,
+                f"`peaceops {cmd_name}` needs the lab ({err.name} is missing): "
+                "pip install 'peaceops-data-hub[lab]'",
+            )
+        return getattr(module, attr)
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; a failure is one line naming it and the fix, exit code 1,
@@ -55,6 +68,18 @@ class LazyGroup(click.Group):
             from ingest.errors import explain
 
             raise click.ClickException(explain(err)) from None
+
+
+def _unavailable(name: str, why: str) -> click.Command:
+    """A command that says in one line why it cannot run; a command rather than an error,
+    so that `peaceops --help` still lists the others."""
+
+    def fail() -> None:
+        raise click.ClickException(why)
+
+    # whatever options and arguments it is given, the answer is that one line
+    settings = {"ignore_unknown_options": True, "allow_extra_args": True}
+    return click.Command(name, callback=fail, help=why, context_settings=settings)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -13,7 +14,10 @@ MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "3GB"
 # DuckDB otherwise installs and loads a known extension on first use (httpfs for an
 # https:// path): a download from outside, and code the hub never chose to run.
-NO_EXTENSION_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_EXTENSION_AUTOLOAD: dict[str, Any] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def connect(
@@ -30,3 +34,10 @@ def connect(
     # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def one(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, a pragma)."""
+    row = result.fetchone()
+    assert row is not None, "a query that always returns one row returned none"
+    return row

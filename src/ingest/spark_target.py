@@ -109,8 +109,8 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
     the same names, from the same Python functions (vectorised over Arrow batches)."""
     from pyspark.sql.functions import arrow_udf
 
-    from ingest import dbt_plugins as p
     from ingest import duckdb_functions
+    from ingest.warehouse import plugins as p
 
     udfs: list[tuple[str, Any, str]] = [
         ("mgrs_to_lat", p.mgrs_to_lat, "double"),
@@ -221,7 +221,7 @@ def contract_sql(contract: dict) -> str:
     """The DuckDB SQL that adds an entity's staged columns to a batch of its events (table
     `batch`): each feed's contract (ingest.feeds.contract.dbt_contract), a branch per feed, as
     macro `stage_feeds` splices them into a DuckDB build's staging models."""
-    from ingest.feeds.contract import literal
+    from ingest.sql import literal
 
     empty: dict[str, str] = contract.get("empty", {})
     feeds = contract.get("feeds") or [{"id": None, "sql": {}}]
@@ -318,10 +318,10 @@ def build(
     """A full-refresh build of the warehouse of `root` on Spark, as known at `as_of`
     (default: the snapshot's moment); see the module's doc. Same result type, lock,
     state and atomic switch as `ingest.warehouse.runner.build`."""
-    from ingest import verification
-    from ingest import warehouse as wh
     from ingest.feeds.registry import load_registry
     from ingest.sessions import connect
+    from ingest.warehouse import runner as wh
+    from ingest.warehouse import verification
     from ingest.warehouse.country_pack import load_packs
 
     started = time.perf_counter()

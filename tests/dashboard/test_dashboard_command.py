@@ -139,3 +139,7 @@ def test_killing_the_command_frees_its_port(tmp_path: Path, sig: signal.Signals)
         with contextlib.suppress(ProcessLookupError):  # leftovers of a failed run only
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_the_audiences_offered_by_default_are_the_ladder_public_first() -> None:
+    assert dashboard_command.offered_audiences((), None, False) == ("public", "partners", "mission")

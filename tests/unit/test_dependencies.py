@@ -17,6 +17,8 @@ PACKAGE = ROOT / "src" / "ingest"
 EXTRA_OF = {
     "serve/dashboard/": "dashboard",
     "orchestration.py": "airflow",
+    "spark_target.py": "spark",
+    "lab/": "lab",
 }
 
 # a distribution that is only a bundle of others: declaring it declares them
@@ -62,8 +64,9 @@ def test_every_import_is_declared_for_the_part_that_needs_it() -> None:
 
 def test_the_extras_add_to_the_core_and_tests_install_them_all() -> None:
     core, extras = _declared()
-    assert {"airflow", "celery", "dashboard"} <= set(extras)
-    assert not (extras["dashboard"] | extras["airflow"]) & core
+    assert {"airflow", "celery", "dashboard", "lab"} <= set(extras)
+    assert not (extras["dashboard"] | extras["airflow"] | extras["lab"]) & core
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["dev"]
     (itself,) = [r for r in dev if r.startswith("peaceops-data-hub[")]
-    assert set(itself.split("[")[1].rstrip("]").split(",")) == set(extras)
+    # all but Spark's, which `make spark-test` adds with the Java it needs
+    assert set(itself.split("[")[1].rstrip("]").split(",")) == set(extras) - {"spark"}

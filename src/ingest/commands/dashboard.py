@@ -52,7 +52,7 @@ def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) ->
             return allowed_audiences(spec)
         except ValueError as err:
             raise click.UsageError(f"{AUDIENCES_ENV}: {err}") from None
-    return ("public",) if remote else AUDIENCES
+    return ("public",) if remote else tuple(AUDIENCES)
 
 
 @click.command("dashboard")

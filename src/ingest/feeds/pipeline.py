@@ -169,6 +169,7 @@ def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
     batch: each batch has a fixed cost (a Parquet file, the duplicate check), which
     small daily files would otherwise pay one by one."""
     rejects = pa.concat_tables([rejects_table(p.decoded, p.sha256, load) for p in payloads])
+    source: dict | list[dict]  # a payload's, or one per payload of the batch
     if len(payloads) == 1:
         (one,) = payloads
         records, source_sha256, source = one.decoded.records, one.sha256, one.source

@@ -466,7 +466,7 @@ class Feed(_Strict):
     # -- derived ------------------------------------------------------------
 
     @property
-    def event_types(self) -> dict[str, str]:
+    def event_types(self) -> EventTypes:
         """The envelope's event types: declared, else `<entity>.reported` etc."""
         stem = "record" if self.entity == "none" else self.entity
         return self.mapping.event_types or {
@@ -600,7 +600,7 @@ def expand_vars(text: str, env: Mapping[str, str]) -> str:
 def _where(loc: Sequence[int | str], doc: Mapping[str, Any]) -> tuple[str, str]:
     """('feed 'x'' or 'agency 'y'' or '', dotted field path) for a pydantic error location."""
     if len(loc) >= 2 and loc[0] in ("feeds", "agencies") and isinstance(loc[1], int):
-        items = doc.get(loc[0]) or []
+        items = doc.get(str(loc[0])) or []
         raw = items[loc[1]] if loc[1] < len(items) else {}
         ident = raw.get("id") if isinstance(raw, dict) else None
         what = "feed" if loc[0] == "feeds" else "agency"
@@ -632,7 +632,7 @@ def _model_of(annotation: Any) -> Any:
     return None
 
 
-def _message(err: dict[str, Any], doc: Mapping[str, Any]) -> str:
+def _message(err: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
     loc = tuple(
         p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-")))
     )

@@ -44,8 +44,8 @@ def replay_feed(
         cursor = log.last_cursor(feed.id)
         batcher = Batcher(load, feed, progress)
         seen: set[str] = set()
-        for commit in live:
-            for source in commit.sources:
+        for replaced in live:
+            for source in replaced.sources:
                 sha, name = source["sha256"], source.get("name", source["sha256"])
                 if sha in seen:
                     continue

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from ingest.gate.marts import VOCABULARIES
+from ingest.sessions import one
 
 WORLD = {"min_lat": -90.0, "max_lat": 90.0, "min_lon": -180.0, "max_lon": 180.0}
 
@@ -23,11 +24,13 @@ def country_bounds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     then the bounds are only those of WGS84 itself."""
     import shapely
 
-    unbounded = con.execute(
-        "SELECT count(*) FROM pack.admin0 WHERE admin0_pcode NOT IN ("
-        "SELECT a1.admin0_pcode FROM pack.admin1 AS a1 LEFT JOIN pack.admin2 AS a2 "
-        "ON a1.admin1_pcode = a2.admin1_pcode WHERE a1.wkt IS NOT NULL OR a2.wkt IS NOT NULL)"
-    ).fetchone()[0]
+    unbounded = one(
+        con.execute(
+            "SELECT count(*) FROM pack.admin0 WHERE admin0_pcode NOT IN ("
+            "SELECT a1.admin0_pcode FROM pack.admin1 AS a1 LEFT JOIN pack.admin2 AS a2 "
+            "ON a1.admin1_pcode = a2.admin1_pcode WHERE a1.wkt IS NOT NULL OR a2.wkt IS NOT NULL)"
+        )
+    )[0]
     if unbounded:
         return dict(WORLD)
     wkts = [

@@ -39,7 +39,7 @@ from ingest.gate.reconcile import (
 )
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
-from ingest.sessions import connect
+from ingest.sessions import connect, one
 
 MAX_EXAMPLES = 5
 
@@ -271,9 +271,9 @@ def run_gate(
         for vd in checkpoint.validation_definitions:
             meta = _suite_meta(vd.suite)
             if meta.get("kind", "mart") == "mart" and meta.get("relation") in present:
-                result.row_counts[vd.suite.name] = con.execute(
-                    f"SELECT count(*) FROM {meta['relation']}"
-                ).fetchone()[0]
+                result.row_counts[vd.suite.name] = one(
+                    con.execute(f"SELECT count(*) FROM {meta['relation']}")
+                )[0]
         # a warehouse of a past moment is not compared with the current version's
         previous = {} if result.historical else previous_row_counts(root)
         for vd in checkpoint.validation_definitions:
@@ -303,9 +303,11 @@ def run_gate(
                     frame = con.execute(reconciliation_sql(as_of)).df()
                     result.feeds = frame.to_dict("records")
                     result.held_back = held_back(frame)
-                    frame["fact_events_not_committed"] = con.execute(
-                        ORPHANS_SQL.format(as_of_filter=as_of_filter(as_of), facts=facts_sql())
-                    ).fetchone()[0]
+                    frame["fact_events_not_committed"] = one(
+                        con.execute(
+                            ORPHANS_SQL.format(as_of_filter=as_of_filter(as_of), facts=facts_sql())
+                        )
+                    )[0]
                     # a held-back feed's unstaged events are its reason, not a failure;
                     # the log's own integrity is checked for every feed
                     frame.loc[

@@ -619,7 +619,7 @@ class EventLog:
             where.append(live_sql(None, "loads."))
         return sql + (" WHERE " + " AND ".join(where) if where else "")
 
-    def dataset(self, feed_id: str | None = None):
+    def dataset(self, feed_id: str | None = None) -> Any:
         """The committed log as an Arrow dataset (for engines other than DuckDB)."""
         import pyarrow.dataset as ds
 
@@ -859,7 +859,7 @@ class Load:
             f"SELECT * FROM ({self.log.select_sql(self.feed_id)}) WHERE load_id NOT IN ({gone})"
         )
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.con.close()
         self._lock.__exit__(*exc)
 

@@ -90,7 +90,7 @@ from ingest.publish.reader import (
     versions,
 )
 from ingest.releasability import AUDIENCES
-from ingest.sessions import connect
+from ingest.sessions import connect, one
 from ingest.sql import ident, literal
 from ingest.warehouse.sharing import SCHEMA, MartSpec, published_marts
 
@@ -280,10 +280,12 @@ def mart_digests(
         if not typed:
             continue
         row = ", ".join(ident(c) for c, _ in typed)
-        rows, total = con.execute(
-            f"SELECT count(*), CAST(coalesce(sum(hash({row})), 0) AS VARCHAR) "
-            f"FROM wh.{SCHEMA}.{ident(spec.name)}"
-        ).fetchone()
+        rows, total = one(
+            con.execute(
+                f"SELECT count(*), CAST(coalesce(sum(hash({row})), 0) AS VARCHAR) "
+                f"FROM wh.{SCHEMA}.{ident(spec.name)}"
+            )
+        )
         out[spec.name] = json.dumps([rows, total, typed])
     return out
 
@@ -348,12 +350,14 @@ def _write_audience(
     finally:
         con.close()
     before = previous.keys.get(audience, {}) if previous else {}
+    counted = previous.row_counts.get(audience, {}) if previous else {}
     spec_of = {spec.name: spec for spec in marts}
     # a file of the previous version gone (removed by hand) is written again
     carried = {
         m
         for m, k in written.keys.items()
-        if before.get(m) == k
+        if previous is not None
+        and before.get(m) == k
         and all((previous.path / audience / rel).is_file() for rel in _files(spec_of[m]))
     }
 
@@ -376,7 +380,7 @@ def _write_audience(
         for name in selects:
             for rel in _files(spec_of[name]):
                 link(rel)
-        written.counts = {m: previous.row_counts[audience][m] for m in selects}
+        written.counts = {m: counted[m] for m in selects}
         return written
     # the previous file less the tables of marts that changed (or went)
     reused = (
@@ -391,13 +395,13 @@ def _write_audience(
             if name in carried:
                 for rel in files:
                     link(rel)
-                written.counts[name] = previous.row_counts[audience][name]
+                written.counts[name] = counted[name]
                 if not reused:
                     # carried over as files, but this database is new: the table again
                     con.execute(f"CREATE TABLE main.{ident(name)} AS {select}")
                 continue
             con.execute(f"CREATE TABLE main.{ident(name)} AS {select}")
-            count = con.execute(f"SELECT count(*) FROM main.{ident(name)}").fetchone()
+            count = one(con.execute(f"SELECT count(*) FROM main.{ident(name)}"))
             written.counts[name] = count[0]
             parquet = out / files[0]
             con.execute(f"COPY main.{ident(name)} TO {literal(str(parquet))} (FORMAT parquet)")
@@ -425,7 +429,7 @@ def _overwrite_free_blocks(con: duckdb.DuckDBPyConnection) -> bool:
     """Overwrite the database's unused blocks (those of dropped tables that the new ones
     did not reuse) with random text: DuckDB does not zero a freed block, and rows that
     left an audience must not linger in its file. True when none was left unwritten."""
-    free = con.execute("SELECT free_blocks, block_size FROM pragma_database_size()").fetchone()
+    free = one(con.execute("SELECT free_blocks, block_size FROM pragma_database_size()"))
     if not free[0]:
         return True
     # md5 hex compresses to about half: twice the free bytes in 32-character strings
@@ -434,7 +438,7 @@ def _overwrite_free_blocks(con: duckdb.DuckDBPyConnection) -> bool:
         f"CREATE TABLE main.__filler AS SELECT md5(random()::VARCHAR) AS x FROM range({rows})"
     )
     con.execute("CHECKPOINT")
-    left = con.execute("SELECT free_blocks FROM pragma_database_size()").fetchone()[0]
+    left = one(con.execute("SELECT free_blocks FROM pragma_database_size()"))[0]
     con.execute("DROP TABLE main.__filler")
     con.execute("CHECKPOINT")
     return not left

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def _floats(values: pa.Array) -> np.ndarray:
     return np.asarray(values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
 
 
-def make_area_at(packs: tuple[str, ...], level: int):
+def make_area_at(packs: tuple[str, ...], level: int) -> Callable[[pa.Array, pa.Array], pa.Array]:
     def area_at(lat: pa.Array, lon: pa.Array) -> pa.Array:
         if not packs:
             return pa.nulls(len(lat), pa.string())
@@ -133,6 +134,7 @@ def collapse_doubles(values: pa.Array) -> pa.Array:
 
 def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> None:
     """Register the UDFs on a DuckDB connection (idempotent)."""
+    from duckdb.func import ARROW, SPECIAL
     from duckdb.sqltypes import DOUBLE, VARCHAR
 
     udfs: list[tuple[str, Any, list, Any]] = [
@@ -145,7 +147,7 @@ def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> No
     for name, fn, params, ret in udfs:
         try:
             conn.create_function(
-                name, fn, params, ret, type="arrow", null_handling="special", side_effects=False
+                name, fn, params, ret, type=ARROW, null_handling=SPECIAL, side_effects=False
             )
         except duckdb.CatalogException as err:
             # cursors of a connection share its functions: registered once is enough
@@ -156,10 +158,10 @@ def register(conn: duckdb.DuckDBPyConnection, packs: tuple[str, ...] = ()) -> No
 try:
     from dbt.adapters.duckdb.plugins import BasePlugin
 except ImportError:  # dbt is optional for users of `register` alone
-    BasePlugin = object  # type: ignore[assignment,misc]
+    BasePlugin = object
 
 
-class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
+class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         # the build names the registry's country packs in the environment (warehouse.dbt_env)
         self.packs = tuple(str(p) for p in packs_from_env())

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,7 +38,7 @@ from ingest.feeds.contract import dbt_contract
 from ingest.feeds.registry import ENTITIES, Registry
 from ingest.log.eventlog import EMPTY_EVENTS_SQL, EventLog, sql_list
 from ingest.paths import REPO, data_dir, private_dir
-from ingest.sessions import connect
+from ingest.sessions import connect, one
 from ingest.warehouse import verification
 from ingest.warehouse.country_pack import PACKS_ENV, CountryPack, load_packs
 from ingest.warehouse.tables import pack_tables, registry_tables
@@ -194,9 +195,11 @@ STATE_COLUMNS = (
 
 def read_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
     """The warehouse's BuildState, or None for one built before the hub recorded it."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'state' AND table_name = 'build'"
-    ).fetchone()[0]
+    found = one(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'state' AND table_name = 'build'"
+        )
+    )[0]
     if not found:
         return None
     row = con.execute(
@@ -360,7 +363,7 @@ def run_dbt(
     os.environ.update(env)
     invocation: list[str] = []
 
-    def callback(event) -> None:  # dbt's EventMsg
+    def callback(event: Any) -> None:  # dbt's EventMsg
         if not invocation and getattr(event.info, "invocation_id", None):
             invocation.append(event.info.invocation_id)
         if on_node is None or event.info.name != "NodeFinished":

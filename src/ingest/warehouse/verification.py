@@ -19,6 +19,7 @@ from datetime import datetime
 
 import duckdb
 
+from ingest.sessions import one
 from ingest.warehouse.sharing import SCHEMA
 
 TABLE = "state.verification"
@@ -49,10 +50,12 @@ def mart_contents(con: duckdb.DuckDBPyConnection) -> dict[str, Content]:
     out = {}
     for name, columns in actual.items():
         row = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-        rows, digest = con.execute(
-            f"SELECT count(*), CAST(coalesce(sum(hash(CAST(row({row}) AS VARCHAR))), 0) "
-            f"AS VARCHAR) FROM {SCHEMA}.{name}"
-        ).fetchone()
+        rows, digest = one(
+            con.execute(
+                f"SELECT count(*), CAST(coalesce(sum(hash(CAST(row({row}) AS VARCHAR))), 0) "
+                f"AS VARCHAR) FROM {SCHEMA}.{name}"
+            )
+        )
         out[name] = Content(rows, digest)
     return out
 
@@ -77,10 +80,12 @@ def write(
 
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE schema_name = 'state' AND table_name = 'verification'"
-        ).fetchone()[0]
+        one(
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE schema_name = 'state' AND table_name = 'verification'"
+            )
+        )[0]
     )
 
 
@@ -88,7 +93,7 @@ def last_verified(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """When the warehouse's content was last compared with a full refresh (None: never)."""
     if not _exists(con):
         return None
-    return con.execute(f"SELECT max(verified_at) FROM {TABLE}").fetchone()[0]
+    return one(con.execute(f"SELECT max(verified_at) FROM {TABLE}"))[0]
 
 
 def divergences(con: duckdb.DuckDBPyConnection) -> list[str] | None:

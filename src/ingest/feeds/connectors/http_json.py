@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -137,7 +138,7 @@ class _Session:
         # (a server restart) spread their retries instead of hitting it together again.
         return self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
 
-    def send(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
+    def send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
         """Send with retries for transient failures; returns the final response."""
         for attempt in range(1, self.attempts + 1):
             resp: httpx.Response | None = None

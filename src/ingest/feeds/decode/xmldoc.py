@@ -41,8 +41,9 @@ def flatten(element: ET.Element, prefix: str = "") -> dict[str, list[str]]:
 
 def record(element: ET.Element) -> dict[str, str | None]:
     values = flatten(element)
-    if not len(element) and (element.text or "").strip():
-        values.setdefault(local(element.tag), []).append(element.text.strip())
+    text = (element.text or "").strip()
+    if not len(element) and text:
+        values.setdefault(local(element.tag), []).append(text)
     return {
         k: (v[0] or None) if len(v) == 1 else json.dumps(v, ensure_ascii=False)
         for k, v in values.items()

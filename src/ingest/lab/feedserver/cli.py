@@ -87,7 +87,8 @@ def command(
     sim_dir = sim_dir or data_dir() / "sim"
     faults = Faults.realistic(seed) if realistic else Faults(seed=seed)
     given = {k: v for k, v in overrides.items() if v is not None}
-    faults = dataclasses.replace(faults, **given)
+    # each option's click type is its field's (int or float), which **overrides cannot say
+    faults = dataclasses.replace(faults, **given)  # type: ignore[arg-type]
 
     api = sim_dir / "api"
     feeds = (

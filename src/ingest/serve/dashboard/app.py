@@ -87,7 +87,9 @@ def _metric(key: str, label: str, value: int) -> None:
         st.metric(label, f"{value:,}")
 
 
-def _sidebar(root, versions: list[reader.Version], audiences: tuple[str, ...]):
+def _sidebar(
+    root: Path, versions: list[reader.Version], audiences: tuple[str, ...]
+) -> tuple[str, str, date | None]:
     st.sidebar.header("Dataset")
     names = [reader.CURRENT] + [v.name for v in versions]
     by_name = {v.name: v for v in versions}
@@ -360,7 +362,7 @@ def _duplication(dup: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
-def _join(value) -> str:
+def _join(value: Any) -> str:
     try:
         return ", ".join(str(v) for v in value)
     except TypeError:
@@ -379,7 +381,7 @@ def _deconfliction(alerts: pd.DataFrame, total: int) -> None:
         st.dataframe(alerts, hide_index=True, width="stretch")
 
 
-def _known_then(known: pd.DataFrame, day) -> None:
+def _known_then(known: pd.DataFrame, day: date) -> None:
     st.subheader(f"Incident reports as known on {day} and now")
     st.caption(
         "From this version's fct_incident_history: each report in the version the hub knew "
@@ -484,6 +486,7 @@ def _tab_view(
             return q.deconfliction(con, f, limit=ALERT_ROWS)
         if what == "timeliness":
             return q.timeliness(con, f)
+        assert moment is not None, "the 'as known on' tab shows only with a moment"
         return q.known_then_vs_now(con, moment, f)
 
 
@@ -572,6 +575,7 @@ def main() -> None:
             elif name == "Timeliness":
                 _timeliness(_tab_view(str(db), stamp, "timeliness", f, None))
             else:
+                assert known_on is not None, "the 'as known on' tab shows only with a day"
                 _known_then(_tab_view(str(db), stamp, "known", f, moment), known_on)
 
 

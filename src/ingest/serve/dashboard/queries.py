@@ -36,7 +36,7 @@ import duckdb
 import pandas as pd
 
 from ingest.releasability import AUDIENCES
-from ingest.sessions import connect
+from ingest.sessions import connect, one
 
 # ---------------------------------------------------------------------------
 # audiences
@@ -163,9 +163,7 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> Options:
             spans.append(f"SELECT min({col}) AS lo, max({col}) AS hi FROM {table}")
     lo = hi = None
     if spans:
-        lo, hi = con.execute(
-            f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(spans)})"
-        ).fetchone()
+        lo, hi = one(con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(spans)})"))
     admin1: dict[str, str] = {}
     admin2: dict[str, tuple[str, str]] = {}
     if "dim_locations" in tables:
@@ -288,7 +286,7 @@ def patrols(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def _count(con: duckdb.DuckDBPyConnection, table: str, w: _Where, expr: str = "count(*)") -> int:
     if table not in _tables(con):
         return 0
-    value = con.execute(f"SELECT {expr} FROM {table} {w.sql()}", w.params).fetchone()[0]
+    value = one(con.execute(f"SELECT {expr} FROM {table} {w.sql()}", w.params))[0]
     return int(value or 0)
 
 
@@ -349,11 +347,13 @@ def map_points(
     if not parts:
         return _empty(POINT_COLUMNS)
     located = " UNION ALL ".join(parts)
-    total, west, east, south, north = con.execute(
-        f"SELECT count(*), min(longitude), max(longitude), min(latitude), max(latitude) "
-        f"FROM ({located})",
-        params,
-    ).fetchone()
+    total, west, east, south, north = one(
+        con.execute(
+            f"SELECT count(*), min(longitude), max(longitude), min(latitude), max(latitude) "
+            f"FROM ({located})",
+            params,
+        )
+    )
     if total <= max_dots:
         return con.execute(f"SELECT *, 1 AS n FROM ({located})", params).df()
     cell = max(east - west, north - south, 1e-6) / GRID
@@ -520,7 +520,7 @@ def deconfliction_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     source = _deconfliction_from(con, f)
     if source is None:
         return 0
-    return int(con.execute(f"SELECT count(*) {source[0]}", source[1]).fetchone()[0])
+    return int(one(con.execute(f"SELECT count(*) {source[0]}", source[1]))[0])
 
 
 def timeliness(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
