@@ -403,6 +403,22 @@ AREAS: dict[str, list[Mutant]] = {
             *COUNTS,
         ),
         mutant(
+            "seq-not-taken",
+            "src/ingest/log/eventlog.py",
+            "                    seq += 1\n",
+            "",
+            "two commits take the same place in the log's order",
+            "tests/eventlog/test_sequence.py",
+        ),
+        mutant(
+            "checkpoint-trusts-replaced-records",
+            "src/ingest/log/eventlog.py",
+            "if entry is not None and entry.inode() == inode:",
+            "if entry is not None:",
+            "a record replaced since a checkpoint is read as the checkpoint has it",
+            "tests/eventlog/test_checkpoint.py",
+        ),
+        mutant(
             "other-feeds-debris-cleaned",
             "src/ingest/log/eventlog.py",
             'if feed_of(p.name[1:].partition(".json.")[0]) == feed_id',
