@@ -16,10 +16,10 @@ import duckdb
 import yaml
 
 from ingest.feeds.registry import load_registry
-from ingest.gate.config import REPO
 from ingest.gate.marts import VOCABULARIES
 from ingest.gate.parameters import country_bounds as pack_bounds
 from ingest.releasability import RELEASABILITY
+from ingest.settings import PROJECT_DIR as REPO
 from ingest.warehouse.country_pack import load_packs
 from ingest.warehouse.sharing import published_marts
 from ingest.warehouse.tables import pack_tables, registry_tables

@@ -27,9 +27,9 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from ingest.paths import data_dir
 from ingest.serve.dashboard import palette
 from ingest.serve.dashboard import queries as q
+from ingest.settings import Settings
 
 # Drawn bottom to top: patrols (many, small) under deliveries under incidents, so patrol
 # dots do not hide the aid they may meet.
@@ -500,7 +500,7 @@ def _timeliness(tl: pd.DataFrame) -> None:
 def main() -> None:
     st.set_page_config(page_title="PeaceOps Data Hub", layout="wide")
     st.title("PeaceOps Data Hub")
-    root = data_dir()
+    root = Settings.resolve().data_dir
     try:
         audiences = q.allowed_audiences(os.environ.get("PEACEOPS_DASHBOARD_AUDIENCES"))
     except ValueError as err:

@@ -644,12 +644,13 @@ def admin_boundaries(root: Path) -> dict[str, list[dict[str, Any]]]:
     from shapely import wkt
     from shapely.ops import unary_union
 
-    from ingest.feeds.registry import RegistryError, load_registry
+    from ingest.feeds.registry import RegistryError
+    from ingest.settings import Settings
     from ingest.warehouse.country_pack import PackError, combined, load_packs, polygons
 
     out: dict[str, list[dict[str, Any]]] = {"admin1": [], "admin2": []}
     try:
-        packs = load_packs(load_registry(data_dir=root).country_packs)
+        packs = load_packs(Settings.resolve(data_dir=root).packs)
     except (RegistryError, PackError, OSError):
         return out
     names = {
