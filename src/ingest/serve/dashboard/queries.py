@@ -38,8 +38,10 @@ import duckdb
 import pandas as pd
 
 from ingest.log.eventlog import connect
+from ingest.releasability import AUDIENCES as RELEASE
 
-AUDIENCES: tuple[str, ...] = ("public", "partners", "mission")
+# public first: the least a viewer may see (declared in ingest.releasability)
+AUDIENCES: tuple[str, ...] = tuple(RELEASE)
 CURRENT = "current"
 DB_NAME = "unified.duckdb"
 _VERSION_CHARS = set("0123456789TZ.")
