@@ -474,6 +474,8 @@ def build(
     settings = settings or Settings.resolve(data_dir=root)
     root = settings.data_dir
     registry = registry or settings.registry
+    if settings.packs_override is not None:  # the packs setting over feeds.yaml's
+        registry = registry.model_copy(update={"country_packs": settings.packs})
     packs = load_packs(registry.country_packs)
     current = warehouse_path(root)
     with build_lock(root, lock_timeout) as folder:
