@@ -134,15 +134,17 @@ def import_cold() -> float:
 
 def ingest_once(csv: Path, root: Path) -> int:
     """`peaceops ingest` of the file dropped (hard-linked) into the feed's inbox."""
-    from ingest.feeds.pipeline import ingest_feed
-    from ingest.feeds.registry import parse_registry
+    from ingest import stages
+    from ingest.settings import Settings
 
-    feed = parse_registry(FEED_YAML, {}, root).feeds[0]
-    inbox = Path(feed.location)
+    root.mkdir(parents=True)
+    (root / "feeds.yaml").write_text(FEED_YAML)
+    settings = Settings.resolve({}, data_dir=root, feeds_file=root / "feeds.yaml")
+    inbox = Path(settings.registry.feeds[0].location)
     inbox.mkdir(parents=True)
     (inbox / csv.name).hardlink_to(csv)
-    result = ingest_feed(feed, root)
-    assert result.ok and result.counts.reconciles, result
+    (result,) = stages.ingest(settings, strict=True)
+    assert result.counts.reconciles, result
     return result.counts.appended
 
 

@@ -27,7 +27,7 @@ from bench.common import Row, plain_duckdb
 from bench.stages import in_child
 
 if TYPE_CHECKING:
-    from ingest.feeds.registry import Registry
+    from ingest.settings import Settings
 
 SCALE = 100.0
 # Records the simulator writes per simulated day at SCALE (measured: 256k in 30 days).
@@ -58,7 +58,7 @@ def link_or_copy(src: str, dst: str) -> None:
 def scenario_key(days: int, start: date) -> str:
     """What a generated scenario depends on: its parameters and the simulator's code."""
     digest = hashlib.sha256(f"seed=7 days={days} scale={SCALE} start={start}".encode())
-    for path in sorted((REPO / "src" / "ingest" / "simulate").rglob("*.py")):
+    for path in sorted((REPO / "src" / "ingest" / "lab" / "simulate").rglob("*.py")):
         digest.update(path.read_bytes())
     return f"{days}d-{start}-{digest.hexdigest()[:12]}"
 
@@ -96,16 +96,19 @@ def write_registry(root: Path, mission_start: date) -> None:
     (records before the mission's start are excluded), as `root/feeds.yaml`."""
     import yaml
 
-    doc = yaml.safe_load((REPO / "feeds.yaml").read_text())
+    from ingest.settings import PROJECT_DIR
+
+    doc = yaml.safe_load((PROJECT_DIR / "feeds.yaml").read_text())
     doc["mission"]["start"] = mission_start
-    doc["country_pack"] = str(REPO / "packs" / "carana")
+    doc["country_pack"] = str(PROJECT_DIR / "packs" / "carana")
     (root / "feeds.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
-def registry(root: Path) -> Registry:
-    from ingest.feeds.registry import load_registry
+def settings(root: Path) -> Settings:
+    """The hub's settings on the data directory `root`, with its registry (write_registry)."""
+    from ingest.settings import Settings
 
-    return load_registry(root / "feeds.yaml", root, {})
+    return Settings.resolve(data_dir=root, feeds_file=root / "feeds.yaml")
 
 
 def ingest(root: Path) -> int:
@@ -128,7 +131,7 @@ def append_new_reports(root: Path, n: int) -> None:
     from ingest.log.eventlog import EventLog
     from ingest.sessions import connect
 
-    feed = registry(root).feed("moi.incidents")
+    feed = settings(root).registry.feed("moi.incidents")
     log = EventLog(root)
     payloads = (
         connect().sql(f"SELECT payload FROM ({log.select_sql(feed.id)}) LIMIT {n}").fetchall()
@@ -152,9 +155,9 @@ def append_new_reports(root: Path, n: int) -> None:
 
 
 def build(root: Path, full_refresh: bool) -> int:
-    from ingest.warehouse.runner import build as dbt_build
+    from ingest import stages
 
-    built = dbt_build(root, registry=registry(root), full_refresh=full_refresh)
+    built = stages.build(settings(root), full_refresh=full_refresh)
     if not built.ok:
         raise RuntimeError(f"build failed: {built.failures[:3]}")
     return built.nodes
@@ -162,16 +165,16 @@ def build(root: Path, full_refresh: bool) -> int:
 
 def gate(root: Path) -> dict:
     """The gate's result (as the Airflow gate task hands it to the publish task)."""
-    from ingest.gate import run_gate
+    from ingest import stages
 
-    return json.loads(run_gate(root, registry=registry(root)).to_json())
+    return json.loads(stages.check(settings(root)).to_json())
 
 
 def publish(root: Path, checked: dict) -> None:
+    from ingest import stages
     from ingest.gate import GateResult
-    from ingest.publish.writer import publish as publish_version
 
-    publish_version(root, GateResult.from_dict(checked))
+    stages.publish(settings(root), GateResult.from_dict(checked))
 
 
 def publish_floor(root: Path) -> float:
@@ -196,7 +199,7 @@ def publish_floor(root: Path) -> float:
 def drop_report(root: Path) -> str:
     """A new ministry report dropped into its feed's inbox, as the ministry would: a CSV
     like its last one holding one report under an id new to the log; returns its key."""
-    feed = registry(root).feed("moi.incidents")
+    feed = settings(root).registry.feed("moi.incidents")
     inbox = Path(feed.location)
     last = sorted(inbox.glob("*.csv"))[-1]
     # the ministry's files are Latin-1, and a description may span lines
@@ -214,12 +217,12 @@ def drop_report(root: Path) -> str:
 def freshness(root: Path) -> dict[str, float]:
     """Seconds from a new report dropped into an inbox to its being in the published
     dataset: ingest of its feed, incremental build, gate, publish; per step and in all."""
-    from ingest.feeds.pipeline import ingest_feed
+    from ingest import stages
 
     steps: dict[str, float] = {}
     start = time.perf_counter()
     key = drop_report(root)
-    result = ingest_feed(registry(root).feed("moi.incidents"), root)
+    (result,) = stages.ingest(settings(root), "moi.incidents")
     if not (result.ok and result.counts.appended == 1):
         raise RuntimeError(f"the new report was not ingested: {result}")
     steps["ingest_s"] = time.perf_counter() - start

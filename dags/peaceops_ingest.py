@@ -13,19 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, dag, task
-
-from ingest.feeds.registry import Feed
-from ingest.orchestration import (
+from peaceops_policy import (
+    DAGRUN_TIMEOUT,
+    EXECUTION_TIMEOUT,
     INGEST_RETRIES,
-    MAX_RETRY_DELAY,
-    RETRY_BACKOFF,
-    RETRY_DELAY,
     START_DATE,
+    default_args,
     feed_asset_uri,
     ingest_dag_id,
-    load_feeds,
+    on_failure,
     replay_dag_id,
 )
+
+from ingest.feeds.registry import Feed
+from ingest.settings import Settings
 
 DOC = """
 ### Ingest `{id}`: {name}
@@ -56,6 +57,8 @@ def make_ingest_dag(feed: Feed) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,  # loads of one feed serialise on its lock anyway
+        dagrun_timeout=DAGRUN_TIMEOUT["ingest"],
+        on_failure_callback=on_failure,
         tags=["peaceops", "ingest", f"agency:{feed.agency}", f"format:{feed.format}"],
         doc_md=DOC.format(
             id=feed.id,
@@ -74,16 +77,10 @@ def make_ingest_dag(feed: Feed) -> DAG:
                 description="Record the load as learnt at this UTC time (ISO); empty = default.",
             )
         },
-        default_args={
-            "owner": feed.owner,
-            "retries": INGEST_RETRIES,
-            "retry_delay": RETRY_DELAY,
-            "retry_exponential_backoff": RETRY_BACKOFF,
-            "max_retry_delay": MAX_RETRY_DELAY,
-        },
+        default_args=default_args(feed.owner, INGEST_RETRIES),
     )
     def ingest_dag() -> None:
-        @task(task_id="ingest", outlets=[asset])
+        @task(task_id="ingest", outlets=[asset], execution_timeout=EXECUTION_TIMEOUT["ingest"])
         def ingest(
             outlet_events: Any = None,
             dag_run: Any = None,
@@ -91,16 +88,21 @@ def make_ingest_dag(feed: Feed) -> DAG:
             data_interval_end: Any = None,
         ) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowSkipException
+            from peaceops_policy import feed_env, ingest_summary, recorded_at_for
 
-            from ingest.orchestration import pin_paths, recorded_at_for, run_ingest
+            from ingest import stages
 
-            root = pin_paths()
+            # Resolved again with the feed's env completed from Airflow: feeds.yaml may
+            # name its URL through a variable that only an Airflow Variable sets.
+            base = Settings.resolve()
+            settings = Settings.resolve(feed_env(base.registry.feed(feed.id), base.env))
             now = recorded_at_for(
                 getattr(dag_run, "run_type", None),
                 data_interval_end,
                 (params or {}).get("recorded_at"),
             )
-            summary = run_ingest(feed.id, root=root, now=now, from_airflow=True)
+            (result,) = stages.ingest(settings, feed.id, now=now, strict=True)
+            summary = ingest_summary(settings, result)
             if summary["load_id"] is None:
                 # Nothing new: no asset event, so the warehouse is not rebuilt for nothing.
                 raise AirflowSkipException(f"{feed.id}: nothing new")
@@ -138,30 +140,30 @@ def make_replay_dag(feed: Feed) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=DAGRUN_TIMEOUT["replay"],
+        on_failure_callback=on_failure,
         tags=["peaceops", "replay", f"agency:{feed.agency}"],
         doc_md=REPLAY_DOC.format(id=feed.id),
-        default_args={
-            "owner": feed.owner,
-            "retries": INGEST_RETRIES,  # a failed replay commits nothing: safe to retry
-            "retry_delay": RETRY_DELAY,
-            "retry_exponential_backoff": RETRY_BACKOFF,
-            "max_retry_delay": MAX_RETRY_DELAY,
-        },
+        # a failed replay commits nothing: safe to retry
+        default_args=default_args(feed.owner, INGEST_RETRIES),
     )
     def replay_dag() -> None:
-        @task(task_id="replay", outlets=[asset])
+        @task(task_id="replay", outlets=[asset], execution_timeout=EXECUTION_TIMEOUT["replay"])
         def replay(outlet_events: Any = None) -> dict[str, Any]:
-            from ingest.orchestration import pin_paths, run_replay
+            from dataclasses import asdict
 
-            summary = run_replay(feed.id, root=pin_paths())
-            outlet_events[asset].extra = {k: v for k, v in summary.items() if k != "notes"}
-            return summary
+            from ingest import stages
+
+            result = stages.replay(Settings.resolve(), feed.id, strict=True)
+            summary = {"feed_id": feed.id, "load_id": result.load_id, **asdict(result.counts)}
+            outlet_events[asset].extra = summary
+            return {**summary, "notes": result.notes}
 
         replay()
 
     return replay_dag()
 
 
-for _feed in load_feeds():
+for _feed in Settings.resolve().registry.feeds:
     make_ingest_dag(_feed)
     make_replay_dag(_feed)

@@ -6,22 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Param, dag, task
-
-from ingest.orchestration import (
+from peaceops_policy import (
+    DAGRUN_TIMEOUT,
     DUCKDB_POOL,
-    MAX_RETRY_DELAY,
-    RETRY_BACKOFF,
-    RETRY_DELAY,
+    EXECUTION_TIMEOUT,
     START_DATE,
-    load_feeds,
+    default_args,
+    on_failure,
 )
 
-FEED_IDS = [f.id for f in load_feeds()]
+from ingest.settings import Settings
 
 DOC = """
 ### Maintenance (daily)
 
-- **compact**: per feed, merge the log's small Parquet files into one
+- **compact**: per feed in the log, merge the log's small Parquet files into one
   (`EventLog.compact`: same rows and ids, one atomic commit). It deletes the
   replaced files, so it takes the `peaceops_duckdb` slot and never runs under a
   warehouse build that is reading them.
@@ -41,40 +40,39 @@ DOC = """
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT["maintenance"],
+    on_failure_callback=on_failure,
     tags=["peaceops", "maintenance"],
     doc_md=DOC,
     # None: the setting in expectations/gate.yml, read when the task runs (a DAG file does
     # no I/O when parsed), so the CLI, the warehouse DAG and this one keep as many.
     params={"keep_versions": Param(None, type=["null", "integer"], minimum=1)},
-    default_args={
-        "owner": "peaceops",
-        "retries": 2,
-        "retry_delay": RETRY_DELAY,
-        "retry_exponential_backoff": RETRY_BACKOFF,
-        "max_retry_delay": MAX_RETRY_DELAY,
-    },
+    default_args=default_args("peaceops"),
 )
 def peaceops_maintenance() -> None:
-    @task(task_id="compact", pool=DUCKDB_POOL)
+    @task(task_id="compact", pool=DUCKDB_POOL, execution_timeout=EXECUTION_TIMEOUT["compact"])
     def compact() -> dict[str, int]:
-        from ingest.orchestration import pin_paths, run_compaction
+        """Files merged per feed (0 = nothing to do)."""
+        from ingest import stages
 
-        return run_compaction(pin_paths(), FEED_IDS)
+        done = stages.compact(Settings.resolve(), strict=True)
+        return {c.feed_id: len(c.commit.removes) if c.commit else 0 for c in done}
 
-    @task(task_id="prune", pool=DUCKDB_POOL)
+    @task(task_id="prune", pool=DUCKDB_POOL, execution_timeout=EXECUTION_TIMEOUT["prune"])
     def prune(params: Any = None) -> list[str]:
-        from ingest.orchestration import pin_paths, run_prune
+        from ingest import stages
 
         keep = (params or {}).get("keep_versions")
-        return run_prune(pin_paths(), None if keep is None else int(keep))
+        settings = Settings.resolve(keep_versions=None if keep is None else int(keep))
+        return [str(p) for p in stages.prune(settings)]
 
-    @task(task_id="quarantine_digest")
+    @task(task_id="quarantine_digest", execution_timeout=EXECUTION_TIMEOUT["quarantine_digest"])
     def quarantine_digest(data_interval_end: Any = None, logical_date: Any = None) -> dict:
-        from ingest.orchestration import pin_paths, run_digest
+        from ingest import stages
 
         # Cron schedules trigger at the end of the day they cover: the digest is of
         # the day that just ended (or, for a manual run, of today so far).
-        return run_digest(data_interval_end or logical_date, pin_paths())
+        return stages.digest(Settings.resolve(), data_interval_end or logical_date)
 
     compact() >> prune()
     quarantine_digest()

@@ -10,19 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Asset, AssetAny, dag, task
-
-from ingest.orchestration import (
+from peaceops_policy import (
+    DAGRUN_TIMEOUT,
     DUCKDB_POOL,
-    MAX_RETRY_DELAY,
+    EXECUTION_TIMEOUT,
     PUBLISHED_ASSET_URI,
-    RETRY_BACKOFF,
-    RETRY_DELAY,
     START_DATE,
+    default_args,
     feed_asset_uri,
-    load_feeds,
+    on_failure,
 )
 
-FEED_IDS = [f.id for f in load_feeds()]
+from ingest.settings import Settings
+
+FEED_IDS = [f.id for f in Settings.resolve().registry.feeds]
 FEED_ASSETS = [
     Asset(uri=feed_asset_uri(feed_id), name=f"eventlog.{feed_id}", group="peaceops")
     for feed_id in FEED_IDS
@@ -61,41 +62,48 @@ and pruning take the same slot).
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT["warehouse"],
+    on_failure_callback=on_failure,
     tags=["peaceops", "warehouse", "dbt", "gate", "publish"],
     doc_md=DOC,
-    default_args={
-        "owner": "peaceops",
-        "pool": DUCKDB_POOL,
-        "retries": 2,
-        "retry_delay": RETRY_DELAY,
-        "retry_exponential_backoff": RETRY_BACKOFF,
-        "max_retry_delay": MAX_RETRY_DELAY,
-    },
+    default_args={**default_args("peaceops"), "pool": DUCKDB_POOL},
 )
 def peaceops_warehouse() -> None:
-    @task(task_id="build")
+    @task(task_id="build", execution_timeout=EXECUTION_TIMEOUT["build"])
     def build() -> dict[str, Any]:
-        from ingest.orchestration import pin_paths, run_build
+        from ingest import stages
 
-        return run_build(pin_paths())
+        result = stages.build(Settings.resolve(), strict=True)
+        return {
+            "ok": result.ok,
+            "as_of": result.as_of,
+            "invocation_id": result.invocation_id,
+            "nodes": result.nodes,
+            "seconds": round(result.seconds, 1),
+        }
 
-    @task(task_id="gate")
+    @task(task_id="gate", execution_timeout=EXECUTION_TIMEOUT["gate"])
     def gate(built: dict[str, Any]) -> dict[str, Any]:
         # `built` only orders the gate after a successful build; the gate reads the warehouse.
+        # Returns the GateResult as JSON-safe data, for the publish task (XCom).
+        import json
+
         from airflow.sdk.exceptions import AirflowFailException
 
-        from ingest.orchestration import GateFailed, pin_paths, run_gate_check
+        from ingest import stages
 
         try:
-            return run_gate_check(pin_paths())
-        except GateFailed as err:
+            return json.loads(stages.check(Settings.resolve(), strict=True).to_json())
+        except stages.GateFailed as err:
             raise AirflowFailException(str(err)) from err
 
-    @task(task_id="publish", outlets=[PUBLISHED])
+    @task(task_id="publish", outlets=[PUBLISHED], execution_timeout=EXECUTION_TIMEOUT["publish"])
     def publish(checked: dict[str, Any], outlet_events: Any = None) -> dict[str, Any]:
-        from ingest.orchestration import pin_paths, run_publish
+        from ingest import stages
+        from ingest.gate import GateResult
 
-        published = run_publish(checked, pin_paths())
+        version = stages.publish(Settings.resolve(), GateResult.from_dict(checked))
+        published = {"version": version.name, "path": str(version)}
         outlet_events[PUBLISHED].extra = published
         return published
 

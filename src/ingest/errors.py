@@ -40,7 +40,7 @@ def explain(err: BaseException) -> str:
     if isinstance(err, OSError) and err.errno in DISK_FIXES:
         return f"{text}: {DISK_FIXES[err.errno]}"
     if isinstance(err, RegistryError):
-        return f"{flat(err)}; fix the feed registry ($PEACEOPS_FEEDS, else ./feeds.yaml)"
+        return f"{flat(err)}; fix the feed registry ($PEACEOPS_FEEDS, else ./feeds.yaml, else the project's)"
     if isinstance(err, PackError):
         return f"{flat(err)}; fix the country pack (docs/country-packs.md), or feeds.yaml's country_pack"
     if isinstance(

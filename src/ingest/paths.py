@@ -1,17 +1,10 @@
-"""Where the hub keeps its runtime data (DESIGN.md, "Layout")."""
+"""Where the hub keeps its runtime data under the data directory (DESIGN.md, "Layout"; the
+data directory itself is a setting, ingest.settings)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-# The checkout the hub runs from: dbt_project/, expectations/, packs/ and docs/ live here.
-REPO = Path(__file__).resolve().parents[2]
-
-
-def data_dir() -> Path:
-    """The data directory: PEACEOPS_DATA_DIR, else ./data."""
-    return Path(os.environ.get("PEACEOPS_DATA_DIR", "data")).absolute()
 
 
 def landing_dir(root: Path) -> Path:

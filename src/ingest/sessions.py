@@ -4,14 +4,13 @@ extension policy (tests/eventlog/test_sessions.py finds any opened elsewhere).""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "3GB"
+from ingest.settings import Settings
+
 # DuckDB otherwise installs and loads a known extension on first use (httpfs for an
 # https:// path): a download from outside, and code the hub never chose to run.
 NO_EXTENSION_AUTOLOAD: dict[str, Any] = {
@@ -29,8 +28,7 @@ def connect(
     same setting). No extension is installed or loaded behind the hub's back."""
     con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
     con.execute("SET TimeZone = 'UTC'")
-    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET memory_limit = '{Settings.resolve().memory_limit}'")
     # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
     con.execute("SET enable_progress_bar = false")
     return con

@@ -318,21 +318,22 @@ def build(
     """A full-refresh build of the warehouse of `root` on Spark, as known at `as_of`
     (default: the snapshot's moment); see the module's doc. Same result type, lock,
     state and atomic switch as `ingest.warehouse.runner.build`."""
-    from ingest.feeds.registry import load_registry
     from ingest.sessions import connect
+    from ingest.settings import Settings
     from ingest.warehouse import runner as wh
     from ingest.warehouse import verification
     from ingest.warehouse.country_pack import load_packs
 
     started = time.perf_counter()
     timing = timing or SparkTiming()
-    registry = registry or load_registry(data_dir=root)
+    settings = Settings.resolve(data_dir=root)
+    registry = registry or settings.registry
     packs = load_packs(registry.country_packs)
     current = wh.warehouse_path(root)
     with wh.build_lock(root) as folder:
         wh._remove_leftovers(folder)
         moment, eventlog = EventLog(root).snapshot()
-        fingerprint = wh.derivation_fingerprint(registry, eventlog)
+        fingerprint = wh.derivation_fingerprint(registry, eventlog, settings.dbt_project_dir)
         build_id = f"{moment:%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(3)}"
         work = folder / f".build-{build_id}.duckdb"
         spark_dir = folder / f".build-{build_id}.spark"
@@ -349,7 +350,7 @@ def build(
             if not test:
                 args += ["--exclude-resource-type", "test", "unit_test"]
             mark = time.perf_counter()
-            run = wh.run_dbt(args, root, on_node, registry, warehouse=work)
+            run = wh.run_dbt(args, root, on_node, registry, warehouse=work, settings=settings)
             timing.dbt = time.perf_counter() - mark
             result.nodes, result.failures = run.nodes, run.failures
             result.invocation_id, result.ok = run.invocation_id, run.ok
@@ -391,7 +392,7 @@ class _stopped:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest.paths import data_dir
+    from ingest.settings import Settings
     from ingest.warehouse.runner import parse_as_of
 
     parser = argparse.ArgumentParser(prog="python -m ingest.spark_target", description=__doc__)
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     timing = SparkTiming()
     result = build(
-        args.data_dir or data_dir(), as_of=as_of, master=args.master, test=not args.no_test,
+        args.data_dir or Settings.resolve().data_dir, as_of=as_of, master=args.master, test=not args.no_test,
         timing=timing,
     )  # fmt: skip
     print(

@@ -7,6 +7,7 @@ inside fixtures and tests, after `airflow_home` has set the environment.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,10 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 DAGS = ROOT / "dags"
+# Airflow puts the DAGs folder on sys.path (its bundle DagBag) before it parses a DAG file
+# or runs a task; the tests' plain DagBag does not. The DAG files import peaceops_policy.
+if str(DAGS) not in sys.path:
+    sys.path.append(str(DAGS))
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +57,7 @@ def airflow_db(airflow_home: Path) -> Path:
     """Create the metadata DB (the same as `airflow db migrate` on a fresh file) and the pool."""
     from airflow.models.pool import Pool
     from airflow.utils import db
-
-    from ingest.orchestration import DUCKDB_POOL
+    from peaceops_policy import DUCKDB_POOL
 
     started = time.perf_counter()
     db.initdb()

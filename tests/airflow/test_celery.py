@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from ingest.orchestration import DUCKDB_POOL, ingest_dag_id
+from peaceops_policy import DUCKDB_POOL, ingest_dag_id
 
 from .conftest import DAGS
 

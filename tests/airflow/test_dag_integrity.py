@@ -11,18 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from peaceops_policy import DUCKDB_POOL, feed_asset_uri, ingest_dag_id, on_failure, replay_dag_id
 
-from ingest.orchestration import (
-    DUCKDB_POOL,
-    feed_asset_uri,
-    ingest_dag_id,
-    load_feeds,
-    replay_dag_id,
-)
+from ingest.settings import Settings
 
 from .conftest import DAGS, ROOT
 
-DAG_FILES = sorted(DAGS.glob("*.py"))
+# Modules beside the DAG files that Airflow is told not to parse (dags/.airflowignore).
+IGNORED = {line.strip() for line in (DAGS / ".airflowignore").read_text().splitlines()}
+DAG_FILES = sorted(p for p in DAGS.glob("*.py") if p.name not in IGNORED)
 HEAVY = ("duckdb", "pyarrow", "dbt", "great_expectations", "pandas", "ingest.feeds.pipeline")
 # CPU seconds, not wall-clock: a loaded machine stretches the wall clock, while what a DAG
 # file may cost each parse is the work it does.
@@ -32,6 +29,7 @@ PARSE_BUDGET_S = 1.0
 # it pulled in.
 PROBE = """
 import json, runpy, sys, time
+sys.path.append(DAGS)  # as Airflow's bundle DagBag does
 import airflow.sdk
 from airflow.sdk import DAG, Asset, AssetAny, Param, dag, task
 out = {}
@@ -95,7 +93,9 @@ def test_parsing_does_no_io_beyond_feeds_yaml(bag):
     others = {
         p
         for p in project
-        if p.suffix not in (".py", ".pyc") and p != (ROOT / "feeds.yaml").resolve()
+        if p.suffix not in (".py", ".pyc")
+        # Airflow's own listing of the folder reads .airflowignore
+        and p not in ((ROOT / "feeds.yaml").resolve(), (DAGS / ".airflowignore").resolve())
     }
     assert not others, f"DAG files read more than feeds.yaml: {sorted(others)}"
     assert (ROOT / "feeds.yaml").resolve() in project
@@ -111,7 +111,7 @@ def test_each_dag_file_parses_in_under_a_second(bag, airflow_home: Path):
         )
     # Outside the DagBag too: a fresh interpreter started elsewhere than the project, with
     # airflow.sdk imported first (Airflow's own cost, paid once per parser process).
-    probe = PROBE.replace("HEAVY", repr(HEAVY))
+    probe = PROBE.replace("HEAVY", repr(HEAVY)).replace("DAGS", repr(str(DAGS)))
     env = {**os.environ, "PEACEOPS_DATA_DIR": str(airflow_home / "no-data")}
     done = subprocess.run(
         [sys.executable, "-c", probe, *map(str, DAG_FILES)],
@@ -132,7 +132,7 @@ def test_each_dag_file_parses_in_under_a_second(bag, airflow_home: Path):
 
 def test_one_ingest_dag_per_feed(bag):
     dagbag, *_ = bag
-    feeds = load_feeds()
+    feeds = Settings.resolve().registry.feeds
     ingest = {d for d in dagbag.dags if d.startswith("peaceops_ingest.")}
     assert ingest == {ingest_dag_id(f.id) for f in feeds}
     for feed in feeds:
@@ -146,7 +146,7 @@ def test_one_ingest_dag_per_feed(bag):
 
 def test_one_manual_replay_dag_per_feed_updating_its_asset(bag):
     dagbag, *_ = bag
-    feeds = load_feeds()
+    feeds = Settings.resolve().registry.feeds
     replay = {d for d in dagbag.dags if d.startswith("peaceops_replay.")}
     assert replay == {replay_dag_id(f.id) for f in feeds}
     for feed in feeds:
@@ -172,7 +172,9 @@ def test_warehouse_is_scheduled_on_any_feed_and_writers_share_one_pool(bag):
     wh = dagbag.dags["peaceops_warehouse"]
     condition = wh.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"
-    assert {a.uri for a in condition.objects} == {feed_asset_uri(f.id) for f in load_feeds()}
+    assert {a.uri for a in condition.objects} == {
+        feed_asset_uri(f.id) for f in Settings.resolve().registry.feeds
+    }
     assert wh.max_active_runs == 1
     assert {t.task_id: t.pool for t in wh.tasks} == dict.fromkeys(
         ("build", "gate", "publish"), DUCKDB_POOL
@@ -191,3 +193,51 @@ def test_maintenance_keeps_as_many_versions_as_the_one_setting(bag):
     dagbag, *_ = bag
     maint = dagbag.dags["peaceops_maintenance"]
     assert maint.params["keep_versions"] is None
+
+
+def test_every_task_has_a_timeout_and_every_dag_a_run_timeout_and_the_failure_hook(bag):
+    """A hung task or run fails (and is retried) instead of holding its slot forever, and
+    every failure, of a task or of a run, goes through the one hook."""
+    dagbag, *_ = bag
+    for dag in dagbag.dags.values():
+        assert dag.dagrun_timeout is not None, dag.dag_id
+        assert on_failure in _callbacks(dag.on_failure_callback), dag.dag_id
+        for task in dag.tasks:
+            where = f"{dag.dag_id}.{task.task_id}"
+            assert task.execution_timeout is not None, where
+            assert task.execution_timeout < dag.dagrun_timeout, where
+            assert on_failure in _callbacks(task.on_failure_callback), where
+
+
+def _callbacks(value) -> list:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def test_the_failure_hook_logs_one_line_or_calls_the_configured_one(caplog, monkeypatch):
+    from types import SimpleNamespace
+
+    context = {
+        "dag": SimpleNamespace(dag_id="peaceops_warehouse"),
+        "task_instance": SimpleNamespace(dag_id="peaceops_warehouse", task_id="build"),
+        "exception": RuntimeError("dbt build failed"),
+    }
+    with caplog.at_level("ERROR", logger="peaceops_policy"):
+        on_failure(context)
+    assert [r.getMessage() for r in caplog.records] == [
+        "peaceops: peaceops_warehouse.build failed: dbt build failed"
+    ]
+    CALLED.clear()
+    monkeypatch.setenv(
+        "AIRFLOW__PEACEOPS__ON_FAILURE_CALLBACK", "tests.airflow.test_dag_integrity.record"
+    )
+    caplog.clear()
+    on_failure(context)
+    assert [context] == CALLED and not caplog.records
+
+
+CALLED: list = []
+
+
+def record(context) -> None:
+    """A failure hook configured in place of the default (test above)."""
+    CALLED.append(context)

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from peaceops_policy import feed_asset_uri, ingest_dag_id
 
-from ingest.orchestration import feed_asset_uri, ingest_dag_id, load_feeds
+from ingest.settings import Settings
 
 from .conftest import DAGS
 
@@ -57,7 +58,7 @@ def test_ingest_warehouse_and_maintenance_dags_publish_a_version(airflow_db, pip
     root = pipeline_env
     bag = DagBag(dag_folder=str(DAGS))
     assert not bag.import_errors
-    feeds = load_feeds()
+    feeds = Settings.resolve().registry.feeds
 
     for feed in feeds:
         dr = _run(bag.dags[ingest_dag_id(feed.id)], feed.id)

@@ -1,4 +1,5 @@
-"""The functions the Airflow tasks call, without Airflow: fast."""
+"""What the Airflow tasks call (the stages, and the policy beside the DAGs), without
+Airflow: fast."""
 
 from __future__ import annotations
 
@@ -7,19 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from peaceops_policy import ingest_summary, recorded_at_for
 
+from ingest import stages
 from ingest.feeds.registry import parse_registry
-from ingest.orchestration import (
-    FeedFailed,
-    data_root,
-    digest_window,
-    recorded_at_for,
-    registry_path,
-    run_compaction,
-    run_digest,
-    run_ingest,
-)
 from ingest.serve.status import status
+from ingest.settings import Settings
+from ingest.stages import FeedFailed, compact, digest_window, ingest
 from tests.conftest import TEST_FEED_YAML
 
 HTTP_FEED_YAML = """
@@ -63,10 +58,16 @@ CSV_1 = "id,when,replaces,status,text\n1,2026-11-01T10:00Z,,,a\n2,2026-11-01T11:
 CSV_2 = "id,when,replaces,status,text\n3,2026-11-02T10:00Z,,,c\n4,not a date,,,d\n"
 
 
-def test_paths_come_from_the_env_else_the_project():
-    assert registry_path({"PEACEOPS_FEEDS": "/x/f.yaml"}) == Path("/x/f.yaml")
-    assert registry_path({}).name == "feeds.yaml" and registry_path({}).is_absolute()
-    assert data_root({}).name == "data" and data_root({}).is_absolute()
+def run_ingest(feed_id: str, env: dict[str, str], now: datetime | None = None) -> dict:
+    """The ingest task's work, as the DAG does it."""
+    settings = Settings.resolve(env)
+    (result,) = ingest(settings, feed_id, now=now, strict=True)
+    return ingest_summary(settings, result)
+
+
+def compacted(root: Path, feed_ids: list[str]) -> dict[str, int]:
+    done = compact(Settings.resolve(data_dir=root), feed_ids, strict=True)
+    return {c.feed_id: len(c.commit.removes) if c.commit else 0 for c in done}
 
 
 def test_recorded_at_is_now_unless_backfill_or_asked():
@@ -111,9 +112,9 @@ def test_compaction_merges_each_feeds_files(project):
     drop(project, "b.csv", CSV_2)
     run_ingest("test.reports", env=project)
     root = Path(project["PEACEOPS_DATA_DIR"])
-    merged = run_compaction(root, ["test.reports", "other.api"])
+    merged = compacted(root, ["test.reports", "other.api"])
     assert merged == {"test.reports": 2, "other.api": 0}
-    assert run_compaction(root, ["test.reports"]) == {"test.reports": 0}
+    assert compacted(root, ["test.reports"]) == {"test.reports": 0}
 
 
 def test_digest_window_is_the_day_up_to_the_run():
@@ -128,9 +129,8 @@ def test_quarantine_digest_counts_by_agency_feed_and_reason(project):
     run_ingest("test.reports", env=project)
     drop(project, "b.csv", CSV_2)
     run_ingest("test.reports", env=project)
-    root = Path(project["PEACEOPS_DATA_DIR"])
-    feeds = list(parse_registry(Path(project["PEACEOPS_FEEDS"]).read_text(), {}, root).feeds)
-    done = run_digest(datetime.now(UTC) + timedelta(seconds=1), root, feeds)
+    settings = Settings.resolve(project)
+    done = stages.digest(settings, datetime.now(UTC) + timedelta(seconds=1))
     assert done["total"] == 2
     md, js = (Path(p) for p in done["files"])
     assert md.name == f"quarantine-{done['date']}.md" and js.suffix == ".json"
@@ -146,5 +146,5 @@ def test_quarantine_digest_counts_by_agency_feed_and_reason(project):
     assert "## test: 2 quarantined" in text and "`unreadable_time`" in text
     assert "## other: 0 quarantined" in text
     # The window excludes loads committed before it.
-    empty = run_digest(datetime.now(UTC) + timedelta(days=2), root, feeds)
+    empty = stages.digest(settings, datetime.now(UTC) + timedelta(days=2))
     assert empty["total"] == 0

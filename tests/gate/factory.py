@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 import yaml
 
 from ingest.feeds.registry import load_registry
-from ingest.gate.config import REPO
 from ingest.gate.marts import VOCABULARIES
 from ingest.gate.parameters import country_bounds as pack_bounds
 from ingest.releasability import RELEASABILITY
+from ingest.settings import PROJECT_DIR as REPO
 from ingest.warehouse.country_pack import load_packs
 from ingest.warehouse.sharing import published_marts
 from ingest.warehouse.tables import pack_tables, registry_tables
@@ -79,8 +80,13 @@ def _model(name: str) -> dict[str, Any]:
 
 
 def mart_columns(name: str) -> list[tuple[str, str]]:
-    """(column, data_type) of a mart, from its YAML."""
-    return [(c["name"], c["data_type"]) for c in _model(name)["columns"]]
+    """(column, data_type) of a mart, from its YAML, rendered as dbt renders it for
+    DuckDB (a type may differ per engine: `target.type`)."""
+    render = jinja2.Environment().from_string
+    return [
+        (c["name"], render(c["data_type"]).render(target={"type": "duckdb"}))
+        for c in _model(name)["columns"]
+    ]
 
 
 @cache

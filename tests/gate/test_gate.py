@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from ingest.gate import GateResult, run_gate
-from ingest.gate.config import load_config
 from ingest.gate.summary import format_summary
+from ingest.settings import Settings
 
 from .factory import make_warehouse
 
@@ -52,7 +52,7 @@ def test_bad_rows_are_named_with_counts_and_examples(tmp_path: Path) -> None:
 
 def test_batches_add_up_exactly(tmp_path: Path) -> None:
     make_warehouse(_wh(tmp_path), rows=40, bad=("unknown_code",))
-    config = replace(load_config(), batch_rows=7)
+    config = replace(Settings.resolve().gate, batch_rows=7)
     result = run_gate(tmp_path, config=config, data_docs=False)
     assert result.stats["fct_incidents"].batches == 6
     codes = [f for f in result.failures if f.expectation == "expect_column_values_to_be_in_set"]

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from ingest.gate.config import EXPECTATIONS_DIR, REPO
 from ingest.gate.marts import VOCABULARIES
 from ingest.releasability import AUDIENCES, RELEASABILITY
 from ingest.serve import catalogue
+from ingest.settings import PROJECT_DIR as REPO
+from ingest.settings import Settings
 from ingest.warehouse.sharing import ManifestError, marts_from_manifest, published_marts
+
+EXPECTATIONS_DIR = Settings.resolve().expectations_dir
 
 COLUMN_META = {"mission_only", "content", "mission_time", "vocabulary", "hxl"}
 MODEL_META = {"grain", "example", "releasability", "coordinates"}

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import yaml
 
-from ingest.gate.config import EXPECTATIONS_DIR, REPO, load_config
 from ingest.gate.suites import generate
+from ingest.settings import PROJECT_DIR as REPO
+from ingest.settings import Settings
 from ingest.warehouse.sharing import published_marts
 
 from .factory import MARTS_DIR, country_bounds, mart_columns, vocabulary
+
+EXPECTATIONS_DIR = Settings.resolve().expectations_dir
 
 
 def _managed(root: Path) -> dict[str, str]:
@@ -58,7 +61,7 @@ def test_suites_hold_no_vocabulary_of_their_own() -> None:
 
 
 def test_gate_config_is_committed_and_readable() -> None:
-    config = load_config()
+    config = Settings.resolve().gate
     assert config.batch_rows > 0
     assert 0 < config.min_ratio < 1 < config.max_ratio
 

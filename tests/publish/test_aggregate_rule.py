@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from ingest.publish.writer import AUDIENCES, write_audience
 from ingest.releasability import RELEASABILITY
-from ingest.warehouse.runner import PROJECT_DIR, dbt_env
+from ingest.settings import Settings
+from ingest.warehouse.runner import dbt_env
 
 RANK = {level: i for i, level in enumerate(RELEASABILITY)}
 # (aggregate_releasability, aggregate_minimum_count): the default level, and public
@@ -57,7 +58,8 @@ def compile_rules(root: Path, level: str, minimum: int) -> str:
 
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
-    os.environ.update(dbt_env(root))
+    settings = Settings.resolve(data_dir=root)
+    os.environ.update(dbt_env(settings))
     try:
         result = dbtRunner().invoke(
             [
@@ -67,9 +69,9 @@ def compile_rules(root: Path, level: str, minimum: int) -> str:
                 "--vars",
                 json.dumps({"aggregate_releasability": level, "aggregate_minimum_count": minimum}),
                 "--project-dir",
-                str(PROJECT_DIR),
+                str(settings.dbt_project_dir),
                 "--profiles-dir",
-                str(PROJECT_DIR),
+                str(settings.dbt_project_dir),
                 "--target-path",
                 str(root / "target"),
                 "--log-path",

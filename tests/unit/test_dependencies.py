@@ -16,7 +16,6 @@ PACKAGE = ROOT / "src" / "ingest"
 # the parts that may import what an extra brings, beside the core
 EXTRA_OF = {
     "serve/dashboard/": "dashboard",
-    "orchestration.py": "airflow",
     "spark_target.py": "spark",
     "lab/": "lab",
 }

@@ -85,22 +85,24 @@ def command(
     """
     from rich.console import Console
 
-    from ingest.paths import data_dir
-    from ingest.warehouse.runner import build, parse_as_of, warehouse_path
+    from ingest import stages
+    from ingest.settings import Settings
+    from ingest.warehouse.runner import parse_as_of, warehouse_path
 
     console = Console(stderr=True)
     try:
         when = parse_as_of(as_of) if as_of else None
     except ValueError:
         raise click.BadParameter(f"not an ISO time: {as_of!r}", param_hint="--as-of") from None
-    root = data_dir()
+    settings = Settings.resolve()
+    root = settings.data_dir
     on_node = node_printer(console)
 
     def on_step(step: str) -> None:
         console.rule(f"[bold]dbt {step}")
 
-    result = build(
-        root,
+    result = stages.build(
+        settings,
         as_of=when,
         full_refresh=full_refresh,
         select=select,

@@ -28,23 +28,23 @@ def command(write_suites: bool, json_out: Path | None, no_docs: bool) -> None:
     Prints which expectation failed on which mart and column, on how many rows,
     with example values; writes Data Docs under data/gate/. Exits 1 on failure.
     """
+    from ingest.settings import Settings
+
+    settings = Settings.resolve()
     if write_suites:
-        from ingest.gate.config import EXPECTATIONS_DIR
         from ingest.gate.suites import generate
 
-        for path in generate(EXPECTATIONS_DIR):
+        for path in generate(settings.expectations_dir, settings.gate):
             click.echo(path)
         return
     from rich.console import Console
 
-    from ingest.gate import run_gate
+    from ingest import stages
     from ingest.gate.summary import format_summary
-    from ingest.paths import data_dir
 
     console = Console(stderr=True)
-    root = data_dir()
     with console.status("[bold]loading Great Expectations and checking the marts"):
-        result = run_gate(root, data_docs=not no_docs)
+        result = stages.check(settings, data_docs=not no_docs)
     click.echo(format_summary(result))
     if json_out is not None:
         json_out.write_text(result.to_json())

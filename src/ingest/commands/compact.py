@@ -24,15 +24,21 @@ def command(feed_id: str | None, min_files: int, lock_timeout: float | None) -> 
     Every event and its id is kept; the switch is one atomic commit, so readers
     see the old files or the new one, never both or neither.
     """
-    from ingest.log.eventlog import EventLog
-    from ingest.paths import data_dir
+    from ingest import stages
+    from ingest.settings import Settings
 
-    log = EventLog(data_dir())
-    feeds = [feed_id] if feed_id else sorted({c.feed_id for c in log.commits()})
-    for fid in feeds:
-        before = len(log.live_files(fid))
-        commit = log.compact(fid, min_files=min_files, lock_timeout=lock_timeout)
-        if commit is None:
-            click.echo(f"{fid}: {before} file(s), nothing to compact")
+    done = stages.compact(
+        Settings.resolve(),
+        [feed_id] if feed_id else None,
+        min_files=min_files,
+        lock_timeout=lock_timeout,
+    )
+    for c in done:
+        if c.error:
+            click.echo(f"{c.feed_id}: FAILED: {c.error}", err=True)
+        elif c.commit is None:
+            click.echo(f"{c.feed_id}: {c.files_before} file(s), nothing to compact")
         else:
-            click.echo(f"{fid}: {len(commit.removes)} files -> 1 ({commit.load_id})")
+            click.echo(f"{c.feed_id}: {len(c.commit.removes)} files -> 1 ({c.commit.load_id})")
+    if any(c.error for c in done):
+        raise SystemExit(1)

@@ -87,7 +87,7 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
     It reads data/published (or $PEACEOPS_DATA_DIR/published) read-only and fetches
     nothing from the internet.
     """
-    from ingest.paths import data_dir
+    from ingest.settings import DATA_DIR_ENV, Settings
 
     remote = not is_loopback(host)
     if remote and not allow_remote:
@@ -98,11 +98,11 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
     offered = offered_audiences(audiences, os.environ.get(AUDIENCES_ENV), remote)
     app = Path(__file__).resolve().parents[1] / "serve" / "dashboard" / "app.py"
     env = dict(os.environ)
-    env["PEACEOPS_DATA_DIR"] = str(data_dir())
+    env[DATA_DIR_ENV] = str(Settings.resolve().data_dir)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     env[AUDIENCES_ENV] = ",".join(offered)
     click.echo(
-        f"dashboard on http://{host}:{port} (data: {env['PEACEOPS_DATA_DIR']}; "
+        f"dashboard on http://{host}:{port} (data: {env[DATA_DIR_ENV]}; "
         f"audiences: {', '.join(offered)})"
     )
     sys.stdout.flush()

@@ -138,9 +138,9 @@ def command(
     from datetime import UTC
 
     from ingest.log.eventlog import EventLog
-    from ingest.paths import data_dir
+    from ingest.settings import Settings
 
-    log = EventLog(data_dir())
+    log = EventLog(Settings.resolve().data_dir)
     if loads:
         for c in log.commits(feed_id):
             n = c.counts

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @click.option(
     "--feeds-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Feed registry (default: $PEACEOPS_FEEDS or ./feeds.yaml).",
+    help="Feed registry (default: $PEACEOPS_FEEDS, else ./feeds.yaml, else the project's).",
 )
 @click.option(
     "--now",
@@ -57,21 +57,19 @@ def command(
     from rich.console import Console
     from rich.table import Table
 
-    from ingest.feeds.pipeline import ingest_feed
-    from ingest.feeds.registry import load_registry, select
-    from ingest.paths import data_dir
+    from ingest import stages
+    from ingest.settings import Settings
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     console = Console(stderr=True)
-    root = data_dir()
-    feeds = select(load_registry(feeds_file, root).feeds, feed_id)
+    settings = Settings.resolve(feeds_file=feeds_file)
+    root = settings.data_dir
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
 
-    results = []
     # no spinner under --json: a script reading stderr wants lines, not animation
     with console.status("") if not as_json else contextlib.nullcontext() as status:
 
@@ -79,12 +77,18 @@ def command(
             if status is not None:
                 status.update(f"[bold]{fid}[/]: {counts.read:,} records read")
 
-        for feed in feeds:
+        def pulling(fid: str) -> None:
             if status is not None:
-                status.update(f"[bold]{feed.id}[/]: pulling")
-            results.append(
-                ingest_feed(feed, root, now=now, progress=progress, lock_timeout=lock_timeout)
-            )
+                status.update(f"[bold]{fid}[/]: pulling")
+
+        results = stages.ingest(
+            settings,
+            feed_id,
+            now=now,
+            progress=progress,
+            on_feed=pulling,
+            lock_timeout=lock_timeout,
+        )
 
     failed = [r for r in results if not r.ok]
     if as_json:

@@ -32,15 +32,15 @@ def command(keep: int | None, as_json: bool) -> None:
     While a build runs, publish waits for it (up to PEACEOPS_LOCK_TIMEOUT seconds,
     saying whom it waits for) and then checks and publishes what it left.
     """
-    from ingest.gate import run_gate
+    from ingest import stages
     from ingest.gate.summary import format_summary
-    from ingest.paths import data_dir
-    from ingest.publish.writer import publish
+    from ingest.settings import Settings
     from ingest.warehouse.runner import build_lock
 
-    root = data_dir()
+    settings = Settings.resolve(keep_versions=keep)
+    root = settings.data_dir
     with build_lock(root):
-        result = run_gate(root)
+        result = stages.check(settings)
         click.echo(format_summary(result), err=as_json)
         if not result.passed:
             if as_json:
@@ -50,7 +50,7 @@ def command(keep: int | None, as_json: bool) -> None:
                 err=as_json,
             )
             raise SystemExit(1)
-        version = publish(root, result, keep=keep)
+        version = stages.publish(settings, result)
     if as_json:
         click.echo(json.dumps(_json(root, result, version), indent=1, default=str))
         return

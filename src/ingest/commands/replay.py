@@ -16,7 +16,7 @@ from ingest.commands import options
 @click.option(
     "--feeds-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Feed registry (default: $PEACEOPS_FEEDS or ./feeds.yaml).",
+    help="Feed registry (default: $PEACEOPS_FEEDS, else ./feeds.yaml, else the project's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The result as JSON, for scripts.")
 @options.lock_timeout
@@ -30,19 +30,18 @@ def command(
     an earlier moment still sees them). Then run `peaceops build`, which sees the
     changed contract and rebuilds the warehouse in full.
     """
-    from ingest.feeds.registry import load_registry, select
-    from ingest.feeds.replay import replay_feed
-    from ingest.paths import data_dir
+    from ingest import stages
+    from ingest.settings import Settings
 
-    root = data_dir()
-    (feed,) = select(load_registry(feeds_file, root).feeds, feed_id)
-    result = replay_feed(feed, root, lock_timeout=lock_timeout)
+    result = stages.replay(
+        Settings.resolve(feeds_file=feeds_file), feed_id, lock_timeout=lock_timeout
+    )
     if as_json:
         click.echo(json.dumps({**asdict(result), "ok": result.ok}, indent=1, default=str))
     else:
         c = result.counts
         click.echo(
-            f"{feed.id}: read {c.read:,}, appended {c.appended:,}, duplicates {c.duplicates:,}, "
+            f"{feed_id}: read {c.read:,}, appended {c.appended:,}, duplicates {c.duplicates:,}, "
             f"quarantined {c.quarantined:,}; load {result.load_id or 'none'}"
         )
         for note in result.notes:

@@ -26,12 +26,12 @@ def command(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ingest.feeds.registry import load_registry
-    from ingest.paths import data_dir
     from ingest.serve.status import status
+    from ingest.settings import Settings
 
-    root = data_dir()
-    feeds = list(load_registry(data_dir=root).feeds)
+    settings = Settings.resolve()
+    root = settings.data_dir
+    feeds = list(settings.registry.feeds)
     report = status(root, feeds)
     if as_json:
         click.echo(json.dumps(report, indent=1, default=str))

@@ -795,22 +795,16 @@ def _check_references(registry: Registry) -> None:
             )
 
 
-def default_registry_path() -> Path:
-    return Path(os.environ.get("PEACEOPS_FEEDS", "feeds.yaml"))
+def load_registry(path: Path, data_dir: Path, env: Mapping[str, str] | None = None) -> Registry:
+    """feeds.yaml at `path` (which file, and the data directory: ingest.settings)."""
+    from ingest.settings import FEEDS_ENV
 
-
-def load_registry(
-    path: Path | None = None, data_dir: Path | None = None, env: Mapping[str, str] | None = None
-) -> Registry:
-    from ingest.paths import data_dir as default_data_dir
-
-    path = path or default_registry_path()
     if not path.exists():
-        raise RegistryError(f"feed registry {path} not found (set PEACEOPS_FEEDS)")
+        raise RegistryError(f"feed registry {path} not found (set {FEEDS_ENV})")
     return parse_registry(
         path.read_text(encoding="utf-8"),
         os.environ if env is None else env,
-        data_dir or default_data_dir(),
+        data_dir,
         base=path.absolute().parent,
     )
 

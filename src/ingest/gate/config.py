@@ -1,4 +1,5 @@
-"""The gate's settings: `expectations/gate.yml` (committed next to the GX context)."""
+"""The gate's settings: `expectations/gate.yml` (committed next to the GX context; where it
+is: ingest.settings, `Settings.gate_file`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-from ingest.paths import REPO
-
-EXPECTATIONS_DIR = REPO / "expectations"
-CONFIG_FILE = EXPECTATIONS_DIR / "gate.yml"
 
 
 @dataclass(frozen=True)
@@ -23,8 +19,7 @@ class GateConfig:
     verify_incremental_hours: float = 24.0
 
 
-def load_config(path: Path | None = None) -> GateConfig:
-    path = path or CONFIG_FILE
+def load_config(path: Path) -> GateConfig:
     if not path.exists():
         return GateConfig()
     data = yaml.safe_load(path.read_text()) or {}

@@ -27,8 +27,8 @@ from typing import Any
 
 import duckdb
 
-from ingest.feeds.registry import Registry, load_registry
-from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
+from ingest.feeds.registry import Registry
+from ingest.gate.config import GateConfig
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.reconcile import (
     ORPHANS_SQL,
@@ -40,6 +40,7 @@ from ingest.gate.reconcile import (
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
 from ingest.sessions import connect, one
+from ingest.settings import Settings
 
 MAX_EXAMPLES = 5
 
@@ -176,13 +177,13 @@ class _Tally:
             self.message = str(info.get("exception_message"))[:300]
 
 
-def _context(root: Path) -> Any:
+def _context(root: Path, expectations: Path) -> Any:
     import great_expectations as gx
 
     target = root / "gate" / "gx"
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(EXPECTATIONS_DIR, target)
+    shutil.copytree(expectations, target)
     return gx.get_context(mode="file", context_root_dir=str(target))
 
 
@@ -215,6 +216,7 @@ def run_gate(
     registry: Registry | None = None,
     data_docs: bool = True,
     on_suite: Callable[[SuiteStats], None] | None = None,
+    settings: Settings | None = None,
 ) -> GateResult:
     """Validate every published mart of the warehouse of `root`; nothing is written but
     the run's GX context, results and Data Docs under `<root>/gate/`. The mission's start
@@ -225,8 +227,9 @@ def run_gate(
     from ingest.warehouse.runner import PARTIAL, read_state, warehouse_path
 
     started = time.perf_counter()
-    config = config or load_config()
-    registry = registry or load_registry(data_dir=root)
+    settings = settings or Settings.resolve(data_dir=root)
+    config = config or settings.gate
+    registry = registry or settings.registry
     mission_start = registry.mission.start
     now = (now or datetime.now(UTC)).astimezone(UTC)
     warehouse = warehouse or warehouse_path(root)
@@ -238,7 +241,7 @@ def run_gate(
         result.duration = time.perf_counter() - started
         return result
 
-    context = _context(root)
+    context = _context(root, settings.expectations_dir)
     checkpoint = context.checkpoints.get(CHECKPOINT)
     result_format = checkpoint.result_format
     con = connect(warehouse, read_only=True)

@@ -26,8 +26,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ingest.gate.config import EXPECTATIONS_DIR, GateConfig, load_config
+from ingest.gate.config import GateConfig
 from ingest.gate.marts import vocab_parameter
+from ingest.settings import Settings
 from ingest.warehouse.sharing import MartSpec, published_marts
 
 DATASOURCE = "warehouse"
@@ -176,7 +177,7 @@ def _stable_ids(gx_dir: Path) -> dict[str, str]:
 
 def generate(target: Path, config: GateConfig | None = None) -> list[Path]:
     """(Re)write the managed files of the GX context in `target`; returns them."""
-    config = config or load_config()
+    config = config or Settings.resolve().gate
     with tempfile.TemporaryDirectory(prefix="peaceops-gx-") as tmp:
         gx_dir = _generate(Path(tmp), config)
         mapping = _stable_ids(gx_dir)
@@ -204,7 +205,7 @@ def generate(target: Path, config: GateConfig | None = None) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     """`python -m ingest.gate.suites [TARGET]`: regenerate the committed GX context."""
     args = sys.argv[1:] if argv is None else argv
-    target = Path(args[0]) if args else EXPECTATIONS_DIR
+    target = Path(args[0]) if args else Settings.resolve().expectations_dir
     for path in generate(target):
         print(path)
 

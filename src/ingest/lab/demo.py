@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.settings import Settings
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -31,21 +33,26 @@ def ingest_simulation(
     """Ingest every feed of the simulation under `root / "sim"` through the real
     pipeline, the UN mission's API served from it on 127.0.0.1 for the time it takes.
     `now` is when the hub records the loads (default: now)."""
-    from ingest.feeds.pipeline import ingest_all
-    from ingest.feeds.registry import load_registry
+    from ingest import stages
     from ingest.lab.feedserver import serve
 
     server = serve(root / "sim", "127.0.0.1", 0)
-    env = {
-        **os.environ,
-        "PEACEOPS_FEEDS_URL": server.url,
-        "PEACEOPS_UNMIC_CREDENTIALS": credentials,
-    }
     try:
-        feeds = list(load_registry(feeds_file, root, env).feeds)
-        return ingest_all(feeds, root, env=env, now=now)
+        settings = Settings.resolve(
+            demo_env(server.url, credentials), data_dir=root, feeds_file=feeds_file
+        )
+        return stages.ingest(settings, now=now)
     finally:
         server.shutdown()
+
+
+def demo_env(feeds_url: str, credentials: str) -> dict[str, str]:
+    """The process environment plus the simulated feeds' URL and the demo credentials."""
+    return {
+        **os.environ,
+        "PEACEOPS_FEEDS_URL": feeds_url,
+        "PEACEOPS_UNMIC_CREDENTIALS": credentials,
+    }
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,7 +68,7 @@ def parse_args() -> argparse.Namespace:
 def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
     from rich.console import Console
 
-    from ingest.commands.run import run_all
+    from ingest import stages
     from ingest.lab.feedserver import serve
     from ingest.lab.simulate import simulate
 
@@ -74,9 +81,8 @@ def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
     console.rule("[bold]2. serve the UN mission's API on 127.0.0.1; ingest, build, check, publish")
     server = serve(root / "sim", "127.0.0.1", 0)
     try:
-        os.environ["PEACEOPS_FEEDS_URL"] = server.url
-        os.environ.setdefault("PEACEOPS_UNMIC_CREDENTIALS", credentials)
-        summary = run_all(root, console=console)
+        settings = Settings.resolve(demo_env(server.url, credentials), data_dir=root)
+        summary = stages.run(settings, console=console)
     finally:
         server.shutdown()
 
@@ -110,11 +116,7 @@ def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
 
 def main() -> None:
     args = parse_args()
-    if args.data_dir is not None:
-        os.environ["PEACEOPS_DATA_DIR"] = str(args.data_dir)
-    from ingest.paths import data_dir
-
-    root = data_dir()
+    root = Settings.resolve(data_dir=args.data_dir).data_dir
     started = time.perf_counter()
     ok = run_demo(root, days=args.days, seed=args.seed, credentials=DEMO_CREDENTIALS)
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s; data under {root}")

@@ -659,9 +659,9 @@ def _prune(root: Path, keep: int) -> list[Path]:
 def kept(keep: int | None) -> int:
     """Versions to keep: `keep`, else the one setting, keep_versions in
     expectations/gate.yml (the CLI, Airflow and the maintenance DAG all end here)."""
-    from ingest.gate.config import load_config
+    from ingest.settings import Settings
 
-    return load_config().keep_versions if keep is None else keep
+    return Settings.resolve(keep_versions=keep).keep_versions
 
 
 def prune(root: Path, keep: int | None = None) -> list[Path]:

@@ -21,11 +21,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ingest.paths import REPO
 from ingest.releasability import AUDIENCES, FREE_TEXT
+from ingest.settings import PROJECT_DIR
 from ingest.warehouse.sharing import MartSpec, marts_from_manifest, parse_project
 
-CATALOGUE = REPO / "docs" / "analysts" / "catalogue.md"
+CATALOGUE = PROJECT_DIR / "docs" / "analysts" / "catalogue.md"
 PACKAGE = "peaceops"
 MARTS_PATH = "models/marts/"
 

@@ -16,8 +16,9 @@ from typing import Any
 from ingest.feeds.registry import Feed
 from ingest.feeds.schedule import expected_interval
 from ingest.log.eventlog import Commit, EventLog
-from ingest.paths import REPO, state_dir
+from ingest.paths import state_dir
 from ingest.publish.reader import current_manifest
+from ingest.settings import PROJECT_DIR
 
 # A feed is stale when its last successful pull is older than this many intervals.
 STALE_AFTER_INTERVALS = 2
@@ -83,7 +84,7 @@ def read_pull(root: Path, feed_id: str) -> dict[str, Any] | None:
 
 # The benchmark's latest freshness figure (bench.warehouse writes it; absent outside a
 # source tree that ran the benchmark).
-BENCH_FRESHNESS = REPO / "bench" / "results" / "freshness.json"
+BENCH_FRESHNESS = PROJECT_DIR / "bench" / "results" / "freshness.json"
 
 
 def freshness(manifest: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,7 +23,6 @@ point-in-area functions read their polygons from the same files.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -31,7 +30,6 @@ from pathlib import Path
 
 import yaml
 
-PACKS_ENV = "PEACEOPS_COUNTRY_PACKS"
 REQUIRED = {
     "admin0": ("admin0_pcode", "iso3", "admin0_name"),
     "admin1": ("admin1_pcode", "admin1_name", "admin0_pcode"),
@@ -168,13 +166,6 @@ def load_packs(paths: Sequence[Path]) -> list[CountryPack]:
 def combined(packs: Sequence[CountryPack], table: str) -> Rows:
     """The rows of one table over every pack, each with the columns of its table."""
     return [row for pack in packs for row in pack.tables[table]]
-
-
-def packs_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> list[Path]:
-    """The pack folders a build passes to the dbt plugin (os.pathsep-separated)."""
-    env = os.environ if env is None else env
-    text = env.get(PACKS_ENV, "")
-    return [Path(p) for p in text.split(os.pathsep) if p]
 
 
 def polygons(packs: Sequence[CountryPack], level: int) -> list[tuple[str, str]]:

@@ -30,7 +30,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from ingest.warehouse.country_pack import load_packs, packs_from_env, polygons
+from ingest.settings import Settings
+from ingest.warehouse.country_pack import load_packs, polygons
 
 # zone 1-60, latitude band C-X (no I, O), 100 km square letters, easting+northing digits
 MGRS_RE = re.compile(r"^(?:[1-9]|[1-5]\d|60)[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V](\d{0,10})$")
@@ -164,7 +165,7 @@ except ImportError:  # dbt is optional for users of `register` alone
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         # the build names the registry's country packs in the environment (warehouse.dbt_env)
-        self.packs = tuple(str(p) for p in packs_from_env())
+        self.packs = tuple(str(p) for p in Settings.resolve().packs_override or ())
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         register(conn, self.packs)

@@ -37,15 +37,15 @@ from ingest.durable import holder_lock
 from ingest.feeds.contract import dbt_contract
 from ingest.feeds.registry import ENTITIES, Registry
 from ingest.log.eventlog import EMPTY_EVENTS_SQL, EventLog, sql_list
-from ingest.paths import REPO, data_dir, private_dir
+from ingest.paths import private_dir
 from ingest.sessions import connect, one
+from ingest.settings import MEMORY_LIMIT_ENV, PACKS_ENV, Settings
 from ingest.warehouse import verification
-from ingest.warehouse.country_pack import PACKS_ENV, CountryPack, load_packs
+from ingest.warehouse.country_pack import CountryPack, load_packs
 from ingest.warehouse.tables import pack_tables, registry_tables
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR = REPO / "dbt_project"
 EMPTY_QUARANTINE_SQL = """
 SELECT CAST(NULL AS VARCHAR) AS feed_id, CAST(NULL AS VARCHAR) AS load_id,
        CAST(NULL AS VARCHAR) AS source_ref, CAST(NULL AS VARCHAR) AS raw,
@@ -144,7 +144,7 @@ def create_eventlog_views(
     con.execute(f"CREATE OR REPLACE VIEW eventlog.quarantine AS {quarantine}")
 
 
-def derivation_fingerprint(registry: Registry, eventlog: EventLog) -> str:
+def derivation_fingerprint(registry: Registry, eventlog: EventLog, project: Path) -> str:
     """A fingerprint of everything the warehouse's rows derive from besides the events:
     the feeds' contract, the mission, the country packs, the seeds, the models' SQL,
     and which loads replays retired. When it changes, rows built before are stale: a
@@ -153,10 +153,10 @@ def derivation_fingerprint(registry: Registry, eventlog: EventLog) -> str:
     for pack in registry.country_packs:
         for path in sorted(Path(pack).glob("*")):
             digest.update(path.name.encode() + path.read_bytes())
-    code = [*(PROJECT_DIR / "seeds").glob("*.csv"), PROJECT_DIR / "dbt_project.yml"]
-    code += [*(PROJECT_DIR / "models").rglob("*.sql"), *(PROJECT_DIR / "macros").rglob("*.sql")]
+    code = [*(project / "seeds").glob("*.csv"), project / "dbt_project.yml"]
+    code += [*(project / "models").rglob("*.sql"), *(project / "macros").rglob("*.sql")]
     for path in sorted(code):
-        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + path.read_bytes())
+        digest.update(str(path.relative_to(project)).encode() + path.read_bytes())
     digest.update(json.dumps(sorted(eventlog.retired())).encode())
     return digest.hexdigest()
 
@@ -304,14 +304,15 @@ FAILED = ("error", "fail", "runtime error")
 
 
 def dbt_env(
-    root: Path, registry: Registry | None = None, warehouse: Path | None = None
+    settings: Settings, registry: Registry | None = None, warehouse: Path | None = None
 ) -> dict[str, str]:
-    """dbt's environment for the data directory `root`, building `warehouse` (default:
-    the one in use)."""
+    """dbt's environment for the data directory of `settings`, building `warehouse`
+    (default: the one in use). dbt_project/profiles.yml reads it and has no defaults of
+    its own."""
     packs = registry.country_packs if registry is not None else ()
     return {
-        "PEACEOPS_WAREHOUSE": str(warehouse or warehouse_path(root)),
-        "PEACEOPS_DATA_DIR": str(root),
+        "PEACEOPS_WAREHOUSE": str(warehouse or warehouse_path(settings.data_dir)),
+        MEMORY_LIMIT_ENV: settings.memory_limit,
         # the point-in-area functions of the dbt plugin read the packs' boundaries
         PACKS_ENV: os.pathsep.join(str(p) for p in packs),
         # Never phone home, whatever the caller's environment says.
@@ -349,6 +350,7 @@ def run_dbt(
     registry: Registry | None = None,
     warehouse: Path | None = None,
     target: Path | None = None,
+    settings: Settings | None = None,
 ) -> DbtRun:
     """Run one dbt command in-process (dbtRunner) against the warehouse of `root` (or
     the file `warehouse`), its artifacts in `target` (default: dbt_target_path).
@@ -358,7 +360,8 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    env = dbt_env(root, registry, warehouse)
+    settings = settings or Settings.resolve(data_dir=root)
+    env = dbt_env(settings, registry, warehouse)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     invocation: list[str] = []
@@ -387,9 +390,9 @@ def run_dbt(
             [
                 *args,
                 "--project-dir",
-                str(PROJECT_DIR),
+                str(settings.dbt_project_dir),
                 "--profiles-dir",
-                str(PROJECT_DIR),
+                str(settings.dbt_project_dir),
                 # Artifacts and logs belong to the data directory's build, so that builds of
                 # different data directories (tests, Airflow, a demo) never share them.
                 "--target-path",
@@ -456,6 +459,7 @@ def build(
     test: bool = True,
     lock_timeout: float | None = None,
     verify: bool = False,
+    settings: Settings | None = None,
 ) -> BuildResult:
     """Seed, run and test the dbt project on a snapshot of the log, as known at `as_of`
     (default: the snapshot's moment), in a new file that replaces the warehouse in use
@@ -469,17 +473,18 @@ def build(
     """
     import time
 
-    from ingest.feeds.registry import load_registry
-
     started = time.perf_counter()
-    root = root or data_dir()
-    registry = registry or load_registry(data_dir=root)
+    settings = settings or Settings.resolve(data_dir=root)
+    root = settings.data_dir
+    registry = registry or settings.registry
+    if settings.packs_override is not None:  # the packs setting over feeds.yaml's
+        registry = registry.model_copy(update={"country_packs": settings.packs})
     packs = load_packs(registry.country_packs)
     current = warehouse_path(root)
     with build_lock(root, lock_timeout) as folder:
         _remove_leftovers(folder)
         moment, eventlog = EventLog(root).snapshot()
-        fingerprint = derivation_fingerprint(registry, eventlog)
+        fingerprint = derivation_fingerprint(registry, eventlog, settings.dbt_project_dir)
         previous = built_state(current) if current.exists() else None
         stale = None
         if not (full_refresh or as_of is not None) and current.exists():
@@ -513,7 +518,7 @@ def build(
             shown = [a for a in args if a != vars_]
             shown[shown.index("--vars")] = f"(as_of {as_of_text})"
             on_step(" ".join(shown))
-        run = run_dbt(args, root, on_node, registry, warehouse=work)
+        run = run_dbt(args, root, on_node, registry, warehouse=work, settings=settings)
         result.nodes = run.nodes
         result.failures = run.failures
         result.invocation_id = run.invocation_id
@@ -529,11 +534,21 @@ def build(
             run.invocation_id, datetime.now(UTC),
         )  # fmt: skip
         reference = None
-        if run.ok and not select and incremental and (verify or _verification_due(current)):
+        if (
+            run.ok
+            and not select
+            and incremental
+            and (verify or _verification_due(current, settings))
+        ):
             if on_step:
                 on_step("build --full-refresh beside it, to compare: incremental = full")
             reference, failures = _full_refresh_contents(
-                root, registry, packs, eventlog, vars_, folder / f".build-{build_id}-full.duckdb"
+                settings,
+                registry,
+                packs,
+                eventlog,
+                vars_,
+                folder / f".build-{build_id}-full.duckdb",
             )
             result.verified = True
             result.failures += [f"the full refresh to compare with: {f}" for f in failures]
@@ -566,22 +581,20 @@ def _prepare(work: Path, eventlog: EventLog, registry: Registry, packs: list[Cou
         con.close()
 
 
-def _verification_due(current: Path) -> bool:
+def _verification_due(current: Path, settings: Settings) -> bool:
     """The warehouse in use was last compared with a full refresh longer ago than
     `verify_incremental_hours` (expectations/gate.yml), or never."""
-    from ingest.gate.config import load_config
-
     con = connect(current, read_only=True)
     try:
         last = verification.last_verified(con)
     finally:
         con.close()
-    hours = load_config().verify_incremental_hours
+    hours = settings.gate.verify_incremental_hours
     return last is None or datetime.now(UTC) - last >= timedelta(hours=hours)
 
 
 def _full_refresh_contents(
-    root: Path,
+    settings: Settings,
     registry: Registry,
     packs: list[CountryPack],
     eventlog: EventLog,
@@ -595,7 +608,9 @@ def _full_refresh_contents(
         args = ["build", "--vars", vars_, "--full-refresh"]
         args += ["--exclude-resource-type", "test", "unit_test"]
         # its own artifacts: dbt's of the build itself stay the last ones
-        run = run_dbt(args, root, None, registry, shadow, shadow.with_suffix(".target"))
+        run = run_dbt(
+            args, settings.data_dir, None, registry, shadow, shadow.with_suffix(".target"), settings
+        )
         if not run.ok:
             return None, run.failures or ["dbt failed"]
         con = connect(shadow, read_only=True)

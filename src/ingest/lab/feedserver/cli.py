@@ -77,14 +77,14 @@ def command(
     until Ctrl-C.
     """
     from ingest.lab.feedserver.server import Faults, serve
-    from ingest.paths import data_dir
+    from ingest.settings import Settings
 
     if not is_loopback(host) and not allow_remote:
         raise click.UsageError(
             f"--host {host} is not a loopback address; pass --allow-remote to listen on it"
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    sim_dir = sim_dir or data_dir() / "sim"
+    sim_dir = sim_dir or Settings.resolve().data_dir / "sim"
     faults = Faults.realistic(seed) if realistic else Faults(seed=seed)
     given = {k: v for k, v in overrides.items() if v is not None}
     # each option's click type is its field's (int or float), which **overrides cannot say

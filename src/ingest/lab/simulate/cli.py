@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ingest.paths import data_dir
+from ingest.settings import Settings
 
 
 @click.command("simulate")
@@ -64,7 +64,7 @@ def command(
     """
     from ingest.lab.simulate import simulate  # heavy imports only when the command runs
 
-    target = out if out is not None else data_dir() / "sim"
+    target = out if out is not None else Settings.resolve().data_dir / "sim"
     started = time.perf_counter()
     manifest = simulate(target, seed=seed, days=days, scale=scale, agencies=agencies, start=start)
     elapsed = time.perf_counter() - started

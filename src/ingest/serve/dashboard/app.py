@@ -31,10 +31,10 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from ingest.paths import data_dir
 from ingest.publish import reader
 from ingest.serve.dashboard import mapchart, palette
 from ingest.serve.dashboard import queries as q
+from ingest.settings import Settings
 
 # the deconfliction table's rows, closest first: a mission at 1M events has millions
 ALERT_ROWS = 1_000
@@ -493,7 +493,7 @@ def _tab_view(
 def main() -> None:
     st.set_page_config(page_title="PeaceOps Data Hub", layout="wide")
     st.title("PeaceOps Data Hub")
-    root = data_dir()
+    root = Settings.resolve().data_dir
     try:
         audiences = q.allowed_audiences(os.environ.get("PEACEOPS_DASHBOARD_AUDIENCES"))
     except ValueError as err:

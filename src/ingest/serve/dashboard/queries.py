@@ -595,11 +595,12 @@ def known_then_vs_now(con: duckdb.DuckDBPyConnection, moment: datetime, f: Filte
 def _country_packs(root: Path) -> list:
     """The packs the feed registry names; none when it or they cannot be read (the map
     then shows points only)."""
-    from ingest.feeds.registry import RegistryError, load_registry
+    from ingest.feeds.registry import RegistryError
+    from ingest.settings import Settings
     from ingest.warehouse.country_pack import PackError, load_packs
 
     try:
-        return load_packs(load_registry(data_dir=root).country_packs)
+        return load_packs(Settings.resolve(data_dir=root).packs)
     except (RegistryError, PackError, OSError):
         return []
 
