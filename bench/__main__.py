@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench import ingest, peers, resolution, warehouse
+from bench import ingest, peers, resolution, spark, warehouse
 from bench.common import Row, print_table, save
 
 SIZES = [1_000_000, 3_000_000, 10_000_000]
@@ -66,6 +66,13 @@ def main() -> None:
         action="store_true",
         help="also time polars, pandas and dlt on the ingest benchmark's file (dev dependencies)",
     )
+    parser.add_argument(
+        "--spark",
+        type=int,
+        nargs="*",
+        default=[],
+        help="event log sizes for the full build on Spark against DuckDB's (the `spark` extra)",
+    )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
     row_sizes = args.rows or sizes
@@ -87,6 +94,8 @@ def main() -> None:
     for stage, measured in stages.items():
         if len(measured) == len(event_sizes) > 1:
             rows.append(growth(measured, event_sizes, f"{stage} time vs events"))
+    for n in args.spark:
+        rows += spark.run(n)
     scales = resolution.SCALES if args.resolution is None else args.resolution
     for scale in scales:
         rows += resolution.run(scale)
