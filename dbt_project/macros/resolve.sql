@@ -31,7 +31,7 @@
                 select
                     cluster_key,
                     count(*) as report_count,
-                    list(side) as sides
+                    {{ list_agg('side') }} as sides
                 from {{ previous }}
                 group by cluster_key
             ),
