@@ -216,7 +216,7 @@
 {%- endmacro %}
 
 {% macro spark__list_size(list) -%}
-    array_size({{ list }})
+    cast(array_size({{ list }}) as bigint)
 {%- endmacro %}
 
 {#- A struct's field by name. -#}
@@ -467,4 +467,34 @@
         {{ left }}.*,
         (select min({{ value }}) from {{ right }} where {{ condition }}) as {{ name }}
     from {{ left }}
+{%- endmacro %}
+
+{#- Days from date `earlier` to date `later` (DuckDB subtracts dates to a number of days, Spark to
+    an interval). -#}
+{% macro days_between(later, earlier) -%}
+    {{ return(adapter.dispatch('days_between')(later, earlier)) }}
+{%- endmacro %}
+
+{% macro default__days_between(later, earlier) -%}
+    {{ later }} - {{ earlier }}
+{%- endmacro %}
+
+{% macro spark__days_between(later, earlier) -%}
+    datediff({{ later }}, {{ earlier }})
+{%- endmacro %}
+
+{#- At the end of a CTE read several times (no `where` of its own): computed once. DuckDB
+    decides that itself. Spark copies a deterministic CTE into every reference, and the
+    rounds of report_clusters, each reading the last twice, grew its plan past the driver's
+    memory; an always-true nondeterministic predicate keeps the CTE one relation. -#}
+{% macro computed_once() -%}
+    {{ return(adapter.dispatch('computed_once')()) }}
+{%- endmacro %}
+
+{% macro default__computed_once() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__computed_once() -%}
+    {{ return('where rand() >= 0') }}
 {%- endmacro %}

@@ -1,11 +1,14 @@
 """The dbt project's releasability macros as SQL on any mix of levels, without a build.
 
-The macros use plain Jinja and no dbt context, so Jinja renders them as dbt does; DuckDB
+The macros use plain Jinja and of dbt's context only `return` and `adapter.dispatch` (which
+the fixture gives as dbt-duckdb resolves them), so Jinja renders them as dbt does; DuckDB
 then runs the SQL on rows hypothesis draws. A build's marts are checked the same way on
 a small operation in test_rules.py.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import duckdb
 import jinja2
@@ -23,8 +26,24 @@ VALUES = [*RELEASABILITY, "Public", "secret", "", None]
 
 @pytest.fixture(scope="module")
 def macros() -> jinja2.runtime.TemplateModule:
+    """releasability.sql as DuckDB's build renders it: dbt's `return` and `adapter.dispatch`
+    (to the `default__` macro) are all the dbt context its macros and types.sql's use."""
     loader = jinja2.FileSystemLoader(REPO / "dbt_project" / "macros")
-    return jinja2.Environment(loader=loader).get_template("releasability.sql").module
+    env = jinja2.Environment(loader=loader)
+    modules: list[jinja2.runtime.TemplateModule] = []
+
+    def dispatch(name: str) -> object:
+        return next(
+            getattr(m, f"default__{name}") for m in modules if hasattr(m, f"default__{name}")
+        )
+
+    env.globals.update(
+        {"return": lambda value: value, "adapter": SimpleNamespace(dispatch=dispatch)}
+    )
+    types = env.get_template("types.sql").module
+    env.globals.update({k: getattr(types, k) for k in dir(types) if not k.startswith("_")})
+    modules += [types, env.get_template("releasability.sql").module]
+    return modules[-1]
 
 
 def strictest(values: list[str | None]) -> str:
