@@ -77,9 +77,16 @@ def _model(name: str) -> dict[str, Any]:
     raise LookupError(name)
 
 
+def duckdb_type(declared: str) -> str:
+    """A YAML `data_type` as dbt renders it for DuckDB (it names Spark's type too)."""
+    import jinja2
+
+    return jinja2.Template(declared).render(target={"type": "duckdb"})
+
+
 def mart_columns(name: str) -> list[tuple[str, str]]:
     """(column, data_type) of a mart, from its YAML."""
-    return [(c["name"], c["data_type"]) for c in _model(name)["columns"]]
+    return [(c["name"], duckdb_type(c["data_type"])) for c in _model(name)["columns"]]
 
 
 @cache
