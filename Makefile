@@ -59,7 +59,7 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
-# The Spark target (ingest.spark_target) runs on Debian's Java 17.
+# The Spark target (ingest.warehouse.spark) runs on Debian's Java 17.
 JAVA := /usr/bin/java
 
 $(JAVA):

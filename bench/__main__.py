@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench import ingest, peers, resolution, warehouse
+from bench import ingest, peers, resolution, spark, warehouse
 from bench.common import Row, print_table, save
 
 SIZES = [1_000_000, 3_000_000, 10_000_000]
@@ -72,6 +72,13 @@ def main() -> None:
         help="also time the dashboard's pages in headless Chromium (bench/dashboard.py) on "
         "each published warehouse, or on a 14-day demo when no warehouse size is run",
     )
+    parser.add_argument(
+        "--spark",
+        type=int,
+        nargs="*",
+        default=[],
+        help="event log sizes for the full build on Spark against DuckDB's (the `spark` extra)",
+    )
     args = parser.parse_args()
     sizes = [1_000_000] if args.quick else SIZES
     row_sizes = args.rows or sizes
@@ -98,6 +105,8 @@ def main() -> None:
 
         demo = dashboard.run_demo_data()
         rows += dashboard.measure(demo, "14-day demo")
+    for n in args.spark:
+        rows += spark.run(n)
     scales = resolution.SCALES if args.resolution is None else args.resolution
     for scale in scales:
         rows += resolution.run(scale)

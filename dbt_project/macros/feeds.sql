@@ -70,7 +70,7 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- On Spark the contract's columns are already on the source's rows: ingest.spark_target
+{#- On Spark the contract's columns are already on the source's rows: ingest.warehouse.spark
     computes them with the same contract SQL, in DuckDB inside Spark's workers
     (docs/beyond-one-machine.md, "The feeds' contract"). -#}
 {% macro spark__stage_feeds(entity, relation) -%}

@@ -49,7 +49,7 @@ ordered as (
     select
         *,
         row_number() over latest as event_rank,
-        list(event_id) over history as event_ids,
+        {{ list_agg('event_id') }} over history as event_ids,
         count(*) over history as event_count,
         count(*) filter (where supersedes is not null and not is_retraction) over history
             as correction_count,

@@ -14,7 +14,7 @@
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
 
-{#- Spark: the sources are temporary views (ingest.spark_target), which a stored view cannot
+{#- Spark: the sources are temporary views (ingest.warehouse.spark), which a stored view cannot
     name; a model that is a view on DuckDB is a table there. -#}
 {% macro view_or_table() -%}
     {{ return('table' if target.type == 'spark' else 'view') }}

@@ -31,7 +31,7 @@
                 select
                     cluster_key,
                     count(*) as report_count,
-                    list(side) as sides
+                    {{ list_agg('side') }} as sides
                 from {{ previous }}
                 group by cluster_key
             ),
@@ -98,6 +98,7 @@
                 coalesce(merged.into_key, previous.cluster_key) as cluster_key
             from {{ previous }} as previous
             left join merged on previous.cluster_key = merged.merged_key
+            {{ computed_once() }}
         ),
     {% endfor %}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#- On Spark the sources are global temporary views over the committed log's files
-    (ingest.spark_target.register_sources): `global_temp.<source>__<table>`. -#}
+    (ingest.warehouse.spark.register_sources): `global_temp.<source>__<table>`. -#}
 {% macro source(source_name, table_name) %}
     {%- set relation = builtins.source(source_name, table_name) -%}
     {%- if target.type == 'spark' -%}

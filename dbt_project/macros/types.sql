@@ -216,7 +216,7 @@
 {%- endmacro %}
 
 {% macro spark__list_size(list) -%}
-    array_size({{ list }})
+    cast(array_size({{ list }}) as bigint)
 {%- endmacro %}
 
 {#- A struct's field by name. -#}
@@ -362,4 +362,139 @@
 
 {% macro spark__all_but() -%}
     {{ return('except') }}
+{%- endmacro %}
+
+{#- Aggregate (or, followed by `over`, window) function: the values as a list. Spark's
+    collect_list leaves NULLs out: only for columns that are never NULL. -#}
+{% macro list_agg(value) -%}
+    {{ return(adapter.dispatch('list_agg')(value)) }}
+{%- endmacro %}
+
+{% macro default__list_agg(value) -%}
+    list({{ value }})
+{%- endmacro %}
+
+{% macro spark__list_agg(value) -%}
+    collect_list({{ value }})
+{%- endmacro %}
+
+{#- Aggregate: the `fraction` quantile, interpolated between the two nearest values. -#}
+{% macro quantile(value, fraction) -%}
+    {{ return(adapter.dispatch('quantile')(value, fraction)) }}
+{%- endmacro %}
+
+{% macro default__quantile(value, fraction) -%}
+    quantile_cont({{ value }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__quantile(value, fraction) -%}
+    percentile({{ value }}, {{ fraction }})
+{%- endmacro %}
+
+{#- A date (or a time's date) as text, `2026-11-30`. -#}
+{% macro date_text(day) -%}
+    {{ return(adapter.dispatch('date_text')(day)) }}
+{%- endmacro %}
+
+{% macro default__date_text(day) -%}
+    strftime({{ day }}, '%Y-%m-%d')
+{%- endmacro %}
+
+{% macro spark__date_text(day) -%}
+    date_format({{ day }}, 'yyyy-MM-dd')
+{%- endmacro %}
+
+{#- Seconds from `earlier` to `later` (two times), fractional. -#}
+{% macro seconds_between(later, earlier) -%}
+    {{ return(adapter.dispatch('seconds_between')(later, earlier)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(later, earlier) -%}
+    epoch({{ later }} - {{ earlier }})
+{%- endmacro %}
+
+{#- in whole microseconds first, as DuckDB's interval is -#}
+{% macro spark__seconds_between(later, earlier) -%}
+    ((unix_micros({{ later }}) - unix_micros({{ earlier }})) / 1e6)
+{%- endmacro %}
+
+{#- The last day of the period a time stands for at its precision (year, month, else its day). -#}
+{% macro precision_end(precision, at) -%}
+    {{ return(adapter.dispatch('precision_end')(precision, at)) }}
+{%- endmacro %}
+
+{% macro default__precision_end(precision, at) -%}
+    cast(
+            date_trunc(coalesce({{ precision }}, 'day'), {{ at }})
+            + case {{ precision }}
+                when 'year' then interval 1 year
+                when 'month' then interval 1 month
+                else interval 1 day
+            end
+            - interval 1 day as date
+        )
+{%- endmacro %}
+
+{#- Spark cannot add year-month and day-time intervals in one expression. -#}
+{% macro spark__precision_end(precision, at) -%}
+    case {{ precision }}
+            when 'year' then date_add(add_months(cast(date_trunc('year', {{ at }}) as date), 12), -1)
+            when 'month' then date_add(add_months(cast(date_trunc('month', {{ at }}) as date), 1), -1)
+            else cast({{ at }} as date)
+        end
+{%- endmacro %}
+
+{#- Every row of `left` with the least `value` of the `right` rows it matches by `condition`
+    (an equality, and `<=` on the ordered column), as `name`; NULL when none. -#}
+{% macro first_match(left, right, condition, value, name) -%}
+    {{ return(adapter.dispatch('first_match')(left, right, condition, value, name)) }}
+{%- endmacro %}
+
+{#- DuckDB's as-of join: linear in both sides. -#}
+{% macro default__first_match(left, right, condition, value, name) -%}
+    select
+        {{ left }}.*,
+        {{ value }} as {{ name }}
+    from {{ left }}
+    asof left join {{ right }}
+        on {{ condition }}
+{%- endmacro %}
+
+{#- Spark has no as-of join: a correlated subquery, which it runs as a join on the equality
+    (pairs within one area) and an aggregate. -#}
+{% macro spark__first_match(left, right, condition, value, name) -%}
+    select
+        {{ left }}.*,
+        (select min({{ value }}) from {{ right }} where {{ condition }}) as {{ name }}
+    from {{ left }}
+{%- endmacro %}
+
+{#- Days from date `earlier` to date `later` (DuckDB subtracts dates to a number of days, Spark to
+    an interval). -#}
+{% macro days_between(later, earlier) -%}
+    {{ return(adapter.dispatch('days_between')(later, earlier)) }}
+{%- endmacro %}
+
+{% macro default__days_between(later, earlier) -%}
+    {{ later }} - {{ earlier }}
+{%- endmacro %}
+
+{% macro spark__days_between(later, earlier) -%}
+    datediff({{ later }}, {{ earlier }})
+{%- endmacro %}
+
+{#- At the end of a CTE read several times (no `where` of its own): computed once. DuckDB
+    decides that itself. Spark copies a deterministic CTE into every reference, and the
+    rounds of report_clusters, each reading the last twice, grew its plan past the driver's
+    memory; an always-true nondeterministic predicate keeps the CTE one relation. -#}
+{% macro computed_once() -%}
+    {{ return(adapter.dispatch('computed_once')()) }}
+{%- endmacro %}
+
+{% macro default__computed_once() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__computed_once() -%}
+    {{ return('where rand() >= 0') }}
 {%- endmacro %}

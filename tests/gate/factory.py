@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
 import yaml
 
 from ingest.feeds.registry import load_registry
@@ -79,14 +78,16 @@ def _model(name: str) -> dict[str, Any]:
     raise LookupError(name)
 
 
+def duckdb_type(declared: str) -> str:
+    """A YAML `data_type` as dbt renders it for DuckDB (it names Spark's type too)."""
+    import jinja2
+
+    return jinja2.Template(declared).render(target={"type": "duckdb"})
+
+
 def mart_columns(name: str) -> list[tuple[str, str]]:
-    """(column, data_type) of a mart, from its YAML, rendered as dbt renders it for
-    DuckDB (a type may differ per engine: `target.type`)."""
-    render = jinja2.Environment().from_string
-    return [
-        (c["name"], render(c["data_type"]).render(target={"type": "duckdb"}))
-        for c in _model(name)["columns"]
-    ]
+    """(column, data_type) of a mart, from its YAML."""
+    return [(c["name"], duckdb_type(c["data_type"])) for c in _model(name)["columns"]]
 
 
 @cache

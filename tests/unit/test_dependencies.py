@@ -16,7 +16,7 @@ PACKAGE = ROOT / "src" / "ingest"
 # the parts that may import what an extra brings, beside the core
 EXTRA_OF = {
     "serve/dashboard/": "dashboard",
-    "spark_target.py": "spark",
+    "warehouse/spark.py": "spark",
     "lab/": "lab",
 }
 

@@ -1,5 +1,5 @@
 """The Python stand-ins of DuckDB built-ins the Spark target registers
-(ingest.duckdb_functions) give what DuckDB gives, on the names they meet."""
+(ingest.warehouse.duckdb_functions) give what DuckDB gives, on the names they meet."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.duckdb_functions import (
+from ingest.warehouse.duckdb_functions import (
     damerau_levenshtein,
     jaro_winkler_similarity,
     strip_accents,

@@ -495,10 +495,12 @@ def test_coordination_marts(built: dict) -> None:
 def test_contracts_are_enforced(built: dict) -> None:
     import yaml
 
+    from tests.gate.factory import duckdb_type
+
     path = REPO / "dbt_project" / "models" / "marts" / "fct_incidents.yml"
     model = yaml.safe_load(path.read_text())["models"][0]
     assert model["config"]["contract"]["enforced"] is True
-    declared = {c["name"]: c["data_type"] for c in model["columns"]}
+    declared = {c["name"]: duckdb_type(c["data_type"]) for c in model["columns"]}
     actual = dict(
         query(
             built["db"],

@@ -49,7 +49,7 @@ candidates as (
         a.feed_id as feed_a,
         b.feed_id as feed_b,
         -- days apart, then the figures' relative difference (below 1): the closest day first
-        abs(b.delivered_on - a.delivered_on)
+        abs({{ days_between('b.delivered_on', 'a.delivered_on') }})
         + coalesce(abs(a.beneficiaries - b.beneficiaries) / nullif(greatest(a.beneficiaries, b.beneficiaries), 0), 0)
             as cost
     from reports as a

@@ -130,7 +130,7 @@ measured as (
         a.agency_id as agency_a,
         b.agency_id as agency_b,
         -- hours between the two times' spans (0 when they overlap)
-        greatest(epoch(b.occurred_at - a.ends_at), epoch(a.occurred_at - b.ends_at), 0) / 3600.0
+        greatest({{ seconds_between('b.occurred_at', 'a.ends_at') }}, {{ seconds_between('a.occurred_at', 'b.ends_at') }}, 0) / 3600.0
             as hours_apart,
         {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
         a.admin2_pcode = b.admin2_pcode as is_same_admin2,

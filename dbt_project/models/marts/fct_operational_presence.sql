@@ -18,15 +18,7 @@ with
 presence as (
     select
         *,
-        cast(
-            date_trunc(coalesce(time_precision, 'day'), occurred_at)
-            + case time_precision
-                when 'year' then interval 1 year
-                when 'month' then interval 1 month
-                else interval 1 day
-            end
-            - interval 1 day as date
-        ) as precision_end
+        {{ precision_end('time_precision', 'occurred_at') }} as precision_end
     from {{ ref('int_presence_folded') }}
     where not is_retracted and not is_excluded
     {% if is_incremental() %}

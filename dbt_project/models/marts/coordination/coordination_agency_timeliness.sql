@@ -76,7 +76,7 @@ events as (
         keyed.releasability,
         keyed.is_retraction,
         keyed.supersedes is not null and not keyed.is_retraction as is_correction,
-        epoch(keyed.recorded_at - keyed.occurred_at) / 3600.0 as lag_hours
+        {{ seconds_between('keyed.recorded_at', 'keyed.occurred_at') }} / 3600.0 as lag_hours
     from {{ ref('int_events_keyed') }} as keyed
     {% if is_incremental() %}
         inner join touched_weeks
@@ -95,7 +95,7 @@ event_stats as (
         count(*) filter (where is_correction) as correction_count,
         count(*) filter (where is_retraction) as retraction_count,
         median(lag_hours) filter (where not is_retraction) as lag_hours_median,
-        quantile_cont(lag_hours, 0.9) filter (where not is_retraction) as lag_hours_p90,
+        {{ quantile('lag_hours', 0.9) }} filter (where not is_retraction) as lag_hours_p90,
         {{ ordered_list('event_id', ['event_id']) }} as source_event_ids,
         {{ strictest_releasability('releasability') }} as releasability
     from events
@@ -133,7 +133,7 @@ record_stats as (
 
 weeks as (
     select
-        event_stats.agency_id || '|' || strftime(event_stats.week_start, '%Y-%m-%d') as timeliness_id,
+        event_stats.agency_id || '|' || {{ date_text('event_stats.week_start') }} as timeliness_id,
         event_stats.agency_id,
         event_stats.week_start,
         event_stats.event_count,

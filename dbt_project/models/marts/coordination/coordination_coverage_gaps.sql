@@ -58,14 +58,11 @@ next_deliveries as (
     -- each incident with the first delivery in its area on or after its day (an as-of
     -- join: linear in incidents and deliveries, where comparing every pair in an area
     -- grew with the square of the operation's length)
-    select
-        incidents.*,
-        delivery_areas.delivered_on as next_delivered_on
-    from incidents
-    asof left join delivery_areas
-        on
+    {%- set on_or_after %}
             incidents.area_pcode = delivery_areas.area_pcode
             and incidents.occurred_on <= delivery_areas.delivered_on
+    {%- endset %}
+    {{ first_match('incidents', 'delivery_areas', on_or_after, 'delivery_areas.delivered_on', 'next_delivered_on') }}
 ),
 
 uncovered as (

@@ -140,8 +140,8 @@ pairs as (
         {{ haversine_km('patrols.latitude', 'patrols.longitude', 'deliveries.latitude', 'deliveries.longitude') }}
             as distance_km,
         greatest(
-            epoch(patrols.started_at - deliveries.delivered_until),
-            epoch(deliveries.delivered_at - patrols.ended_at),
+            {{ seconds_between('patrols.started_at', 'deliveries.delivered_until') }},
+            {{ seconds_between('deliveries.delivered_at', 'patrols.ended_at') }},
             0
         ) / 3600.0 as hours_apart,
         coalesce(deliveries.admin2_pcode, patrols.admin2_pcode) as admin2_pcode,

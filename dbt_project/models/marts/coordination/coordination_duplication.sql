@@ -106,7 +106,7 @@ grouped as (
 )
 
 select
-    area_pcode || '|' || cluster_code || '|' || strftime(week_start, '%Y-%m-%d') as duplication_id,
+    area_pcode || '|' || cluster_code || '|' || {{ date_text('week_start') }} as duplication_id,
     area_pcode,
     admin_level,
     admin2_pcode,

@@ -41,7 +41,7 @@ counts as (
 )
 
 select
-    concat_ws('|', feed_id, stage, reason, strftime(week_start, '%Y-%m-%d')) as quarantine_count_id,
+    concat_ws('|', feed_id, stage, reason, {{ date_text('week_start') }}) as quarantine_count_id,
     week_start,
     agency_id,
     feed_id,

@@ -1,4 +1,4 @@
-"""The pure parts of the Spark target (ingest.spark_target): which files a build reads,
+"""The pure parts of the Spark target (ingest.warehouse.spark): which files a build reads,
 the contract SQL it runs in Spark's workers, the loopback-only settings. No Spark here;
 tests/spark/ builds on Spark (`make spark-test`)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingest import spark_target
+from ingest.warehouse import spark as spark_target
 from ingest.feeds.contract import dbt_contract
 from ingest.log.eventlog import EventLog
 from ingest.sessions import connect

@@ -1,6 +1,6 @@
 """The same dbt project on Spark (dbt-spark, `method: session`), over the same event log.
 
-`python -m ingest.spark_target [--data-dir D] [--as-of T] [--master local[2]]` builds the
+`python -m ingest.warehouse.spark [--data-dir D] [--as-of T] [--master local[2]]` builds the
 warehouse of a data directory on Spark instead of DuckDB, always as a full refresh
 (tables; incremental builds on Spark are a later step: docs/beyond-one-machine.md):
 
@@ -109,7 +109,7 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
     the same names, from the same Python functions (vectorised over Arrow batches)."""
     from pyspark.sql.functions import arrow_udf
 
-    from ingest import duckdb_functions
+    from ingest.warehouse import duckdb_functions
     from ingest.warehouse import plugins as p
 
     udfs: list[tuple[str, Any, str]] = [
@@ -124,7 +124,12 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
         ("jaro_winkler_similarity", duckdb_functions.jaro_winkler_similarity, "double"),
     ]
     for name, fn, returns in udfs:
-        spark.udf.register(name, arrow_udf(_arrays(fn), returns))
+        udf = arrow_udf(_arrays(fn), returns)
+        # The expensive ones are marked nondeterministic so that Spark computes a CTE that
+        # calls one once, not once per reference (it inlines deterministic CTEs, and macro
+        # `locate` reads its CTEs up to eight times over). They are deterministic: the mark
+        # only stops the copies. strip_accents is cheap, and join conditions need it as is.
+        spark.udf.register(name, udf if name == "strip_accents" else udf.asNondeterministic())
 
 
 def _arrays(fn: Any) -> Any:
@@ -170,6 +175,8 @@ def register_sources(
     from the DuckDB file `prepared` (ingest.warehouse.runner._prepare made it, as for a DuckDB
     build), the events and quarantine from the committed Parquet files, joined to the
     loads for their `known_at` and `retired_at` as the DuckDB views are."""
+    from pyspark import StorageLevel
+
     from ingest.feeds.contract import dbt_contract
     from ingest.log.eventlog import EMPTY_EVENTS_SQL
     from ingest.sessions import connect
@@ -204,7 +211,8 @@ def register_sources(
     for entity in ENTITIES:
         frame = events(files.by_entity[entity])
         if entity in contract:
-            frame = staged(frame, contract[entity])
+            # kept once computed: the staging model reads its source more than once
+            frame = staged(frame, contract[entity]).persist(StorageLevel.MEMORY_AND_DISK)
         _view(spark, frame, "eventlog", f"{entity}_events")
     _view(spark, events(files.events), "eventlog", "events")
     qcolumns = [f.name for f in empty_quarantine.schema]
@@ -395,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.settings import Settings
     from ingest.warehouse.runner import parse_as_of
 
-    parser = argparse.ArgumentParser(prog="python -m ingest.spark_target", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ingest.warehouse.spark", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--as-of", default=None, help="the warehouse as known then")
     parser.add_argument("--master", default="local[2]")

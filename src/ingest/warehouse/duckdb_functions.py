@@ -1,5 +1,5 @@
 """DuckDB built-ins the dbt models call that Spark lacks, in Python over Arrow arrays, for
-the Spark target (ingest.spark_target registers them as Arrow UDFs under DuckDB's names).
+the Spark target (ingest.warehouse.spark registers them as Arrow UDFs under DuckDB's names).
 
 Each gives what DuckDB gives (tests/unit/test_duckdb_functions.py compares them with
 DuckDB itself): the same SQL then means the same on both engines. They run over
