@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ingest.sessions import connect
 from ingest.warehouse.duckdb_functions import (
     damerau_levenshtein,
     jaro_winkler_similarity,
     strip_accents,
 )
-from ingest.sessions import connect
 
 PACK = Path(__file__).resolve().parents[2] / "packs" / "carana"
 

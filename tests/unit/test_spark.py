@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingest.warehouse import spark as spark_target
 from ingest.feeds.contract import dbt_contract
 from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
+from ingest.warehouse import spark as spark_target
 from tests.warehouse.logbuilder import append, feeds, project_registry, utc
 
 
