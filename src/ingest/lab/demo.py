@@ -68,7 +68,7 @@ def parse_args() -> argparse.Namespace:
 def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
     from rich.console import Console
 
-    from ingest import stages
+    from ingest.commands.run import run_all
     from ingest.lab.feedserver import serve
     from ingest.lab.simulate import simulate
 
@@ -82,7 +82,7 @@ def run_demo(root: Path, *, days: int, seed: int, credentials: str) -> bool:
     server = serve(root / "sim", "127.0.0.1", 0)
     try:
         settings = Settings.resolve(demo_env(server.url, credentials), data_dir=root)
-        summary = stages.run(settings, console=console)
+        summary = run_all(settings, console=console)
     finally:
         server.shutdown()
 
