@@ -54,10 +54,11 @@ def lock_down(con: duckdb.DuckDBPyConnection, readable: list[Path], spill: Path)
 
     Call after the views are defined: a view binds its files when queried, so they
     must be in allowed_paths; every option must be set before the lock."""
-    from ingest.log.eventlog import sql_list, sql_text
+    from ingest.log.eventlog import sql_list
+    from ingest.sql import literal
 
     con.execute(f"SET allowed_paths = {sql_list(readable)}")
-    con.execute(f"SET temp_directory = {sql_text(spill)}")
+    con.execute(f"SET temp_directory = {literal(spill)}")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 

@@ -63,6 +63,7 @@ from ingest.paths import (
 
 # The hub's session factory; the dashboard still imports it from here.
 from ingest.sessions import connect
+from ingest.sql import literal
 
 logger = logging.getLogger(__name__)
 
@@ -303,11 +304,6 @@ def _count_by_source(refs: pa.ChunkedArray) -> dict[str, int]:
     return {v["values"]: v["counts"] for v in pc.value_counts(shas).to_pylist()}
 
 
-def sql_text(value: str | Path) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def sql_time(value: datetime | None) -> str:
     """A TIMESTAMPTZ literal (NULL for None)."""
     if value is None:
@@ -319,7 +315,7 @@ def loads_sql(commits: list[Commit], retired: dict[str, datetime]) -> str:
     """The relation `loads (load_id, known_at, retired_at)` of the loads that wrote events
     or quarantine: from when each is known, and when a replay retired it (else NULL)."""
     rows = [
-        f"({sql_text(c.load_id)}, {sql_time(c.known)}, {sql_time(retired.get(c.load_id))})"
+        f"({literal(c.load_id)}, {sql_time(c.known)}, {sql_time(retired.get(c.load_id))})"
         for c in commits
         if c.kind != "compaction"  # its rows keep the load ids they were written by
     ]
@@ -352,7 +348,7 @@ def known_at_sql(moment: datetime | None, loads: str = "") -> str:
 
 
 def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(sql_text(p) for p in paths) + "]"
+    return "[" + ", ".join(literal(p) for p in paths) + "]"
 
 
 # A commit record is renamed into place whole and never rewritten, so a record this
@@ -854,7 +850,7 @@ class Load:
         and quarantine), so the events it re-derives are not duplicates of theirs."""
         self.retires = list(load_ids)
         self.kind = "replay"
-        gone = ", ".join(sql_text(i) for i in load_ids) or "NULL"
+        gone = ", ".join(literal(i) for i in load_ids) or "NULL"
         self._committed_ids_from(
             f"SELECT * FROM ({self.log.select_sql(self.feed_id)}) WHERE load_id NOT IN ({gone})"
         )
