@@ -15,7 +15,7 @@ from ingest.releasability import AUDIENCES
 from ingest.warehouse.sharing import published_marts
 from tests.gate.factory import make_warehouse
 
-from .test_publish import check_version
+from .published_reader import check_version
 
 
 def _passed(root: Path) -> GateResult:

@@ -8,7 +8,6 @@ import multiprocessing as mp
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -17,10 +16,11 @@ from hypothesis import strategies as st
 
 from ingest.gate import GateResult, run_gate
 from ingest.publish.reader import current_version, versions
-from ingest.publish.writer import AUDIENCES, GateNotPassed, prune, publish, sha256_file
+from ingest.publish.writer import AUDIENCES, GateNotPassed, prune, publish
 from ingest.releasability import RELEASABILITY
 from ingest.warehouse.sharing import MartSpec, published_marts
 from tests.gate.factory import make_warehouse
+from tests.publish.published_reader import check_version, read_current
 
 
 def _wh(root: Path) -> Path:
@@ -30,22 +30,6 @@ def _wh(root: Path) -> Path:
 def _passed(root: Path) -> GateResult:
     """A passed gate without running GX (publishing does not look at more than this)."""
     return GateResult(passed=True, warehouse=_wh(root), checked_at="2026-11-01T00:00:00+00:00")
-
-
-def check_version(version: Path) -> int:
-    """Every file the manifest names has its sha256, and no other file exists; returns
-    the number of files read."""
-    manifest = json.loads((version / "manifest.json").read_text())
-    listed = manifest["files"]
-    actual = {
-        str(p.relative_to(version))
-        for p in version.rglob("*")
-        if p.is_file() and p.name != "manifest.json"
-    }
-    assert actual == set(listed), (version, actual ^ set(listed))
-    for name, info in listed.items():
-        assert sha256_file(version / name) == info["sha256"], name
-    return len(listed)
 
 
 def test_good_run_publishes(tmp_path: Path) -> None:
@@ -220,40 +204,16 @@ def test_free_text_columns_are_mission_only_in_any_mart() -> None:
     assert spec.shared_columns("mission") == list(columns)
 
 
-def _reader(root: str, stop_after: float, queue: mp.Queue, started: Any) -> None:
-    """Read `current` again and again: resolve it once per read, check every sha256."""
-    started.set()
-    reads = files = 0
-    errors: list[str] = []
-    seen: set[str] = set()
-    deadline = time.monotonic() + stop_after
-    link = Path(root) / "published" / "current"
-    while time.monotonic() < deadline:
-        if not link.is_symlink():  # a version is published before the reader starts
-            errors.append("current is missing")
-            continue
-        version = Path(os.path.realpath(link))
-        try:
-            files += check_version(version)
-            reads += 1
-            seen.add(version.name)
-        except AssertionError as err:
-            errors.append(f"{version.name}: {err}")
-        except FileNotFoundError as err:  # a pruned version (keep is large here: never)
-            errors.append(f"vanished {version.name}: {err}")
-    queue.put({"reads": reads, "files": files, "errors": errors, "versions": len(seen)})
-
-
 def test_readers_never_see_a_partial_version(tmp_path: Path) -> None:
     make_warehouse(_wh(tmp_path), rows=50)
     publish(tmp_path, _passed(tmp_path), keep=50)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     ready = ctx.Event()
-    reader = ctx.Process(target=_reader, args=(str(tmp_path), 12.0, queue, ready))
+    reader = ctx.Process(target=read_current, args=(str(tmp_path), 12.0, queue, ready))
     reader.start()
     # a spawned reader takes seconds to start on a busy machine: publish while it reads
-    assert ready.wait(timeout=120)
+    assert ready.wait(timeout=120), f"the reader did not start (exit code {reader.exitcode})"
     published = 1
     started = time.monotonic()
     # at most 40 (keep is 50): unchanged marts carried over make a publish fast

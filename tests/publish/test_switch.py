@@ -16,7 +16,7 @@ from ingest.publish.writer import publish
 from tests.diskspy import DiskSpy, Op
 from tests.gate.factory import make_warehouse
 
-from .test_publish import check_version
+from .published_reader import check_version
 
 
 @pytest.fixture(scope="module")
