@@ -11,10 +11,7 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.dashboard import server_runs
+from bench.dashboard import APP, served, server_runs
 from ingest.serve.dashboard import palette
 from tests.browser import launch_options
 
@@ -33,12 +30,6 @@ pytestmark = pytest.mark.slow
 TIMEOUT_MS = 60_000
 MOI = "moi: Ministry of Interior of Carana"
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _count(db: Path, sql: str) -> int:
@@ -59,57 +50,11 @@ def published(demo_data: Path, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(published: Path, tmp_path_factory) -> Iterator[str]:
-    from ingest.commands.dashboard import streamlit_args
-
-    app = Path(__file__).resolve().parents[2] / "src" / "ingest" / "serve" / "dashboard" / "app.py"
-    port = _free_port()
+    """The dashboard served as `peaceops dashboard` serves it (bench.dashboard.served)."""
     log = tmp_path_factory.mktemp("dash-server") / "streamlit.log"
-    env = {
-        **os.environ,
-        "PEACEOPS_DATA_DIR": str(published),
-        # the registry names the country pack the map draws its boundaries from
-        "PEACEOPS_FEEDS": str(Path(__file__).resolve().parents[2] / "feeds.yaml"),
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        "PEACEOPS_DASHBOARD_TIMINGS": "1",  # the server's share of the page times
-    }
-    env.pop("PEACEOPS_DASHBOARD_AUDIENCES", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*streamlit_args(app, host="127.0.0.1", port=port), "--server.fileWatcherType", "none"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=published,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited {proc.returncode}:\n{log.read_text()}")
-            if _answers(f"{url}/_stcore/health"):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer in 60 s:\n{log.read_text()}")
-            time.sleep(0.3)
+    with served(APP, published, log) as url:
         yield url
         print(f"dashboard server page runs (s): {server_runs(log)}")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _answers(url: str) -> bool:
-    """Whether `url` answers 200; False while the server is not listening yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture
