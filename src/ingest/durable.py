@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ingest.paths import private_opener
+from ingest.settings import LOCK_TIMEOUT_ENV, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ def atomic_write(path: Path, data: bytes, *, suffix: str = ".tmp") -> Path:
     return path
 
 
-LOCK_TIMEOUT_ENV = "PEACEOPS_LOCK_TIMEOUT"
-DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
 LOCK_POLL = 0.2  # seconds between two tries
 
 
@@ -60,14 +59,8 @@ class LockTimeout(RuntimeError):
 
 
 def lock_timeout(seconds: float | None = None) -> float:
-    """`seconds` if given, else PEACEOPS_LOCK_TIMEOUT, else DEFAULT_LOCK_TIMEOUT."""
-    if seconds is not None:
-        return seconds
-    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
-    try:
-        return float(raw) if raw.strip() else DEFAULT_LOCK_TIMEOUT
-    except ValueError:
-        raise ValueError(f"{LOCK_TIMEOUT_ENV} must be seconds, not {raw!r}") from None
+    """`seconds` if given, else the settings' (PEACEOPS_LOCK_TIMEOUT, else 600)."""
+    return Settings.resolve().lock_timeout if seconds is None else seconds
 
 
 def _note_holder(fh: IO[str]) -> None:

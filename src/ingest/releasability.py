@@ -15,6 +15,26 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     level: RELEASABILITY[: i + 1] for i, level in enumerate(RELEASABILITY[:-1])
 }
 
+
+def allowed_audiences(spec: str | None) -> tuple[str, ...]:
+    """Audiences the dashboard may offer, from e.g. "public,partners" (default: all).
+
+    Order is kept: the first one is the default selection.
+    """
+    if not spec or not spec.strip():
+        return tuple(AUDIENCES)
+    out = []
+    for part in spec.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in AUDIENCES:
+            raise ValueError(f"unknown audience {name!r}; one of {', '.join(AUDIENCES)}")
+        if name not in out:
+            out.append(name)
+    return tuple(out) or tuple(AUDIENCES)
+
+
 # Column names that hold free text or people's names. They are never shared below
 # mission level, whichever mart they appear in (see ingest.publish.writer for why they are
 # dropped rather than scrubbed).

@@ -17,12 +17,13 @@ are read where they are edited, at the checkout's root.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ingest.feeds.registry import Registry
@@ -35,11 +36,35 @@ FEEDS_ENV = "PEACEOPS_FEEDS"
 # inside dbt and resolves its own Settings.
 PACKS_ENV = "PEACEOPS_COUNTRY_PACKS"
 MEMORY_LIMIT_ENV = "PEACEOPS_DUCKDB_MEMORY_LIMIT"
+# How long a writer waits for a lock another process holds (ingest.durable.holder_lock).
+LOCK_TIMEOUT_ENV = "PEACEOPS_LOCK_TIMEOUT"
+# How many pages of a paged pull one load commits (ingest.feeds.pipeline).
+PAGES_PER_LOAD_ENV = "PEACEOPS_PAGES_PER_LOAD"
+# Commits between two checkpoints of the event log (ingest.log.eventlog).
+CHECKPOINT_EVERY_ENV = "PEACEOPS_CHECKPOINT_EVERY"
+# The Spark build's shuffle partitions and driver memory (ingest.warehouse.spark).
+SPARK_PARTITIONS_ENV = "PEACEOPS_SPARK_PARTITIONS"
+SPARK_MEMORY_ENV = "PEACEOPS_SPARK_MEMORY"
+# The audiences the dashboard offers, comma-separated, the first selected; the dashboard
+# command passes the ones it offers on to the Streamlit app in it.
+DASHBOARD_AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
+# A debug switch: set, every page run of the dashboard prints its seconds to stderr (the
+# browser test and the bench read them).
+DASHBOARD_TIMINGS_ENV = "PEACEOPS_DASHBOARD_TIMINGS"
 
 # Relative to the working directory, as a command line tool's output folder is.
 DEFAULT_DATA_DIR = Path("data")
 # DuckDB's own default is 80% of the machine; a 10M-event build, gate or publish would take it.
 DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
+DEFAULT_PAGES_PER_LOAD = 20
+# Reading 100 records costs about 5 ms; a checkpoint of 13,000 about 0.1 s to write.
+DEFAULT_CHECKPOINT_EVERY = 100
+# A small machine: Spark's default 200 shuffle partitions are 200 tiny tasks each.
+DEFAULT_SPARK_PARTITIONS = 4
+DEFAULT_SPARK_MEMORY = "2g"
+# A JVM memory size as Spark reads one: a number, then b, k, m, g, t or p (+ b).
+_JVM_SIZE = re.compile(r"\d+(b|[kmgtp]b?)?", re.IGNORECASE)
 
 _PACKAGED = Path(__file__).resolve().parent / "_project"
 # Where dbt_project/, expectations/, packs/ and the demo feeds.yaml are (see above).
@@ -142,6 +167,98 @@ class Settings:
         from ingest.releasability import AUDIENCES
 
         return AUDIENCES
+
+    # The environment's other settings are parsed when first asked for, as the config
+    # files' are: a bad value fails only what uses it, in one line naming the variable.
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds a writer waits for a lock another process holds (a stage's
+        `lock_timeout=`, --lock-timeout, overrides it)."""
+        return _setting(self.env, LOCK_TIMEOUT_ENV, float, DEFAULT_LOCK_TIMEOUT, "seconds")
+
+    @property
+    def pages_per_load(self) -> int:
+        """Pages of a paged pull one load commits (ingest_feed's `pages=` overrides it)."""
+        return _setting(
+            self.env,
+            PAGES_PER_LOAD_ENV,
+            _positive,
+            DEFAULT_PAGES_PER_LOAD,
+            "a positive number of pages",
+        )
+
+    @property
+    def checkpoint_every(self) -> int:
+        """Commits between two checkpoints of the event log."""
+        return _setting(
+            self.env,
+            CHECKPOINT_EVERY_ENV,
+            _positive,
+            DEFAULT_CHECKPOINT_EVERY,
+            "a positive number of commits",
+        )
+
+    @property
+    def spark_partitions(self) -> int:
+        """The Spark build's shuffle partitions."""
+        return _setting(
+            self.env,
+            SPARK_PARTITIONS_ENV,
+            _positive,
+            DEFAULT_SPARK_PARTITIONS,
+            "a positive number of partitions",
+        )
+
+    @property
+    def spark_memory(self) -> str:
+        """The Spark build's driver memory, as the JVM reads a size."""
+        return _setting(
+            self.env, SPARK_MEMORY_ENV, _jvm_size, DEFAULT_SPARK_MEMORY, "a size such as 2g or 512m"
+        )
+
+    @property
+    def dashboard_audiences(self) -> tuple[str, ...] | None:
+        """The audiences the dashboard offers, the first selected; None: not set (the
+        dashboard command then decides, by where it listens)."""
+        from ingest.releasability import AUDIENCES, allowed_audiences
+
+        what = f"comma-separated audiences among {', '.join(AUDIENCES)}"
+        return _setting(self.env, DASHBOARD_AUDIENCES_ENV, allowed_audiences, None, what)
+
+    @property
+    def dashboard_timings(self) -> bool:
+        """Whether each page run of the dashboard prints its seconds (set to anything)."""
+        return bool(self.env.get(DASHBOARD_TIMINGS_ENV))
+
+
+_T = TypeVar("_T")
+
+
+def _setting(
+    env: Mapping[str, str], name: str, parse: Callable[[str], _T], default: _T, what: str
+) -> _T:
+    """The variable `name` of `env` parsed, `default` when unset or blank; a value `parse`
+    refuses is a ValueError naming the variable and the value."""
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return parse(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be {what}, not {raw!r}") from None
+
+
+def _positive(raw: str) -> int:
+    if (number := int(raw)) < 1:
+        raise ValueError(raw)
+    return number
+
+
+def _jvm_size(raw: str) -> str:
+    if not _JVM_SIZE.fullmatch(raw.strip()):
+        raise ValueError(raw)
+    return raw.strip()
 
 
 def _default_feeds(project: Path) -> Path:

@@ -12,6 +12,7 @@ import pytest
 
 from ingest.publish import reader
 from ingest.publish.writer import switch_current
+from ingest.releasability import allowed_audiences
 from ingest.serve.dashboard import queries as q
 
 V1 = "20261101T000000.000000Z"
@@ -191,10 +192,10 @@ def test_no_published_dataset(tmp_path):
 
 
 def test_audiences():
-    assert q.allowed_audiences(None) == ("public", "partners", "mission")
-    assert q.allowed_audiences(" mission, public,mission ") == ("mission", "public")
+    assert allowed_audiences(None) == ("public", "partners", "mission")
+    assert allowed_audiences(" mission, public,mission ") == ("mission", "public")
     with pytest.raises(ValueError):
-        q.allowed_audiences("restricted")
+        allowed_audiences("restricted")
     with pytest.raises(ValueError):
         reader.audience_db(Path("/x"), "restricted")
 

@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.durable import DEFAULT_LOCK_TIMEOUT, lock_timeout
+from ingest.durable import lock_timeout
 from ingest.feeds.registry import Feed
 from ingest.log.eventlog import EventLog
+from ingest.settings import DEFAULT_LOCK_TIMEOUT
 from tests.conftest import TEST_FEED_YAML, drop
 
 REPO = Path(__file__).parents[2]

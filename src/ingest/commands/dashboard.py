@@ -10,8 +10,7 @@ import click
 
 from ingest.net import is_loopback
 from ingest.releasability import AUDIENCES
-
-AUDIENCES_ENV = "PEACEOPS_DASHBOARD_AUDIENCES"
+from ingest.settings import DASHBOARD_AUDIENCES_ENV, DATA_DIR_ENV, Settings
 
 
 def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
@@ -38,20 +37,17 @@ def streamlit_args(app: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
-def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) -> tuple[str, ...]:
-    """The audiences to offer, the first selected: `given` (--audience), else `spec`
-    (PEACEOPS_DASHBOARD_AUDIENCES), else all, public first. The dashboard has no login
-    of its own, so one reachable from other machines offers public only unless told
-    otherwise: it fails closed."""
-    from ingest.serve.dashboard.queries import allowed_audiences
-
+def offered_audiences(
+    given: tuple[str, ...], configured: tuple[str, ...] | None, remote: bool
+) -> tuple[str, ...]:
+    """The audiences to offer, the first selected: `given` (--audience), else those
+    `configured` (the settings' PEACEOPS_DASHBOARD_AUDIENCES), else all, public first. The
+    dashboard has no login of its own, so one reachable from other machines offers public
+    only unless told otherwise: it fails closed."""
     if given:
         return given
-    if spec and spec.strip():
-        try:
-            return allowed_audiences(spec)
-        except ValueError as err:
-            raise click.UsageError(f"{AUDIENCES_ENV}: {err}") from None
+    if configured:
+        return configured
     return ("public",) if remote else tuple(AUDIENCES)
 
 
@@ -68,7 +64,7 @@ def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) ->
     is_flag=True,
     help="Allow a non-loopback --host. The dashboard has no login: only behind an "
     "authenticating proxy (README), and it then offers public only unless --audience "
-    f"or ${AUDIENCES_ENV} names more.",
+    f"or ${DASHBOARD_AUDIENCES_ENV} names more.",
 )
 @click.option(
     "--audience",
@@ -76,7 +72,7 @@ def offered_audiences(given: tuple[str, ...], spec: str | None, remote: bool) ->
     type=click.Choice(AUDIENCES),
     multiple=True,
     help="Audience(s) the dashboard offers, repeatable; the first is selected "
-    f"(default: ${AUDIENCES_ENV}, else public, partners, mission with public selected; "
+    f"(default: ${DASHBOARD_AUDIENCES_ENV}, else public, partners, mission with public selected; "
     "with --allow-remote: public only).",
 )
 def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]) -> None:
@@ -87,20 +83,23 @@ def command(port: int, host: str, allow_remote: bool, audiences: tuple[str, ...]
     It reads data/published (or $PEACEOPS_DATA_DIR/published) read-only and fetches
     nothing from the internet.
     """
-    from ingest.settings import DATA_DIR_ENV, Settings
-
     remote = not is_loopback(host)
     if remote and not allow_remote:
         raise click.UsageError(
             f"--host {host} is not a loopback address and the dashboard has no login: put it "
             "behind an authenticating proxy (README) and pass --allow-remote"
         )
-    offered = offered_audiences(audiences, os.environ.get(AUDIENCES_ENV), remote)
+    settings = Settings.resolve()
+    try:
+        configured = None if audiences else settings.dashboard_audiences
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    offered = offered_audiences(audiences, configured, remote)
     app = Path(__file__).resolve().parents[1] / "serve" / "dashboard" / "app.py"
     env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(Settings.resolve().data_dir)
+    env[DATA_DIR_ENV] = str(settings.data_dir)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    env[AUDIENCES_ENV] = ",".join(offered)
+    env[DASHBOARD_AUDIENCES_ENV] = ",".join(offered)
     click.echo(
         f"dashboard on http://{host}:{port} (data: {env[DATA_DIR_ENV]}; "
         f"audiences: {', '.join(offered)})"

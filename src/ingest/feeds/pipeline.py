@@ -27,29 +27,20 @@ from ingest.feeds.landing import land, sha256
 from ingest.feeds.registry import Feed
 from ingest.log.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
 from ingest.paths import private_dir, private_opener, state_dir
+from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, Counts], None]
 
 
-PAGES_PER_LOAD_ENV = "PEACEOPS_PAGES_PER_LOAD"
-DEFAULT_PAGES_PER_LOAD = 20
-
-
-def pages_per_load(pages: int | None = None) -> int:
-    """How many pages of a paged pull one load commits: `pages` if given, else
-    PEACEOPS_PAGES_PER_LOAD, else DEFAULT_PAGES_PER_LOAD."""
+def pages_per_load(pages: int | None = None, env: Mapping[str, str] | None = None) -> int:
+    """How many pages of a paged pull one load commits: `pages` if given, else the
+    settings' of `env` (default: the process's): PEACEOPS_PAGES_PER_LOAD, else 20."""
     if pages is None:
-        raw = os.environ.get(PAGES_PER_LOAD_ENV, "")
-        try:
-            pages = int(raw) if raw.strip() else DEFAULT_PAGES_PER_LOAD
-        except ValueError:
-            raise ValueError(
-                f"{PAGES_PER_LOAD_ENV} must be a number of pages, not {raw!r}"
-            ) from None
+        return Settings.resolve(env).pages_per_load
     if pages < 1:
-        raise ValueError(f"{PAGES_PER_LOAD_ENV} must be at least 1, not {pages}")
+        raise ValueError(f"pages per load must be at least 1, not {pages}")
     return pages
 
 
@@ -282,7 +273,7 @@ def ingest_feed(
     result = FeedResult(feed.id)
     started = datetime.now(UTC)
     try:
-        per_load = pages_per_load(pages)
+        per_load = pages_per_load(pages, env)
         with EventLog(root).begin(feed.id, now, lock_timeout) as load:
             _pull(load, feed, env, result, per_load, progress)
     except Exception as err:  # one feed's failure is reported, never spread

@@ -19,8 +19,8 @@ Rules (DESIGN.md, "Event sourcing"):
 - Every commit takes the next log-wide sequence number (`seq`) under the same clock, so
   commits of all feeds are in one total order: "as of load X" is every commit up to X's
   `seq`. Records written before `seq` existed are ordered by commit time, then load id.
-- Every `checkpoint_every()` commits, a checkpoint (`eventlog/_checkpoints/<seq>.json`,
-  written whole by `atomic_write`) lists every commit up to that `seq`; a reader takes the
+- Every `Settings.checkpoint_every` commits (PEACEOPS_CHECKPOINT_EVERY), a checkpoint
+  (`eventlog/_checkpoints/<seq>.json`, written whole by `atomic_write`) lists every commit up to that `seq`; a reader takes the
   newest readable checkpoint plus the records it does not list, instead of opening every
   record. It is a cache of the records, never the truth: a record gone or replaced (another
   inode) is read as the directory has it, and without a checkpoint the log reads the same.
@@ -63,6 +63,7 @@ from ingest.paths import (
 
 # The hub's session factory; the dashboard still imports it from here.
 from ingest.sessions import connect
+from ingest.settings import Settings
 from ingest.sql import literal
 
 logger = logging.getLogger(__name__)
@@ -71,9 +72,6 @@ COMMITS = "_commits"
 CHECKPOINTS = "_checkpoints"
 CHECKPOINT_NAME = re.compile(r"^(\d{12})\.json$")
 CHECKPOINT_FORMAT = 1
-CHECKPOINT_EVERY_ENV = "PEACEOPS_CHECKPOINT_EVERY"
-# Reading 100 records costs about 5 ms; a checkpoint of 13,000 about 0.1 s to write.
-DEFAULT_CHECKPOINT_EVERY = 100
 # Older checkpoints than the newest few are deleted; one a reader listed stays this long.
 CHECKPOINTS_KEPT = 2
 # A checkpoint's temporary file older than this is debris of a killed writer.
@@ -215,20 +213,6 @@ def ordered(commits: Iterable[Commit], after: int = 0) -> list[Commit]:
 def retired_by(commits: Iterable[Commit]) -> dict[str, datetime]:
     """Load id -> when a replay among `commits` retired it (from when the replay is known)."""
     return {load_id: c.known for c in commits for load_id in c.retires}
-
-
-def checkpoint_every(raw: str | None = None) -> int:
-    """Commits between two checkpoints: PEACEOPS_CHECKPOINT_EVERY, else the default."""
-    raw = os.environ.get(CHECKPOINT_EVERY_ENV, "") if raw is None else raw
-    try:
-        every = int(raw) if raw.strip() else DEFAULT_CHECKPOINT_EVERY
-    except ValueError:
-        every = 0
-    if every < 1:
-        raise ValueError(
-            f"{CHECKPOINT_EVERY_ENV} must be a positive number of commits, not {raw!r}"
-        )
-    return every
 
 
 @dataclass(frozen=True)
@@ -506,12 +490,12 @@ class EventLog:
                     tmp.unlink()
 
     def _after_commit(self, commit: Commit) -> None:
-        """Checkpoint when `checkpoint_every()` commits have passed since the newest
-        checkpoint. The load is committed already: a checkpoint that fails is a warning,
+        """Checkpoint when the settings' `checkpoint_every` commits have passed since the
+        newest checkpoint. The load is committed already: a checkpoint that fails is a warning,
         and the next commit tries again."""
         checkpoints = self._checkpoints()
         newest = _checkpoint_seq(checkpoints[0]) if checkpoints else 0
-        if (commit.seq or 0) - newest < checkpoint_every():
+        if (commit.seq or 0) - newest < Settings.resolve().checkpoint_every:
             return
         try:
             self.checkpoint()

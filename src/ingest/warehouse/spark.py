@@ -41,6 +41,7 @@ import pyarrow as pa
 
 from ingest.feeds.registry import ENTITIES, Registry
 from ingest.log.eventlog import EventLog
+from ingest.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -54,9 +55,13 @@ MART_SCHEMA = "marts"
 SOURCE_SCHEMAS = ("eventlog", "registry", "pack")
 
 
-def spark_conf(workdir: Path, master: str = "local[2]") -> dict[str, str]:
+def spark_conf(
+    workdir: Path, master: str = "local[2]", settings: Settings | None = None
+) -> dict[str, str]:
     """The session's settings: loopback only, no UI, nothing downloaded, UTC, its
-    catalog in memory and its tables under `workdir`."""
+    catalog in memory and its tables under `workdir`; its shuffle partitions and driver
+    memory those of `settings` (default: resolved from the process's environment)."""
+    settings = settings or Settings.resolve()
     return {
         "spark.master": master,
         "spark.app.name": "peaceops-dbt",
@@ -72,10 +77,9 @@ def spark_conf(workdir: Path, master: str = "local[2]") -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
-        # a small machine: Spark's default 200 shuffle partitions are 200 tiny tasks each
-        "spark.sql.shuffle.partitions": os.environ.get("PEACEOPS_SPARK_PARTITIONS", "4"),
+        "spark.sql.shuffle.partitions": str(settings.spark_partitions),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.driver.memory": os.environ.get("PEACEOPS_SPARK_MEMORY", "2g"),
+        "spark.driver.memory": settings.spark_memory,
     }
 
 
@@ -92,14 +96,16 @@ def spark_env() -> dict[str, str]:
     }
 
 
-def spark_session(workdir: Path, master: str = "local[2]") -> SparkSession:
+def spark_session(
+    workdir: Path, master: str = "local[2]", settings: Settings | None = None
+) -> SparkSession:
     """A local Spark session as dbt-spark's session method would make it, but ours first:
     its `getOrCreate` then returns this one, with our settings and functions."""
     from pyspark.sql import SparkSession
 
     os.environ.update(spark_env())
     builder = SparkSession.builder
-    for key, value in spark_conf(workdir, master).items():
+    for key, value in spark_conf(workdir, master, settings).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -327,7 +333,6 @@ def build(
     (default: the snapshot's moment); see the module's doc. Same result type, lock,
     state and atomic switch as `ingest.warehouse.runner.build`."""
     from ingest.sessions import connect
-    from ingest.settings import Settings
     from ingest.warehouse import runner as wh
     from ingest.warehouse import verification
     from ingest.warehouse.country_pack import load_packs
@@ -349,7 +354,7 @@ def build(
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
         vars_ = wh.dbt_vars(registry, as_of_text)
         result = wh.BuildResult(ok=True, as_of=as_of_text, build_id=build_id)
-        with _stopped(spark_session(spark_dir, master)) as spark:
+        with _stopped(spark_session(spark_dir, master, settings)) as spark:
             timing.session = time.perf_counter() - started
             register_udfs(spark, tuple(str(p) for p in registry.country_packs))
             register_sources(spark, work, eventlog, registry)
@@ -400,7 +405,6 @@ class _stopped:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest.settings import Settings
     from ingest.warehouse.runner import parse_as_of
 
     parser = argparse.ArgumentParser(prog="python -m ingest.warehouse.spark", description=__doc__)

@@ -19,7 +19,6 @@ Environment:
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -32,14 +31,13 @@ import pyarrow as pa
 import streamlit as st
 
 from ingest.publish import reader
+from ingest.releasability import AUDIENCES
 from ingest.serve.dashboard import mapchart, palette
 from ingest.serve.dashboard import queries as q
 from ingest.settings import Settings
 
 # the deconfliction table's rows, closest first: a mission at 1M events has millions
 ALERT_ROWS = 1_000
-# set: every page run prints its seconds to the server's stderr
-TIMINGS_ENV = "PEACEOPS_DASHBOARD_TIMINGS"
 TIMELINESS_LABELS = {
     "lag_hours_median": "median lag",
     "lag_hours_p90": "90th percentile lag",
@@ -493,9 +491,10 @@ def _tab_view(
 def main() -> None:
     st.set_page_config(page_title="PeaceOps Data Hub", layout="wide")
     st.title("PeaceOps Data Hub")
-    root = Settings.resolve().data_dir
+    settings = Settings.resolve()
+    root = settings.data_dir
     try:
-        audiences = q.allowed_audiences(os.environ.get("PEACEOPS_DASHBOARD_AUDIENCES"))
+        audiences = settings.dashboard_audiences or tuple(AUDIENCES)
     except ValueError as err:
         st.error(str(err))
         st.stop()
@@ -584,5 +583,5 @@ try:
     main()
 finally:
     # the server's share of a page's time, for the browser test and the bench
-    if os.environ.get(TIMINGS_ENV):
+    if Settings.resolve().dashboard_timings:
         print(f"page run {perf_counter() - _started:.3f} s", file=sys.stderr, flush=True)

@@ -35,30 +35,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ingest.releasability import AUDIENCES
 from ingest.sessions import connect, one
-
-# ---------------------------------------------------------------------------
-# audiences
-
-
-def allowed_audiences(spec: str | None) -> tuple[str, ...]:
-    """Audiences the dashboard may offer, from e.g. "public,partners" (default: all).
-
-    Order is kept: the first one is the default selection.
-    """
-    if not spec or not spec.strip():
-        return tuple(AUDIENCES)
-    out = []
-    for part in spec.split(","):
-        name = part.strip().lower()
-        if not name:
-            continue
-        if name not in AUDIENCES:
-            raise ValueError(f"unknown audience {name!r}; one of {', '.join(AUDIENCES)}")
-        if name not in out:
-            out.append(name)
-    return tuple(out) or tuple(AUDIENCES)
 
 
 @contextlib.contextmanager
