@@ -1,6 +1,7 @@
 """One declaration per setting (ingest.settings): the order in which a setting is resolved,
-and a scan of the code that fails when a second module reads one of the settings'
-variables or states one of their defaults again."""
+and scans of the code that fail when a second module reads a PEACEOPS_* variable from the
+environment, names one of the settings' variables or states one of their defaults again,
+or when docs/architecture.md's table of settings drifts from the module."""
 
 from __future__ import annotations
 
@@ -14,12 +15,24 @@ import pytest
 from ingest import settings as settings_module
 from ingest.releasability import AUDIENCES
 from ingest.settings import (
+    CHECKPOINT_EVERY_ENV,
+    DASHBOARD_AUDIENCES_ENV,
+    DASHBOARD_TIMINGS_ENV,
     DATA_DIR_ENV,
+    DEFAULT_CHECKPOINT_EVERY,
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MEMORY_LIMIT,
+    DEFAULT_PAGES_PER_LOAD,
+    DEFAULT_SPARK_MEMORY,
+    DEFAULT_SPARK_PARTITIONS,
     FEEDS_ENV,
+    LOCK_TIMEOUT_ENV,
     MEMORY_LIMIT_ENV,
     PACKS_ENV,
+    PAGES_PER_LOAD_ENV,
     PROJECT_DIR,
+    SPARK_MEMORY_ENV,
+    SPARK_PARTITIONS_ENV,
     Settings,
 )
 from tests.conftest import TEST_FEED_YAML
@@ -27,7 +40,9 @@ from tests.conftest import TEST_FEED_YAML
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "src" / "ingest" / "settings.py"
 CODE = sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "dags").glob("*.py")])
-ENV_NAMES = {DATA_DIR_ENV, FEEDS_ENV, PACKS_ENV, MEMORY_LIMIT_ENV}
+# every variable the settings module declares (its *_ENV constants)
+ENV_NAMES = {v for k, v in vars(settings_module).items() if k.endswith("_ENV")}
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
 # the default paths, as literals: the data dir, the feeds file
 DEFAULTS = {"data", "feeds.yaml"}
 
@@ -61,8 +76,8 @@ def _second_declarations(path: Path) -> list[str]:
 def test_only_the_settings_module_reads_the_settings_variables_or_states_their_defaults():
     found = [line for path in CODE if path != SETTINGS for line in _second_declarations(path)]
     assert found == []
-    # ... and the scan sees what it looks for where it is declared: the four names, the
-    # memory limit, ./data, ./feeds.yaml and the checkout
+    # ... and the scan sees what it looks for where it is declared: the variables' names,
+    # the memory limit, ./data, ./feeds.yaml and the checkout
     assert len(_second_declarations(SETTINGS)) == len(ENV_NAMES) + 4, _second_declarations(SETTINGS)
 
 
@@ -75,6 +90,132 @@ def test_the_scan_catches_a_second_default(tmp_path: Path) -> None:
         "repo = Path(__file__).parents[2]\nfeeds = repo / 'feeds.yaml'\n"
     )
     assert len(_second_declarations(drift)) == 5
+
+
+def _environment_reads(path: Path) -> list[str]:
+    """Where `path` reads a hub variable from the process's environment: os.environ.get,
+    os.getenv, os.environ[...], `in os.environ` or os.environ.setdefault with a
+    PEACEOPS_* literal or a *_ENV constant."""
+
+    def is_environ(node: ast.expr) -> bool:
+        return ast.unparse(node) in ("os.environ", "environ")
+
+    def names_a_setting(node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str) and node.value.startswith("PEACEOPS_")
+        return getattr(node, "id", getattr(node, "attr", "")).endswith("_ENV")
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        key: ast.expr | None = None
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            if ast.unparse(func) in ("os.getenv", "getenv") or (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("get", "setdefault", "pop")
+                and is_environ(func.value)
+            ):
+                key = node.args[0]
+        elif isinstance(node, ast.Subscript) and is_environ(node.value):
+            key = node.slice  # os.environ[X] = ... too: a setting's value is the settings'
+        elif isinstance(node, ast.Compare) and any(is_environ(c) for c in node.comparators):
+            key = node.left  # X in os.environ
+        if key is not None and names_a_setting(key):
+            found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_but_the_settings_reads_a_hub_variable_from_the_environment():
+    """Every PEACEOPS_* variable is declared and read in ingest.settings, and reaches the
+    rest of the hub as a Settings attribute. (feeds.yaml's ${PEACEOPS_FEEDS_URL} is the
+    registry's own variable, expanded from `Settings.env`; the lab only sets it.)"""
+    found = [line for path in CODE if path != SETTINGS for line in _environment_reads(path)]
+    assert found == [], "read these through ingest.settings.Settings instead"
+
+
+def test_the_scan_catches_an_environment_read(tmp_path: Path) -> None:
+    drift = tmp_path / "drift.py"
+    drift.write_text(
+        "import os\nfrom os import environ\nSPARK_ENV = 'X'\n"
+        "a = os.environ.get('PEACEOPS_SPARK_PARTITIONS', '4')\n"
+        "b = os.getenv(SPARK_ENV)\nc = environ[settings.LOCK_TIMEOUT_ENV]\n"
+        "d = 'PEACEOPS_X' in os.environ\ne = os.environ.setdefault('PEACEOPS_Y', '1')\n"
+        # not reads of a hub variable: another variable, a mapping that is not os.environ
+        "f = os.environ.get('HOME')\ng = env.get(SPARK_ENV)\nh = dict(os.environ)\n"
+    )
+    assert [line.split(": ", 1)[1][:14] for line in _environment_reads(drift)] == [
+        "os.environ.get",
+        "os.getenv(SPAR",
+        "environ[settin",
+        "'PEACEOPS_X' i",
+        "os.environ.set",
+    ]
+
+
+def _table_variables() -> set[str]:
+    """The environment column of docs/architecture.md's table of settings."""
+    text = ARCHITECTURE.read_text()
+    table = text[text.index("| setting | override | environment |") :].split("\n\n")[0]
+    rows = [line.split("|") for line in table.splitlines()[2:]]
+    return {name for row in rows for name in re.findall(r"`(PEACEOPS_\w+)`", row[3])}
+
+
+def test_the_architecture_table_lists_the_variables_the_settings_declare():
+    assert _table_variables() == ENV_NAMES
+
+
+NEW_SETTINGS = [
+    # attribute, variable, default, a value and what it gives, a bad value
+    ("lock_timeout", LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT, "2.5", 2.5, "abc"),
+    ("pages_per_load", PAGES_PER_LOAD_ENV, DEFAULT_PAGES_PER_LOAD, " 5 ", 5, "0"),
+    ("checkpoint_every", CHECKPOINT_EVERY_ENV, DEFAULT_CHECKPOINT_EVERY, "7", 7, "many"),
+    ("spark_partitions", SPARK_PARTITIONS_ENV, DEFAULT_SPARK_PARTITIONS, "8", 8, "-1"),
+    ("spark_memory", SPARK_MEMORY_ENV, DEFAULT_SPARK_MEMORY, "512M", "512M", "lots"),
+    (
+        "dashboard_audiences",
+        DASHBOARD_AUDIENCES_ENV,
+        None,
+        " mission, public,mission ",
+        ("mission", "public"),
+        "restricted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("attr", "name", "default", "raw", "value", "bad"), NEW_SETTINGS)
+def test_an_environment_setting_its_default_its_value_and_a_bad_value_in_one_line(
+    attr: str, name: str, default: object, raw: str, value: object, bad: str
+) -> None:
+    assert getattr(Settings.resolve({}), attr) == default
+    assert getattr(Settings.resolve({name: "  "}), attr) == default  # blank: unset
+    assert getattr(Settings.resolve({name: raw}), attr) == value
+    wrong = Settings.resolve({name: bad})  # resolving is fine: only asking fails
+    with pytest.raises(ValueError) as err:
+        getattr(wrong, attr)
+    assert str(err.value).startswith(f"{name} must be ")
+    assert str(err.value).endswith(f", not {bad!r}") and "\n" not in str(err.value)
+    assert err.value.__suppress_context__  # no "during handling ..." chained traceback
+
+
+def test_the_dashboard_timings_switch_is_on_when_set():
+    assert Settings.resolve({}).dashboard_timings is False
+    assert Settings.resolve({DASHBOARD_TIMINGS_ENV: ""}).dashboard_timings is False
+    assert Settings.resolve({DASHBOARD_TIMINGS_ENV: "1"}).dashboard_timings is True
+
+
+def test_a_bad_setting_is_one_line_on_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(LOCK_TIMEOUT_ENV, "abc")
+    result = CliRunner().invoke(main, ["publish"])  # waits for a build first
+    assert result.exit_code == 1, result.output
+    assert f"{LOCK_TIMEOUT_ENV} must be seconds, not 'abc'" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_dbt_reads_the_settings_with_no_defaults_of_its_own():
