@@ -4,7 +4,9 @@ wins) explicit overrides (CLI options, a DAG's params), the environment, the con
 
 Every setting is declared here and nowhere else: the environment variables' names, the
 defaults, where the project files are. tests/unit/test_settings.py fails when another
-module reads one of these variables or states one of these defaults.
+module reads a PEACEOPS_* variable from the environment, names one of these variables or
+states one of these defaults, and when docs/architecture.md's table of settings lists
+other variables than these.
 
 The project files (dbt_project/, expectations/, packs/ and the demo feeds.yaml) ship inside
 the wheel as `ingest/_project/` (pyproject.toml, hatch force-include) rather than being
