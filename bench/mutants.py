@@ -356,9 +356,9 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "committed-ids-not-skipped",
-            "src/ingest/log/eventlog.py",
-            "WHERE committed_ids.event_id = envelope.event_id",
-            "WHERE committed_ids.event_id = envelope.record_id",
+            "src/ingest/feeds/decide.py",
+            "WHERE {COMMITTED_IDS}.event_id = envelope.event_id",
+            "WHERE {COMMITTED_IDS}.event_id = envelope.record_id",
             "events already committed are appended again",
             *LOG,
         ),

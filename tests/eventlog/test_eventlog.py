@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, parse_registry
 from ingest.log.eventlog import Counts, EventLog
@@ -71,7 +72,7 @@ def test_rerun_is_a_noop_and_commits_nothing(tmp_path: Path, feed: Feed):
         b = batch(rows)
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
         load.sources.clear()
-        counts = load.add(sql, b, source={"sha256": "s10", "name": "t"})
+        counts = load.store(decide(sql), b, source={"sha256": "s10", "name": "t"})
         load.sources.clear()  # the same source again: nothing new to remember
         assert load.commit() is None
     assert counts == Counts(read=10, appended=0, duplicates=10, quarantined=0)
@@ -120,7 +121,7 @@ def test_as_of_a_replay_s_own_time_holds_the_replay_not_what_it_retired(tmp_path
         replay.retire([first.load_id])
         b = batch([{"id": "A", "when": "2026-10-30", "text": "new"}])
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="r", load_id=replay.load_id)
-        replay.add(sql, b, source={"sha256": "r", "name": "t"})
+        replay.store(decide(sql), b, source={"sha256": "r", "name": "t"})
         replay.commit()
 
     def texts(moment: datetime) -> list[str]:
