@@ -363,6 +363,14 @@ AREAS: dict[str, list[Mutant]] = {
             *LOG,
         ),
         mutant(
+            "repeats-keep-the-last",
+            "src/ingest/feeds/decide.py",
+            "PARTITION BY event_id ORDER BY source_ref)",
+            "PARTITION BY event_id ORDER BY source_ref DESC)",
+            "of an id a batch holds twice, the last record becomes the event",
+            "tests/unit/test_decide.py",
+        ),
+        mutant(
             "repeats-in-a-batch-kept",
             "src/ingest/log/eventlog.py",
             "if written and self._repeats(target):",
