@@ -356,11 +356,19 @@ AREAS: dict[str, list[Mutant]] = {
         ),
         mutant(
             "committed-ids-not-skipped",
-            "src/ingest/log/eventlog.py",
-            "WHERE committed_ids.event_id = envelope.event_id",
-            "WHERE committed_ids.event_id = envelope.record_id",
+            "src/ingest/feeds/decide.py",
+            "WHERE {COMMITTED_IDS}.event_id = envelope.event_id",
+            "WHERE {COMMITTED_IDS}.event_id = envelope.record_id",
             "events already committed are appended again",
             *LOG,
+        ),
+        mutant(
+            "repeats-keep-the-last",
+            "src/ingest/feeds/decide.py",
+            "PARTITION BY event_id ORDER BY source_ref)",
+            "PARTITION BY event_id ORDER BY source_ref DESC)",
+            "of an id a batch holds twice, the last record becomes the event",
+            "tests/unit/test_decide.py",
         ),
         mutant(
             "repeats-in-a-batch-kept",

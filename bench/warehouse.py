@@ -126,6 +126,7 @@ def ingest(root: Path) -> int:
 def append_new_reports(root: Path, n: int) -> None:
     """One load of n new ministry reports: copies of logged ones under ids new to the log
     (each call's own, so a second call adds n more)."""
+    from ingest.feeds.decide import decide
     from ingest.feeds.decode.model import rows_table
     from ingest.feeds.envelope import envelope_sql
     from ingest.log.eventlog import EventLog
@@ -148,7 +149,7 @@ def append_new_reports(root: Path, n: int) -> None:
         sql = envelope_sql(
             feed, table.column_names, "batch", source_sha256=sha, load_id=load.load_id
         )
-        counts = load.add(sql, table, source={"sha256": sha, "name": "bench"})
+        counts = load.store(decide(sql), table, source={"sha256": sha, "name": "bench"})
         load.commit()
     if counts.appended != n:
         raise RuntimeError(f"{n} new reports appended {counts.appended} events")

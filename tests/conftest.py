@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from ingest.feeds.decide import decide
 from ingest.feeds.decode import POS
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, parse_registry
@@ -117,7 +118,7 @@ def append(
     with log.begin(feed.id, now) as load:
         b = batch(rows)
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
-        counts = load.add(sql, b, source={"sha256": f"s{len(rows)}", "name": "t"})
+        counts = load.store(decide(sql), b, source={"sha256": f"s{len(rows)}", "name": "t"})
         return counts, load.commit()
 
 

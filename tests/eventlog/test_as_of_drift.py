@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed
 from ingest.gate.reconcile import as_of_filter
@@ -44,7 +45,7 @@ def log(tmp_path: Path, feed: Feed) -> EventLog:
         replay.retire([first.load_id])
         b = batch([{"id": "A", "when": "2026-10-30", "text": "new"}])
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="r", load_id=replay.load_id)
-        replay.add(sql, b, source={"sha256": "r", "name": "t"})
+        replay.store(decide(sql), b, source={"sha256": "r", "name": "t"})
         replay.commit()
     append(log, feed, [{"id": "D", "when": "2026-11-01"}])  # known from its commit: now
     return log

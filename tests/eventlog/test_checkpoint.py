@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, parse_registry
 from ingest.log import eventlog
@@ -52,7 +53,7 @@ def replay(log: EventLog, feed: Feed, text: str) -> None:
         load.retire([i for i in live if i not in log.retired()])
         b = batch([{"id": "A", "when": "2026-10-30", "text": text}])
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256=text, load_id=load.load_id)
-        load.add(sql, b, source={"sha256": text, "name": "t"})
+        load.store(decide(sql), b, source={"sha256": text, "name": "t"})
         load.commit()
 
 

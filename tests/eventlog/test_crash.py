@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 import pyarrow as pa
 from ingest.feeds.decode import POS
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.log.eventlog import EventLog
 from tests.conftest import make_feed
@@ -35,7 +36,7 @@ def load(prefix, count):
                   "text": ids, POS: ids})
     with log.begin(feed.id) as ld:
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="x", load_id=ld.load_id)
-        ld.add(sql, b, source={"sha256": prefix, "name": prefix})
+        ld.store(decide(sql), b, source={"sha256": prefix, "name": prefix})
         ld.commit()
 
 if not log.commits():

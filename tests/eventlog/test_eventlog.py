@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, parse_registry
-from ingest.log.eventlog import Counts, EventLog
+from ingest.log.eventlog import Counts, Decision, EventLog
 from ingest.sessions import connect
 from tests.conftest import append, batch, make_feed, two_feed_registry
 
@@ -62,6 +63,31 @@ def test_append_envelope_and_reconciled_commit(tmp_path: Path, feed: Feed):
     assert reasons[1] == ("unreadable_time", "cannot read time 'yesterday' as iso")
 
 
+def test_a_load_stores_what_the_decision_yields_and_decides_nothing(tmp_path: Path, feed: Feed):
+    """The log keeps whatever events and quarantine ingest's decision names, however it
+    chose them; the records it names neither way count as duplicates."""
+    log = EventLog(tmp_path)
+    rows = [{"id": i, "when": "2026-11-01"} for i in "ABCD"]
+    with log.begin(feed.id) as load:
+        b = batch(rows)
+        sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
+        odd = Decision(
+            events=f"SELECT * FROM ({sql}) WHERE record_id IN ('A', 'B')",
+            quarantine="SELECT load_id, source_ref, payload AS raw, 'told to' AS reason, "
+            "'by the test' AS message, CAST($recorded_at AS TIMESTAMPTZ) AS quarantined_at "
+            f"FROM ({sql}) WHERE record_id = 'C'",
+            one_per_id=decide(sql).one_per_id,
+        )
+        counts = load.store(odd, b, source={"sha256": "s4", "name": "t"})
+        commit = load.commit()
+    assert counts == Counts(read=4, appended=2, duplicates=1, quarantined=1)
+    assert [r[0] for r in events(log)] == ["A", "B"]
+    assert commit is not None
+    quarantine = [str(log.quarantine_dir / f) for f in commit.quarantine_files]
+    reasons = connect().sql(f"SELECT reason, message FROM read_parquet({quarantine})")
+    assert reasons.fetchall() == [("told to", "by the test")]
+
+
 def test_rerun_is_a_noop_and_commits_nothing(tmp_path: Path, feed: Feed):
     log = EventLog(tmp_path)
     rows = [{"id": str(i), "when": "2026-11-01"} for i in range(10)]
@@ -71,7 +97,7 @@ def test_rerun_is_a_noop_and_commits_nothing(tmp_path: Path, feed: Feed):
         b = batch(rows)
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="s", load_id=load.load_id)
         load.sources.clear()
-        counts = load.add(sql, b, source={"sha256": "s10", "name": "t"})
+        counts = load.store(decide(sql), b, source={"sha256": "s10", "name": "t"})
         load.sources.clear()  # the same source again: nothing new to remember
         assert load.commit() is None
     assert counts == Counts(read=10, appended=0, duplicates=10, quarantined=0)
@@ -120,7 +146,7 @@ def test_as_of_a_replay_s_own_time_holds_the_replay_not_what_it_retired(tmp_path
         replay.retire([first.load_id])
         b = batch([{"id": "A", "when": "2026-10-30", "text": "new"}])
         sql = envelope_sql(feed, b.column_names, "batch", source_sha256="r", load_id=replay.load_id)
-        replay.add(sql, b, source={"sha256": "r", "name": "t"})
+        replay.store(decide(sql), b, source={"sha256": "r", "name": "t"})
         replay.commit()
 
     def texts(moment: datetime) -> list[str]:

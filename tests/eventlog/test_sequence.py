@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.feeds.decide import decide
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, parse_registry
 from ingest.log.eventlog import EventLog
@@ -39,7 +40,7 @@ def test_as_of_a_load_is_every_feed_s_commits_up_to_it(tmp_path: Path, feeds: li
         _, first = append(log, one, [{"id": "A", "when": "2026-10-30"}])
         b = batch([{"id": "B", "when": "2026-10-30"}])
         sql = envelope_sql(two, b.column_names, "batch", source_sha256="s", load_id=slow.load_id)
-        slow.add(sql, b, source={"sha256": "s", "name": "t"})
+        slow.store(decide(sql), b, source={"sha256": "s", "name": "t"})
         late = slow.commit()
     assert first is not None and late is not None and late.load_id < first.load_id
     assert (first.seq, late.seq) == (1, 2)
@@ -60,7 +61,7 @@ def test_as_of_a_load_before_a_replay_holds_what_the_replay_retired_later(
         replay.retire([first.load_id])
         b = batch([{"id": "A", "when": "2026-10-30", "text": "new"}])
         sql = envelope_sql(one, b.column_names, "batch", source_sha256="r", load_id=replay.load_id)
-        replay.add(sql, b, source={"sha256": "r", "name": "t"})
+        replay.store(decide(sql), b, source={"sha256": "r", "name": "t"})
         replayed = replay.commit()
     assert first is not None and replayed is not None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingest.feeds.decide import decide
 from ingest.feeds.decode import POS
 from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.registry import Feed, Registry, load_registry
@@ -65,7 +66,7 @@ def begin(
         sql = envelope_sql(
             feed, table.column_names, "batch", source_sha256=sha, load_id=load.load_id
         )
-        load.add(sql, table, source={"sha256": sha, "name": "test"})
+        load.store(decide(sql), table, source={"sha256": sha, "name": "test"})
     except BaseException as err:
         load.__exit__(type(err), err, err.__traceback__)
         raise

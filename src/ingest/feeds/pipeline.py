@@ -21,6 +21,7 @@ import pyarrow as pa
 from ingest.errors import one_line
 from ingest.feeds.connectors.base import Skipped
 from ingest.feeds.contract import default_time
+from ingest.feeds.decide import decide
 from ingest.feeds.decode import POS, Decoded, DecodeError, Reject, decode
 from ingest.feeds.envelope import SOURCE, envelope_sql
 from ingest.feeds.landing import land, sha256
@@ -182,7 +183,7 @@ def add_payloads(load: Load, feed: Feed, payloads: list[Payload]) -> Counts:
         load_id=load.load_id,
         default_time=payloads[0].default_time,
     )
-    return load.add(sql, records, source=source, rejects=rejects)
+    return load.store(decide(sql), records, source=source, rejects=rejects)
 
 
 class Batcher:

@@ -6,9 +6,11 @@ Rules (DESIGN.md, "Event sourcing"):
   only the files that commit records name, so a load is visible whole or not at
   all; a process killed mid-load leaves unreferenced files that the next load
   of that feed deletes.
-- Event ids are deterministic, and an append skips ids that are already
-  committed (or already written earlier in the same load), so a rerun adds
-  nothing.
+- Event ids are deterministic, and the log holds each id once. Which records of a
+  batch become events, which are duplicates and which are quarantined is ingest's
+  decision (`Decision`, made by ingest.feeds.decide); the log offers the ids it
+  holds for a load (`COMMITTED_IDS`: committed, or written earlier in the same load)
+  for it to leave out, so a rerun adds nothing.
 - Files are never rewritten. Compaction writes a new file and commits it with
   the list of files it replaces (`removes`), in one rename.
 - A load is known from its commit (`known_at`): the log's clock (`EventLog.clock`)
@@ -114,6 +116,34 @@ QUARANTINE_SCHEMA = pa.schema(
         ("quarantined_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+# Relations a load's SQL reads (see Decision). COMMITTED_IDS (event_id) holds every id
+# the feed's log holds for the load: its committed events (less those of the loads it
+# retires) and the events the load has stored so far.
+COMMITTED_IDS = "committed_ids"
+# The events a load wrote of one batch.
+WRITTEN = "written"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What ingest decided to store of one batch, as DuckDB SELECTs the load runs: over
+    the batch bound as the relation `batch`, with the load's recorded_at as
+    `$recorded_at`. The load stores what they yield; it decides nothing.
+
+    - `events`: the events to append, with every column of EVENT_COLUMNS; what is
+      already stored (COMMITTED_IDS) is left out here.
+    - `quarantine`: the records that cannot become events, with every column of
+      QUARANTINE_SCHEMA.
+    - `one_per_id`: over WRITTEN (the events as `events` yielded them), one event of
+      each id. The log holds an id once: it runs this only when `events` yielded one
+      twice (rare).
+
+    A record is an event, quarantined, or neither: a duplicate.
+    """
+
+    events: str
+    quarantine: str
+    one_per_id: str
 
 
 @dataclass
@@ -797,7 +827,6 @@ class Load:
         self._fresh(load_id="")  # the id is taken under the lock, see __enter__
         self.con = connect()
         self._lock = log.lock(feed_id, lock_timeout)
-        self._committed_ids: str | None = None
 
     def _fresh(self, load_id: str) -> None:
         self.load_id = load_id
@@ -826,7 +855,7 @@ class Load:
 
     def _committed_ids_from(self, events_sql: str) -> None:
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE committed_ids AS SELECT event_id FROM ({events_sql})"
+            f"CREATE OR REPLACE TEMP TABLE {COMMITTED_IDS} AS SELECT event_id FROM ({events_sql})"
         )
 
     def retire(self, load_ids: list[str]) -> None:
@@ -847,18 +876,18 @@ class Load:
     def feed_dir(self) -> Path:
         return self.log.dir / f"feed_id={self.feed_id}"
 
-    def add(
+    def store(
         self,
-        envelope_sql: str,
-        batch: Any,
+        decision: Decision,
+        batch: pa.Table,
         *,
         source: dict[str, Any] | list[dict[str, Any]],
         rejects: pa.Table | None = None,
     ) -> Counts:
-        """Append the events that `envelope_sql` computes over `batch` (an Arrow table).
+        """Store what `decision` (ingest's, see Decision) yields over `batch`: its events
+        and its quarantine; each of the batch's records the events and the quarantine
+        leave out is a duplicate.
 
-        The batch is bound as the relation `batch`; the SQL must yield the envelope
-        plus `quarantine_reason` and `quarantine_message` (see ingest.feeds.envelope).
         `rejects` are records the decoder could not read (QUARANTINE_SCHEMA); they
         count as read and quarantined. `source` describes the payload the batch came
         from (its `sha256`, ...), or is a list of them when the batch holds several
@@ -871,7 +900,6 @@ class Load:
         private_dir(self.log.root, self.feed_dir)
         name = f"{self.load_id}-{len(self.files)}.parquet"
         target = self.feed_dir / name
-        cols = ", ".join(EVENT_COLUMNS)
         sources = [source] if isinstance(source, dict) else source
         con.register("batch", batch)
         try:
@@ -881,28 +909,18 @@ class Load:
                 if len(sources) > 1
                 else {}
             )
-            # One streaming pass computes the envelope and writes the events: no
-            # intermediate table of the whole batch.
+            # One streaming pass computes the events and writes them: no intermediate
+            # table of the whole batch.
             written = con.execute(
-                f"""COPY (
-                    SELECT {cols} FROM ({envelope_sql}) AS envelope
-                    WHERE quarantine_reason IS NULL
-                      -- NOT EXISTS, not NOT IN: ids are never null, and the anti join
-                      -- can then hash the small batch instead of every committed id
-                      -- (NOT IN rebuilt a table of the whole feed for each file)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM committed_ids WHERE committed_ids.event_id = envelope.event_id
-                      )
-                ) TO '{target}' {EVENT_FILE}""",
+                f"COPY (SELECT {', '.join(EVENT_COLUMNS)} FROM ({decision.events})) "
+                f"TO '{target}' {EVENT_FILE}",
                 params,
             ).fetchall()[0][0]
             # Only a batch with records that did not become events can hold quarantine:
             # a new and clean one (the usual) skips this second pass over it.
             bad = (
                 con.sql(
-                    f"SELECT load_id, source_ref, payload AS raw, quarantine_reason AS reason, "
-                    f"quarantine_message AS message, CAST($recorded_at AS TIMESTAMPTZ) AS "
-                    f"quarantined_at FROM ({envelope_sql}) WHERE quarantine_reason IS NOT NULL",
+                    f"SELECT {', '.join(QUARANTINE_SCHEMA.names)} FROM ({decision.quarantine})",
                     params=params,
                 ).to_arrow_table()
                 if written < counts.read
@@ -912,8 +930,8 @@ class Load:
             con.unregister("batch")
         if written and self._repeats(target):
             # Re-sends inside one batch are rare: only then is the file rewritten with
-            # the first of each event (costly at millions of rows, so not by default).
-            written = self._keep_first(target)
+            # one event of each id (costly at millions of rows, so not by default).
+            written = self._keep_one_per_id(target, decision.one_per_id)
         counts.quarantined = bad.num_rows
         if bad.num_rows:
             self.quarantine.append(bad.cast(QUARANTINE_SCHEMA))
@@ -931,7 +949,9 @@ class Load:
         else:
             self.sources.append({**sources[0], **asdict(counts)})
         if written:
-            con.execute(f"INSERT INTO committed_ids SELECT event_id FROM read_parquet('{target}')")
+            con.execute(
+                f"INSERT INTO {COMMITTED_IDS} SELECT event_id FROM read_parquet('{target}')"
+            )
             self.files.append(f"feed_id={self.feed_id}/{name}")
         else:
             target.unlink()
@@ -965,12 +985,12 @@ class Load:
             f"SELECT count(event_id) - count(DISTINCT event_id) FROM read_parquet('{target}')"
         ).fetchall()[0][0]
 
-    def _keep_first(self, target: Path) -> int:
+    def _keep_one_per_id(self, target: Path, one_per_id: str) -> int:
         first = target.with_suffix(".first.parquet")
         written = self.con.sql(
             f"""COPY (
-                SELECT * FROM read_parquet('{target}')
-                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_ref) = 1
+                WITH {WRITTEN} AS (SELECT * FROM read_parquet('{target}'))
+                SELECT {", ".join(EVENT_COLUMNS)} FROM ({one_per_id})
             ) TO '{first}' {EVENT_FILE}"""
         ).fetchall()[0][0]
         first.replace(target)
