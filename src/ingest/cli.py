@@ -65,7 +65,7 @@ class LazyGroup(click.Group):
         except Exception as err:
             if ctx.params.get("verbose"):
                 raise
-            from ingest.errors import explain
+            from ingest.commands.explain import explain
 
             raise click.ClickException(explain(err)) from None
 

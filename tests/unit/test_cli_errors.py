@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from ingest import gate
 from ingest.cli import main
-from ingest.errors import explain
+from ingest.commands.explain import explain
 from ingest.feeds.registry import RegistryError
 from ingest.gate import GateResult
 from ingest.publish import writer as publish

@@ -22,11 +22,9 @@ from ingest.feeds.contract import (
 )
 from ingest.feeds.decode.model import POS
 from ingest.feeds.registry import Feed, RecordKey
+from ingest.log.eventlog import SOURCE
 from ingest.sql import ident, literal
 
-# A batch of several payloads names each record's payload (its sha256) in this column.
-# Like POS, a name no decoder gives a column (decoders drop control characters).
-SOURCE = "\x1fsource"
 INTERNAL = (POS, SOURCE)
 
 

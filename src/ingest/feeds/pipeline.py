@@ -23,10 +23,10 @@ from ingest.feeds.connectors.base import Skipped
 from ingest.feeds.contract import default_time
 from ingest.feeds.decide import decide
 from ingest.feeds.decode import POS, Decoded, DecodeError, Reject, decode
-from ingest.feeds.envelope import SOURCE, envelope_sql
+from ingest.feeds.envelope import envelope_sql
 from ingest.feeds.landing import land, sha256
 from ingest.feeds.registry import Feed
-from ingest.log.eventlog import QUARANTINE_SCHEMA, Commit, Counts, EventLog, Load
+from ingest.log.eventlog import QUARANTINE_SCHEMA, SOURCE, Commit, Counts, EventLog, Load
 from ingest.paths import private_dir, private_opener, state_dir
 from ingest.settings import Settings
 

@@ -51,7 +51,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest.durable import atomic_write, fsync_dir, holder_lock
-from ingest.feeds.envelope import SOURCE
 from ingest.log.upcast import upcast_columns
 from ingest.paths import (
     PRIVATE_FILE,
@@ -120,6 +119,10 @@ QUARANTINE_SCHEMA = pa.schema(
 # the feed's log holds for the load: its committed events (less those of the loads it
 # retires) and the events the load has stored so far.
 COMMITTED_IDS = "committed_ids"
+# A batch of several payloads names each record's payload (its sha256) in this column, so
+# that the load keeps each payload's counts. Like a decoder's POS, a name no decoder gives
+# a column (decoders drop control characters).
+SOURCE = "\x1fsource"
 # The events a load wrote of one batch.
 WRITTEN = "written"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from ingest.feeds.contract import literal
+from ingest.sql import literal
 
 # SQL of a payload (JSON text) -> SQL of the same payload one version on
 Upcaster = Callable[[str], str]
