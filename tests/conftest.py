@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -87,6 +88,18 @@ def _loopback_only_check() -> Iterator[None]:
         pytest.fail("reached beyond loopback: " + "; ".join(refused), pytrace=False)
     if log.exists() and (found := preload.refusals(log.read_bytes()[start:].decode())):
         pytest.fail("a subprocess reached beyond loopback: " + "; ".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """A test that leaves another module as `__main__` fails: every process a later test
+    spawns would run that module first (Streamlit's AppTest installed the page script)."""
+    main = sys.modules["__main__"]
+    yield
+    if sys.modules["__main__"] is not main:
+        replaced = getattr(sys.modules["__main__"], "__file__", sys.modules["__main__"])
+        sys.modules["__main__"] = main
+        pytest.fail(f"the test left {replaced} as sys.modules['__main__']", pytrace=False)
 
 
 def two_feed_registry(folder: Path) -> Path:

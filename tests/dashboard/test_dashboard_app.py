@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,11 @@ def app(demo_data: Path, monkeypatch):
     monkeypatch.setenv("PEACEOPS_FEEDS", str(REPO / "feeds.yaml"))
     monkeypatch.delenv("PEACEOPS_DASHBOARD_AUDIENCES", raising=False)
     st.cache_data.clear()  # the pack is read once per process: another pack per test
+    # Streamlit's script runner installs the page as sys.modules["__main__"] and leaves it
+    # there: a later test's spawned process would then run the page as its main module.
+    main = sys.modules["__main__"]
     yield lambda: AppTest.from_file(str(APP), default_timeout=180)
+    sys.modules["__main__"] = main
     st.cache_data.clear()
 
 
