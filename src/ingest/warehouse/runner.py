@@ -495,7 +495,7 @@ def build(
         if current.exists() and (incremental or select):
             # a partial build keeps the models it does not select as they are
             shutil.copyfile(current, work)
-        _prepare(work, eventlog, registry, packs)
+        prepare_build_file(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
         vars_ = dbt_vars(registry, as_of_text)
         result = BuildResult(
@@ -564,12 +564,14 @@ def build(
                 verification.write(con, build_id, state.built_at, contents, reference)
         finally:
             con.close()
-        result.warehouse = _switch(work, current if result.ok else failed_path(root))
+        result.warehouse = switch_in(work, current if result.ok else failed_path(root))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _prepare(work: Path, eventlog: EventLog, registry: Registry, packs: list[CountryPack]) -> None:
+def prepare_build_file(
+    work: Path, eventlog: EventLog, registry: Registry, packs: list[CountryPack]
+) -> None:
     """What dbt reads besides its seeds, in the build file `work`: the snapshot of the log,
     the registry and the country packs."""
     con = connect(work)
@@ -603,7 +605,7 @@ def _full_refresh_contents(
 ) -> tuple[dict[str, verification.Content] | None, list[str]]:
     """Build the same snapshot of the log from scratch into `shadow` (models only: the
     incremental build ran the tests) and return its marts' contents, then remove it."""
-    _prepare(shadow, eventlog, registry, packs)
+    prepare_build_file(shadow, eventlog, registry, packs)
     try:
         args = ["build", "--vars", vars_, "--full-refresh"]
         args += ["--exclude-resource-type", "test", "unit_test"]
@@ -633,7 +635,7 @@ def _remove_leftovers(folder: Path) -> None:
             path.unlink()
 
 
-def _switch(work: Path, target: Path) -> Path:
+def switch_in(work: Path, target: Path) -> Path:
     """Put the closed build file `work` in place of `target`, in one atomic rename.
 
     DuckDB checkpoints a file when its last connection closes, so `work` has no

@@ -12,8 +12,8 @@ warehouse of a data directory on Spark instead of DuckDB, always as a full refre
    (macro `source`, dbt_project/macros/spark.sql): the events of exactly the files the
    log's commit records list for the build's snapshot (`committed_files`), never a
    half-written load; the loads, the registry and the packs from the same tables the
-   DuckDB build makes (`ingest.warehouse.runner._prepare`); each entity's events with the
-   columns its feeds' contract reads from the payload (`staged`);
+   DuckDB build makes (`ingest.warehouse.runner.prepare_build_file`); each entity's
+   events with the columns its feeds' contract reads from the payload (`staged`);
 4. `dbt build --target spark` in-process (dbtRunner);
 5. the seam to the gate and publish: every mart is pulled through Arrow
    (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
@@ -178,8 +178,8 @@ def register_sources(
     spark: SparkSession, prepared: Path, eventlog: EventLog, registry: Registry
 ) -> None:
     """The dbt sources as global temporary views: the small tables (loads, registry, packs)
-    from the DuckDB file `prepared` (ingest.warehouse.runner._prepare made it, as for a DuckDB
-    build), the events and quarantine from the committed Parquet files, joined to the
+    from the DuckDB file `prepared` (ingest.warehouse.runner.prepare_build_file made it,
+    as for a DuckDB build), the events and quarantine from the committed Parquet files, joined to the
     loads for their `known_at` and `retired_at` as the DuckDB views are."""
     from pyspark import StorageLevel
 
@@ -350,7 +350,7 @@ def build(
         build_id = f"{moment:%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(3)}"
         work = folder / f".build-{build_id}.duckdb"
         spark_dir = folder / f".build-{build_id}.spark"
-        wh._prepare(work, eventlog, registry, packs)
+        wh.prepare_build_file(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
         vars_ = wh.dbt_vars(registry, as_of_text)
         result = wh.BuildResult(ok=True, as_of=as_of_text, build_id=build_id)
@@ -386,7 +386,7 @@ def build(
         finally:
             con.close()
         shutil.rmtree(spark_dir, ignore_errors=True)
-        result.warehouse = wh._switch(work, current if result.ok else wh.failed_path(root))
+        result.warehouse = wh.switch_in(work, current if result.ok else wh.failed_path(root))
     result.seconds = time.perf_counter() - started
     return result
 
