@@ -5,6 +5,7 @@ the reading of commit records is measured."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -68,23 +69,22 @@ def measure(root: Path) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 13_000
-    if len(sys.argv) > 2:  # the child: measure one fresh process
-        print(json.dumps(measure(Path(sys.argv[2]))))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.log_reads", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("n", nargs="?", type=int, default=13_000, help="commit records")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's
+    args = parser.parse_args(argv)
+    if args.measure:  # the child: measure one fresh process
+        print(json.dumps(measure(args.measure)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write_log(root, n)
+        write_log(root, args.n)
+        child = [sys.executable, "-m", "bench.log_reads", str(args.n), "--measure", str(root)]
         runs = [
-            json.loads(
-                subprocess.run(
-                    [sys.executable, "-m", "bench.log_reads", str(n), str(root)],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            )
+            json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
             for _ in range(5)
         ]
     best = {k: min(r[k] for r in runs) for k in runs[0]}
