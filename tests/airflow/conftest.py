@@ -7,15 +7,18 @@ inside fixtures and tests, after `airflow_home` has set the environment.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).parents[2]
 DAGS = ROOT / "dags"
+PRISTINE = "pristine-airflow.db"
 # Airflow puts the DAGs folder on sys.path (its bundle DagBag) before it parses a DAG file
 # or runs a task; the tests' plain DagBag does not. The DAG files import peaceops_policy.
 if str(DAGS) not in sys.path:
@@ -62,5 +65,20 @@ def airflow_db(airflow_home: Path) -> Path:
     started = time.perf_counter()
     db.initdb()
     Pool.create_or_update_pool(DUCKDB_POOL, 1, "DuckDB writers", include_deferred=False)
+    # through SQLite's backup: the tables may still be in the write-ahead log, which a
+    # copy of the file alone would leave behind
+    with (
+        closing(sqlite3.connect(airflow_home / "airflow.db")) as source,
+        closing(sqlite3.connect(airflow_home / PRISTINE)) as copy,
+    ):
+        source.backup(copy)
     print(f"\nairflow metadata DB ready in {time.perf_counter() - started:.1f} s")
     return airflow_home
+
+
+@pytest.fixture(scope="session")
+def pristine_airflow_db(airflow_db: Path) -> Path:
+    """A copy of the metadata DB as `airflow_db` made it, before any test ran a DAG: a
+    test that starts its own Airflow processes copies it rather than paying for
+    `airflow db migrate` and `airflow pools set` (two CLI starts and a migration)."""
+    return airflow_db / PRISTINE

@@ -6,10 +6,12 @@ worker and publish a version."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peaceops_policy import DUCKDB_POOL, ingest_dag_id
+from peaceops_policy import ingest_dag_id
 
 from .conftest import DAGS
 
@@ -53,7 +55,9 @@ def _wait(what: str, ready, timeout: float, logs: Path, processes) -> None:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, Path]]:
+def cluster(
+    tmp_path: Path, pristine_airflow_db: Path
+) -> Iterator[tuple[dict[str, str], Path, Path]]:
     """Redis, the simulated feeds and the four Airflow processes; yields their
     environment, the data directory and the folder of their logs."""
     from ingest.lab.feedserver import serve
@@ -92,13 +96,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, Path]]:
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
     }
     airflow = str(BIN / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [airflow, "pools", "set", DUCKDB_POOL, "1", "DuckDB writers"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    shutil.copyfile(pristine_airflow_db, home / "airflow.db")  # migrated, with the pool
     commands = {
         "redis": [REDIS, "--port", str(broker), "--bind", "127.0.0.1", "--save", ""],
         "api-server": [airflow, "api-server"],
@@ -122,14 +120,18 @@ def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, Path]]:
                 )
         yield env, data, logs, processes
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                os.killpg(process.pid, 15)
+        # A throw-away cluster: a few seconds to stop, then killed (a Celery worker's warm
+        # shutdown and the API server's took up to half a minute each).
         for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        end = time.monotonic() + 5
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, end - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):  # the group's children too
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         server.shutdown()
 
 
