@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -13,7 +14,7 @@ from ingest.gate import GateResult, run_gate
 from ingest.gate.summary import format_summary
 from ingest.settings import Settings
 
-from .factory import make_warehouse
+from .factory import make_warehouse, vocabulary
 
 
 def _wh(root: Path) -> Path:
@@ -41,10 +42,10 @@ def test_bad_rows_are_named_with_counts_and_examples(tmp_path: Path) -> None:
     result = run_gate(tmp_path, data_docs=False)
     assert not result.passed
     failed = _failed(result)
-    assert ("fct_incidents", "incident_type", "expect_column_values_to_be_in_set") in failed
+    assert ("fct_incidents", "incident_sub_type", "expect_column_values_to_be_in_set") in failed
     assert ("fct_aid_deliveries", "latitude", "expect_column_values_to_be_between") in failed
     assert ("fct_patrols", "started_at", "expect_column_values_to_be_between") in failed
-    code = next(f for f in result.failures if f.column == "incident_type")
+    code = next(f for f in result.failures if f.column == "incident_sub_type")
     assert code.unexpected_count == 2 and code.examples == ["Alien invasion"]
     text = format_summary(result)
     assert "marts.fct_aid_deliveries.latitude" in text and "48.85" in text
@@ -57,24 +58,33 @@ def test_batches_add_up_exactly(tmp_path: Path) -> None:
     assert result.stats["fct_incidents"].batches == 6
     codes = [f for f in result.failures if f.expectation == "expect_column_values_to_be_in_set"]
     assert [(f.suite, f.column, f.unexpected_count, f.element_count) for f in codes] == [
-        ("fct_incidents", "incident_type", 2, 40)
+        ("fct_incidents", "incident_sub_type", 2, 40)
     ]
     # the parts were written once and are gone
     assert not list((tmp_path / "gate" / "scratch").iterdir())
 
 
 def test_codes_within_vocabulary_and_no_check_of_dbt_again(tmp_path: Path) -> None:
-    """Not-null and accepted values are dbt tests a build passed: the gate leaves them."""
+    """Not-null, accepted values and a code's relationships test to its vocabulary's own
+    model or seed are dbt tests a build passed: the gate leaves them."""
+
+    def alien(column: str) -> Any:
+        return lambda i: "Alien invasion" if i == 3 else vocabulary(column)[0]
+
     make_warehouse(
         _wh(tmp_path),
         overrides={
-            "fct_incidents": {"incident_type": lambda i: "Alien invasion" if i == 3 else "Riots"},
+            # incident_type: dbt's relationships test to the seed acled_event_types
+            "fct_incidents": {
+                "incident_type": alien("incident_type"),
+                "incident_sub_type": alien("incident_sub_type"),
+            },
             "fct_patrols": {"releasability": lambda i: None if i == 0 else "mission"},
         },
     )
     result = run_gate(tmp_path, data_docs=False)
     assert _failed(result) == {
-        ("fct_incidents", "incident_type", "expect_column_values_to_be_in_set")
+        ("fct_incidents", "incident_sub_type", "expect_column_values_to_be_in_set")
     }
 
 
