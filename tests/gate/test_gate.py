@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import pytest
 from ingest.gate import GateResult, run_gate
 from ingest.gate.summary import format_summary
 from ingest.settings import Settings
+from ingest.warehouse.sharing import published_marts
 
-from .factory import make_warehouse, vocabulary
+from .factory import inject, make_warehouse, vocabulary
 
 
 def _wh(root: Path) -> Path:
@@ -180,3 +182,56 @@ def test_check_command_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     out = CliRunner().invoke(main, ["check", "--no-docs"])
     assert out.exit_code == 1, out.output
     assert "gate FAILED" in out.output
+
+
+def _built_incrementally(path: Path) -> None:
+    """Record in the warehouse that an incremental build made it, compared with a full
+    refresh equal to it (as ingest.warehouse.runner.build records both)."""
+    from ingest.warehouse import verification
+    from ingest.warehouse.runner import INCREMENTAL, BuildState, write_state
+
+    at = datetime.now(UTC)
+    con = duckdb.connect(str(path))
+    try:
+        write_state(con, BuildState("b1", at, INCREMENTAL, "fingerprint", None, at))
+        contents = verification.mart_contents(con)
+        verification.write(con, "b1", at, contents, contents)
+    finally:
+        con.close()
+
+
+def test_a_pass_carries_over_while_its_columns_are_unchanged_and_it_is_recent(
+    tmp_path: Path,
+) -> None:
+    """The rules of ingest.gate.carry on a small warehouse; tests/gate/test_carry_over.py
+    runs them after a real incremental build."""
+    wh = make_warehouse(_wh(tmp_path))
+    _built_incrementally(wh)
+    now = datetime.now(UTC)
+    marts = {spec.name for spec in published_marts()}
+
+    def gate(hours: float) -> GateResult:
+        result = run_gate(tmp_path, now=now + timedelta(hours=hours), data_docs=False)
+        assert result.scope == "changed" or "no record" in str(result.scope_reason)
+        return result
+
+    assert not gate(0).carried_over  # nothing recorded yet: everything validated
+    assert set(gate(1).carried_over) == marts
+    later = gate(25)  # older than recheck_hours: validated again, and passed again
+    assert not later.carried_over and later.passed
+    assert {s.reason for n, s in later.stats.items() if n in marts} == {
+        "the earlier pass is older than 24 h"
+    }
+    assert not gate(2).carried_over  # that pass was checked at a later `now`
+    assert set(gate(3).carried_over) == marts
+
+    con = duckdb.connect(str(wh))
+    try:
+        inject(con, "outside_country")  # a mart no build changed, changed under the gate
+    finally:
+        con.close()
+    broken = gate(4)
+    assert not broken.passed
+    assert set(broken.carried_over) == marts - {"fct_aid_deliveries"}
+    assert {f.suite for f in broken.failures} == {"fct_aid_deliveries"}
+    assert not gate(5).passed  # a failed mart has no pass to carry
