@@ -41,6 +41,7 @@ SWITCH = ("tests/publish/test_switch.py",)
 PUBLISH = ("tests/publish/test_publish.py", "-k", "good_run or failed_gate")
 AUDIENCES = ("tests/publish/test_publish.py", "-k", "nothing_restricted or free_text")
 GATE = ("tests/gate/test_gate.py", "-k", "bad_rows or unstaged or raw_feed")
+CARRY = ("tests/gate/test_gate.py", "-k", "carries_over")
 
 STAGE = "dbt_project/models/intermediate"
 MARTS = "dbt_project/models/marts"
@@ -656,6 +657,22 @@ AREAS: dict[str, list[Mutant]] = {
         ),
     ],
     "gate": [
+        mutant(
+            "changed-mart-keeps-its-pass",
+            "src/ingest/gate/carry.py",
+            "    if previous.content != current.content:\n",
+            "    if previous.content != current.content and not previous.content:\n",
+            "a mart whose checked columns changed keeps its last pass",
+            *CARRY,
+        ),
+        mutant(
+            "pass-never-expires",
+            "src/ingest/gate/carry.py",
+            "    if now - checked >= timedelta(hours=recheck_hours):\n",
+            "    if now - checked >= timedelta(hours=recheck_hours) * 1000:\n",
+            "a mart's pass is carried over past recheck_hours",
+            *CARRY,
+        ),
         mutant(
             "failed-expectation-not-tallied",
             "src/ingest/gate/runner.py",

@@ -1,5 +1,5 @@
-"""Daily maintenance: compact the event log, prune old published versions, write the
-quarantine digest of the day."""
+"""Daily maintenance: compact the event log, prune old published versions, check every
+mart of the warehouse, write the quarantine digest of the day."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ DOC = """
 - **prune**: keep the newest `keep_versions` published versions (`ingest.publish.writer.prune`),
   in the same slot so it never races a publish. Left empty, `keep_versions` is the
   setting in `expectations/gate.yml`, as for `peaceops publish`.
+- **gate_all**: the quality gate on every mart (`peaceops check --all`). After an
+  incremental build the warehouse DAG's gate validates only the marts whose checked
+  columns changed and carries the others' last pass over (`ingest.gate.carry`, at most
+  `recheck_hours`); this run validates them all again and renews their passes. A
+  failure fails the task (the current version stays as it is, and the mart that failed
+  has no pass to carry, so the next warehouse gate validates it and stops the publish).
+  In the same slot, so it never shares the gate's working folder with the warehouse DAG.
 - **quarantine_digest**: `reports/quarantine-<date>.md` and `.json` for the loads
   committed on the day that just ended (a manual run: today so far): counts per
   agency, feed and reason, with examples. Read-only, so outside the pool.
@@ -35,7 +42,7 @@ DOC = """
 
 @dag(
     dag_id="peaceops_maintenance",
-    description="Compact the event log, prune published versions, quarantine digest",
+    description="Compact the event log, prune published versions, whole gate, quarantine digest",
     schedule="@daily",
     start_date=START_DATE,
     catchup=False,
@@ -66,6 +73,18 @@ def peaceops_maintenance() -> None:
         settings = Settings.resolve(keep_versions=None if keep is None else int(keep))
         return [str(p) for p in stages.prune(settings)]
 
+    @task(task_id="gate_all", pool=DUCKDB_POOL, execution_timeout=EXECUTION_TIMEOUT["gate_all"])
+    def gate_all() -> dict[str, Any]:
+        """Every mart validated; the gate's short summary."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ingest import stages
+
+        try:
+            return stages.check(Settings.resolve(), whole=True, strict=True).summary()
+        except stages.GateFailed as err:
+            raise AirflowFailException(str(err)) from err
+
     @task(task_id="quarantine_digest", execution_timeout=EXECUTION_TIMEOUT["quarantine_digest"])
     def quarantine_digest(data_interval_end: Any = None, logical_date: Any = None) -> dict:
         from ingest import stages
@@ -75,6 +94,7 @@ def peaceops_maintenance() -> None:
         return stages.digest(Settings.resolve(), data_interval_end or logical_date)
 
     compact() >> prune()
+    gate_all()
     quarantine_digest()
 
 

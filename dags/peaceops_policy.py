@@ -49,6 +49,7 @@ EXECUTION_TIMEOUT = {
     "replay": timedelta(hours=2),
     "build": timedelta(hours=2),
     "gate": timedelta(hours=1),
+    "gate_all": timedelta(hours=2),
     "publish": timedelta(minutes=30),
     "compact": timedelta(hours=1),
     "prune": timedelta(minutes=15),

@@ -184,6 +184,8 @@ def test_warehouse_is_scheduled_on_any_feed_and_writers_share_one_pool(bag):
     maint = dagbag.dags["peaceops_maintenance"]
     pools = {t.task_id: t.pool for t in maint.tasks}
     assert pools["compact"] == DUCKDB_POOL and pools["prune"] == DUCKDB_POOL
+    # the daily whole gate shares the gate's working folder with the warehouse DAG's gate
+    assert pools["gate_all"] == DUCKDB_POOL
     assert maint.max_active_runs == 1
 
 

@@ -4,19 +4,17 @@ caught (the gate names the mart) and nothing is published."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ingest.gate import run_gate
-from ingest.lab.simulate import simulate
 from ingest.publish.writer import GateNotPassed, publish
 from ingest.sessions import connect
 from ingest.warehouse.runner import build, warehouse_path
 from ingest.warehouse.verification import divergences
 
-from ..warehouse.logbuilder import ingest_simulation, project_registry
+from ..warehouse.logbuilder import project_registry, simulate_late
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +23,7 @@ LATE = "moi.incidents"  # its last day comes in a second load: the increment tou
 
 def test_a_divergence_from_a_full_refresh_is_caught_and_not_published(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    simulate(root / "sim", seed=7, days=3)
-    inbox = root / "sim" / "inbox" / LATE
-    late = sorted(inbox.iterdir())[-1]
-    shutil.move(late, tmp_path / late.name)
-    ingest_simulation(root)
+    deliver = simulate_late(root, LATE, tmp_path)
     first = build(root, registry=project_registry(root))
     assert first.ok and not first.verified  # a full refresh is its own reference
 
@@ -45,8 +39,7 @@ def test_a_divergence_from_a_full_refresh_is_caught_and_not_published(tmp_path: 
     finally:
         con.close()
 
-    shutil.move(tmp_path / late.name, inbox / late.name)
-    ingest_simulation(root)
+    deliver()
     second = build(root, registry=project_registry(root), verify=True)
     assert second.ok and second.verified, second.failures
     gate = run_gate(root, data_docs=False)

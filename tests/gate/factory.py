@@ -257,7 +257,7 @@ def inject(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     """Break the warehouse in one of BAD_KINDS ways (without touching the lineage)."""
     if kind == "unknown_code":
         con.execute(
-            "UPDATE marts.fct_incidents SET incident_type = 'Alien invasion' "
+            "UPDATE marts.fct_incidents SET incident_sub_type = 'Alien invasion' "
             "WHERE incident_id IN ('fct_incidents:0', 'fct_incidents:5')"
         )
     elif kind == "outside_country":

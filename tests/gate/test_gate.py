@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -12,8 +14,9 @@ import pytest
 from ingest.gate import GateResult, run_gate
 from ingest.gate.summary import format_summary
 from ingest.settings import Settings
+from ingest.warehouse.sharing import published_marts
 
-from .factory import make_warehouse
+from .factory import inject, make_warehouse, vocabulary
 
 
 def _wh(root: Path) -> Path:
@@ -41,10 +44,10 @@ def test_bad_rows_are_named_with_counts_and_examples(tmp_path: Path) -> None:
     result = run_gate(tmp_path, data_docs=False)
     assert not result.passed
     failed = _failed(result)
-    assert ("fct_incidents", "incident_type", "expect_column_values_to_be_in_set") in failed
+    assert ("fct_incidents", "incident_sub_type", "expect_column_values_to_be_in_set") in failed
     assert ("fct_aid_deliveries", "latitude", "expect_column_values_to_be_between") in failed
     assert ("fct_patrols", "started_at", "expect_column_values_to_be_between") in failed
-    code = next(f for f in result.failures if f.column == "incident_type")
+    code = next(f for f in result.failures if f.column == "incident_sub_type")
     assert code.unexpected_count == 2 and code.examples == ["Alien invasion"]
     text = format_summary(result)
     assert "marts.fct_aid_deliveries.latitude" in text and "48.85" in text
@@ -57,24 +60,33 @@ def test_batches_add_up_exactly(tmp_path: Path) -> None:
     assert result.stats["fct_incidents"].batches == 6
     codes = [f for f in result.failures if f.expectation == "expect_column_values_to_be_in_set"]
     assert [(f.suite, f.column, f.unexpected_count, f.element_count) for f in codes] == [
-        ("fct_incidents", "incident_type", 2, 40)
+        ("fct_incidents", "incident_sub_type", 2, 40)
     ]
     # the parts were written once and are gone
     assert not list((tmp_path / "gate" / "scratch").iterdir())
 
 
 def test_codes_within_vocabulary_and_no_check_of_dbt_again(tmp_path: Path) -> None:
-    """Not-null and accepted values are dbt tests a build passed: the gate leaves them."""
+    """Not-null, accepted values and a code's relationships test to its vocabulary's own
+    model or seed are dbt tests a build passed: the gate leaves them."""
+
+    def alien(column: str) -> Any:
+        return lambda i: "Alien invasion" if i == 3 else vocabulary(column)[0]
+
     make_warehouse(
         _wh(tmp_path),
         overrides={
-            "fct_incidents": {"incident_type": lambda i: "Alien invasion" if i == 3 else "Riots"},
+            # incident_type: dbt's relationships test to the seed acled_event_types
+            "fct_incidents": {
+                "incident_type": alien("incident_type"),
+                "incident_sub_type": alien("incident_sub_type"),
+            },
             "fct_patrols": {"releasability": lambda i: None if i == 0 else "mission"},
         },
     )
     result = run_gate(tmp_path, data_docs=False)
     assert _failed(result) == {
-        ("fct_incidents", "incident_type", "expect_column_values_to_be_in_set")
+        ("fct_incidents", "incident_sub_type", "expect_column_values_to_be_in_set")
     }
 
 
@@ -170,3 +182,56 @@ def test_check_command_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     out = CliRunner().invoke(main, ["check", "--no-docs"])
     assert out.exit_code == 1, out.output
     assert "gate FAILED" in out.output
+
+
+def _built_incrementally(path: Path) -> None:
+    """Record in the warehouse that an incremental build made it, compared with a full
+    refresh equal to it (as ingest.warehouse.runner.build records both)."""
+    from ingest.warehouse import verification
+    from ingest.warehouse.runner import INCREMENTAL, BuildState, write_state
+
+    at = datetime.now(UTC)
+    con = duckdb.connect(str(path))
+    try:
+        write_state(con, BuildState("b1", at, INCREMENTAL, "fingerprint", None, at))
+        contents = verification.mart_contents(con)
+        verification.write(con, "b1", at, contents, contents)
+    finally:
+        con.close()
+
+
+def test_a_pass_carries_over_while_its_columns_are_unchanged_and_it_is_recent(
+    tmp_path: Path,
+) -> None:
+    """The rules of ingest.gate.carry on a small warehouse; tests/gate/test_carry_over.py
+    runs them after a real incremental build."""
+    wh = make_warehouse(_wh(tmp_path))
+    _built_incrementally(wh)
+    now = datetime.now(UTC)
+    marts = {spec.name for spec in published_marts()}
+
+    def gate(hours: float) -> GateResult:
+        result = run_gate(tmp_path, now=now + timedelta(hours=hours), data_docs=False)
+        assert result.scope == "changed" or "no record" in str(result.scope_reason)
+        return result
+
+    assert not gate(0).carried_over  # nothing recorded yet: everything validated
+    assert set(gate(1).carried_over) == marts
+    later = gate(25)  # older than recheck_hours: validated again, and passed again
+    assert not later.carried_over and later.passed
+    assert {s.reason for n, s in later.stats.items() if n in marts} == {
+        "the earlier pass is older than 24 h"
+    }
+    assert not gate(2).carried_over  # that pass was checked at a later `now`
+    assert set(gate(3).carried_over) == marts
+
+    con = duckdb.connect(str(wh))
+    try:
+        inject(con, "outside_country")  # a mart no build changed, changed under the gate
+    finally:
+        con.close()
+    broken = gate(4)
+    assert not broken.passed
+    assert set(broken.carried_over) == marts - {"fct_aid_deliveries"}
+    assert {f.suite for f in broken.failures} == {"fct_aid_deliveries"}
+    assert not gate(5).passed  # a failed mart has no pass to carry

@@ -3,7 +3,8 @@ recorded at chosen times, through the real envelope and event log code."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def ingest_simulation(root: Path, now: datetime | None = None) -> None:
     results = ingest_simulated(root, REPO / "feeds.yaml", now=now)
     failed = [r.error for r in results if not r.ok]
     assert not failed, failed
+
+
+def simulate_late(root: Path, feed_id: str, aside: Path) -> Callable[[], None]:
+    """Three simulated days under `root / "sim"`, ingested without the last file of
+    `feed_id`'s inbox (held in `aside`); returns what drops that file into the inbox and
+    ingests it, so that the next build's increment is that feed's alone."""
+    from ingest.lab.simulate import simulate
+
+    simulate(root / "sim", seed=7, days=3)
+    inbox = root / "sim" / "inbox" / feed_id
+    late = sorted(inbox.iterdir())[-1]
+    shutil.move(late, aside / late.name)
+    ingest_simulation(root)
+
+    def deliver() -> None:
+        shutil.move(aside / late.name, inbox / late.name)
+        ingest_simulation(root)
+
+    return deliver
 
 
 def utc(text: str) -> datetime:

@@ -20,7 +20,14 @@ import click
     help="Also write the full GateResult as JSON to this file.",
 )
 @click.option("--no-docs", is_flag=True, help="Skip building the Data Docs HTML.")
-def command(write_suites: bool, json_out: Path | None, no_docs: bool) -> None:
+@click.option(
+    "--all",
+    "whole",
+    is_flag=True,
+    help="Validate every mart; by default, after an incremental build, a mart whose checked "
+    "columns are unchanged keeps its last pass (at most recheck_hours, expectations/gate.yml).",
+)
+def command(write_suites: bool, json_out: Path | None, no_docs: bool, whole: bool) -> None:
     """Validate every published mart of data/warehouse/build.duckdb with the
     Great Expectations suites in expectations/ (keys, coordinates, times, codes,
     releasability, reconciliation with the event log, row-count change).
@@ -44,7 +51,7 @@ def command(write_suites: bool, json_out: Path | None, no_docs: bool) -> None:
 
     console = Console(stderr=True)
     with console.status("[bold]loading Great Expectations and checking the marts"):
-        result = stages.check(settings, data_docs=not no_docs)
+        result = stages.check(settings, data_docs=not no_docs, whole=whole)
     click.echo(format_summary(result))
     if json_out is not None:
         json_out.write_text(result.to_json())

@@ -17,6 +17,8 @@ class GateConfig:
     keep_versions: int = 5
     # an incremental build is compared with a full refresh at least this often (ingest.warehouse.verification)
     verify_incremental_hours: float = 24.0
+    # a mart's pass is carried over to the next gate at most this long (ingest.gate.carry)
+    recheck_hours: float = 24.0
 
 
 def load_config(path: Path) -> GateConfig:
@@ -33,4 +35,5 @@ def load_config(path: Path) -> GateConfig:
         verify_incremental_hours=float(
             data.get("verify_incremental_hours", default.verify_incremental_hours)
         ),
+        recheck_hours=float(data.get("recheck_hours", default.recheck_hours)),
     )

@@ -45,6 +45,11 @@ class SuiteStats:
     expectations: int = 0
     failed: int = 0
     seconds: float = 0.0
+    # not validated again: the pass carried over (ingest.gate.carry), when it was checked
+    # and on which build; None: validated in this run
+    carried_from: dict[str, Any] | None = None
+    # why it was validated again, or why its pass was carried over
+    reason: str | None = None
 
 
 @dataclass
@@ -67,6 +72,19 @@ class GateResult:
     # the moment it was built as known at, and whether that was asked for (--as-of)
     as_of: str | None = None
     historical: bool = False
+    # "all": every suite validated, with why (`scope_reason`); "changed": the mart suites
+    # whose checked content changed since their last pass, the others carried over
+    scope: str = "all"
+    scope_reason: str | None = None
+
+    @property
+    def carried_over(self) -> dict[str, str]:
+        """Suite -> when the pass carried over was checked."""
+        return {
+            name: str(s.carried_from.get("checked_at"))
+            for name, s in self.stats.items()
+            if s.carried_from is not None
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,6 +106,10 @@ class GateResult:
             "failures": [f.describe() for f in self.failures],
             "held_back": self.held_back,
             "build_id": self.build_id,
+            "scope": self.scope,
+            "scope_reason": self.scope_reason,
+            "validated": [n for n, s in self.stats.items() if s.carried_from is None],
+            "carried_over": self.carried_over,
         }
 
     @classmethod
@@ -106,4 +128,6 @@ class GateResult:
             build_id=data.get("build_id"),
             as_of=data.get("as_of"),
             historical=data.get("historical", False),
+            scope=data.get("scope", "all"),
+            scope_reason=data.get("scope_reason"),
         )

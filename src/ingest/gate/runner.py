@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ingest.feeds.registry import Registry
+from ingest.gate import carry
 from ingest.gate.config import GateConfig
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.reconcile import (
@@ -207,6 +208,21 @@ def _divergences(con: duckdb.DuckDBPyConnection) -> list[Failure]:
     ]
 
 
+def _earlier_passes(
+    root: Path, state: Any, whole: bool
+) -> tuple[dict[str, carry.Pass] | None, str | None]:
+    """The passes this run may carry over, or (None, why every suite is checked)."""
+    from ingest.warehouse.runner import INCREMENTAL
+
+    if whole:
+        return None, "every suite asked for (peaceops check --all)"
+    if state is None:
+        return None, "the warehouse does not say how it was built"
+    if state.mode != INCREMENTAL:
+        return None, f"a {state.mode} build"
+    return carry.load(root)
+
+
 def run_gate(
     root: Path,
     *,
@@ -217,11 +233,15 @@ def run_gate(
     data_docs: bool = True,
     on_suite: Callable[[SuiteStats], None] | None = None,
     settings: Settings | None = None,
+    whole: bool = False,
 ) -> GateResult:
-    """Validate every published mart of the warehouse of `root`; nothing is written but
-    the run's GX context, results and Data Docs under `<root>/gate/`. The mission's start
-    comes from the registry (feeds.yaml). The log is reconciled as known at the moment
-    the warehouse was built as of (its state.build)."""
+    """Validate the published marts of the warehouse of `root`; nothing is written but
+    the run's GX context, results, Data Docs and record of passes under `<root>/gate/`.
+    The mission's start comes from the registry (feeds.yaml). The log is reconciled as
+    known at the moment the warehouse was built as of (its state.build).
+
+    After an incremental build, a mart whose checked columns are unchanged since its last
+    pass keeps that pass (ingest.gate.carry); `whole` validates every mart."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from ingest.warehouse.runner import PARTIAL, read_state, warehouse_path
@@ -263,6 +283,10 @@ def run_gate(
                 )
             result.failures += _divergences(con)
         params = expectation_parameters(con, now, mission_start)
+        passes, result.scope_reason = _earlier_passes(root, state, whole)
+        result.scope = "all" if passes is None else "changed"
+        passed: dict[str, carry.Pass] = {}
+        suites_dir = settings.expectations_dir / "expectations"
         present = {
             f"{schema}.{name}"
             for schema, name in con.execute(
@@ -287,21 +311,41 @@ def run_gate(
             stats = SuiteStats(suite.name, relation, expectations=len(suite.expectations))
             t0 = time.perf_counter()
             tallies = {e.id: _Tally(e.configuration) for e in suite.expectations}
+            checked: carry.Pass | None = None  # what a mart suite's pass would be on
             try:
                 if kind == "mart":
                     if relation not in present:
                         raise LookupError(f"table {relation} is missing from the warehouse")
                     stats.rows = result.row_counts[suite.name]
-                    frames: Iterator[Any] = mart_frames(
-                        con,
-                        relation,
-                        meta["key"],
-                        suite_columns(suite),
-                        meta.get("dates", []),
-                        stats.rows,
-                        config.batch_rows,
-                        root / "gate" / "scratch",
+                    columns = suite_columns(suite)
+                    checked = carry.Pass(
+                        carry.suite_key(suites_dir / f"{suite.name}.json", params),
+                        carry.content_digest(con, relation, columns),
+                        now.isoformat(),
+                        result.build_id,
                     )
+                    frames: Iterator[Any] = iter([])
+                    earlier = None if passes is None else passes.get(suite.name)
+                    if passes is not None:
+                        stats.reason = carry.carried(earlier, checked, now, config.recheck_hours)
+                    if earlier is not None and stats.reason is None:
+                        stats.carried_from = {
+                            "checked_at": earlier.checked_at,
+                            "build_id": earlier.build_id,
+                        }
+                        stats.reason = "its checked columns are unchanged since that pass"
+                        checked = earlier
+                    elif columns:  # a suite of no expectation (dbt checks it all) reads nothing
+                        frames = mart_frames(
+                            con,
+                            relation,
+                            meta["key"],
+                            columns,
+                            meta.get("dates", []),
+                            stats.rows,
+                            config.batch_rows,
+                            root / "gate" / "scratch",
+                        )
                 elif kind == RECONCILIATION:
                     frame = con.execute(reconciliation_sql(as_of)).df()
                     result.feeds = frame.to_dict("records")
@@ -358,10 +402,13 @@ def run_gate(
                         message=tally.message,
                     )
                 )
+            if checked is not None and not stats.failed:
+                passed[suite.name] = checked
             stats.seconds = time.perf_counter() - t0
             result.stats[suite.name] = stats
             if on_suite is not None:
                 on_suite(stats)
+        carry.save(root, passed)
     finally:
         con.close()
     if data_docs:

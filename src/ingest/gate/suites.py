@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.gate.config import GateConfig
-from ingest.gate.marts import vocab_parameter
+from ingest.gate.marts import DBT_CHECKED, vocab_parameter
 from ingest.settings import Settings
 from ingest.warehouse.sharing import MartSpec, published_marts
 
@@ -57,8 +57,9 @@ RECONCILIATION_CHECKS = {
 
 def _expectations_for(spec: MartSpec) -> list[Any]:
     """What dbt does not check: times within the mission, points within the country and
-    codes within vocabularies read at run time. Not-null, unique and accepted values are
-    the mart's dbt tests, which a build must pass before its warehouse is used."""
+    codes within vocabularies read at run time. Not-null, unique, accepted values and a
+    code's relationships test to its vocabulary's model or seed (DBT_CHECKED) are the
+    mart's dbt tests, which a build must pass before its warehouse is used."""
     import great_expectations.expectations as gxe
 
     out: list[Any] = []
@@ -77,6 +78,8 @@ def _expectations_for(spec: MartSpec) -> list[Any]:
                 )
             )
     for column, vocabulary in spec.vocab.items():
+        if vocabulary in DBT_CHECKED and spec.related.get(column) == DBT_CHECKED[vocabulary]:
+            continue
         out.append(
             gxe.ExpectColumnValuesToBeInSet(column=column, value_set=vocab_parameter(vocabulary))
         )

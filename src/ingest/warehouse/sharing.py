@@ -16,7 +16,9 @@ marts, and each mart's columns, tests and `config.meta` say the rest:
   (the gate);
 - column `config.meta.vocabulary`: codes of a gate vocabulary (ingest.gate.marts);
 - column `config.meta.hxl`: its HXL hashtag, and the mart is exported as HXL CSV;
-- the key is the column with dbt's `unique` test.
+- the key is the column with dbt's `unique` test;
+- a column's dbt `relationships` tests (error severity, no `where`): the set dbt checks
+  its values against (the gate leaves a vocabulary dbt checks, ingest.gate.suites).
 
 dbt writes all of it to manifest.json (`dbt parse`, or any build), which is read here.
 Not-null, unique and accepted values are dbt tests only: a build whose tests fail never
@@ -26,6 +28,7 @@ replaces the warehouse, so the gate does not check them again.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -62,6 +65,9 @@ class MartSpec:
     implicit_releasability: str | None = None
     content: tuple[str, ...] = ()
     hxl: dict[str, str] | None = None
+    # column -> (model or seed, column) its values must be among: a relationships test
+    # that fails the build
+    related: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def has_releasability(self) -> bool:
@@ -100,6 +106,29 @@ def _key(manifest: dict[str, Any], unique_id: str) -> str:
     return keys[0]
 
 
+def _related(manifest: dict[str, Any], unique_id: str) -> dict[str, tuple[str, str]]:
+    """Column -> (model or seed, column) of the mart's relationships tests that fail a build
+    (severity error, on every row)."""
+    out = {}
+    for node in manifest.get("nodes", {}).values():
+        meta = node.get("test_metadata") or {}
+        config = node.get("config") or {}
+        if (
+            node.get("resource_type") != "test"
+            or node.get("attached_node") != unique_id
+            or meta.get("name") != "relationships"
+            or str(config.get("severity", "error")).lower() != "error"
+            or config.get("where")
+            or not config.get("enabled", True)
+        ):
+            continue
+        kwargs = meta.get("kwargs") or {}
+        to = re.fullmatch(r"ref\(\s*['\"]([^'\"]+)['\"]\s*\)", str(kwargs.get("to", "")).strip())
+        if to and node.get("column_name") and kwargs.get("field"):
+            out[str(node["column_name"])] = (to.group(1), str(kwargs["field"]))
+    return out
+
+
 def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
     """A published mart's rules from its model node and tests in the manifest."""
     node = manifest["nodes"][unique_id]
@@ -125,6 +154,7 @@ def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
         implicit_releasability=model.get("releasability"),
         content=flagged("content"),
         hxl=hxl or None,
+        related=_related(manifest, unique_id),
     )
 
 
