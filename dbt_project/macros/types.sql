@@ -482,19 +482,3 @@
 {% macro spark__days_between(later, earlier) -%}
     datediff({{ later }}, {{ earlier }})
 {%- endmacro %}
-
-{#- At the end of a CTE read several times (no `where` of its own): computed once. DuckDB
-    decides that itself. Spark copies a deterministic CTE into every reference, and the
-    rounds of report_clusters, each reading the last twice, grew its plan past the driver's
-    memory; an always-true nondeterministic predicate keeps the CTE one relation. -#}
-{% macro computed_once() -%}
-    {{ return(adapter.dispatch('computed_once')()) }}
-{%- endmacro %}
-
-{% macro default__computed_once() -%}
-    {{ return('') }}
-{%- endmacro %}
-
-{% macro spark__computed_once() -%}
-    {{ return('where rand() >= 0') }}
-{%- endmacro %}
