@@ -136,7 +136,7 @@
 {%- endmacro %}
 
 {% macro spark__day_rows(first, last) -%}
-    explode(sequence({{ first }}, {{ last }}, interval 1 day))
+    lateral explode(sequence({{ first }}, {{ last }}, interval 1 day))
 {%- endmacro %}
 
 {#- The English name of a date's weekday ('Monday'). -#}
@@ -481,4 +481,23 @@
 
 {% macro spark__days_between(later, earlier) -%}
     datediff({{ later }}, {{ earlier }})
+{%- endmacro %}
+
+{#- Aggregate: the product of the values (NULLs left out; NULL when there are none). Spark
+    has no SQL aggregate `product`: it multiplies the collected list, in whatever order
+    the list has (a float product may differ from DuckDB's in its last bits). -#}
+{% macro product_of(value) -%}
+    {{ return(adapter.dispatch('product_of')(value)) }}
+{%- endmacro %}
+
+{% macro default__product_of(value) -%}
+    product({{ value }})
+{%- endmacro %}
+
+{% macro spark__product_of(value) -%}
+    if(
+        count({{ value }}) = 0,
+        cast(null as double),
+        aggregate(collect_list(cast({{ value }} as double)), cast(1 as double), (acc, v) -> acc * v)
+    )
 {%- endmacro %}
