@@ -13,18 +13,70 @@
     side is in both, at the cost of their costliest pair. (Mutual best pairs chained into
     components merged different incidents along chains; complete link does not.)
     CTEs clusters_0 .. clusters_`rounds` (record_key, side, cluster_key: the smallest
-    record key of the cluster), each followed by a comma. -#}
-{% macro report_clusters(candidates, reports, side, rounds) -%}
+    record key of the cluster), each followed by a comma. `ctes` is the model's SQL up to
+    here (`with` and the CTEs that define `candidates` and `reports`, each followed by a
+    comma): on DuckDB it is already in the query; Spark computes the rounds from it. -#}
+{% macro report_clusters(candidates, reports, side, rounds, ctes) -%}
+    {{ return(adapter.dispatch('report_clusters')(candidates, reports, side, rounds, ctes)) }}
+{%- endmacro %}
+
+{% macro default__report_clusters(candidates, reports, side, rounds, ctes) -%}
     clusters_0 as (
+        {{ first_clusters(reports, side) }}
+    ),
+    {% for round in range(1, rounds + 1) %}
+        clusters_{{ round }} as (
+            {{ cluster_round(candidates, 'clusters_' ~ (round - 1)) }}
+        ),
+    {% endfor %}
+{%- endmacro %}
+
+{#- On Spark each round is a table of its own (`<model>__clusters_<round>`, beside the
+    model, replaced by the next build), computed from the one before: Spark copies a CTE
+    into every place that reads it, each round reads the round before seventeen times
+    over (twice per pair, through four copies of the pairs, and its sizes), and the plan of
+    three rounds as one query ran the driver out of memory before it ran. Read back from
+    Parquet, a round is one leaf of the next round's plan. The candidates' pairs are one
+    table too (`<model>__clusters_pairs`), computed once for every round. -#}
+{% macro spark__report_clusters(candidates, reports, side, rounds, ctes) -%}
+    {%- set pairs = this.incorporate(path={'identifier': this.identifier ~ '__clusters_pairs'}) %}
+    {%- set tables = [] %}
+    {%- for round in range(0, rounds + 1) %}
+        {%- do tables.append(this.incorporate(path={'identifier': this.identifier ~ '__clusters_' ~ round})) %}
+    {%- endfor %}
+    {%- if execute %}
+        {%- do run_query('drop table if exists ' ~ pairs) %}
+        {%- do run_query('create table ' ~ pairs ~ ' using parquet as ' ~ ctes
+            ~ ' clusters_pairs as (select record_key_a, record_key_b, cost from ' ~ candidates ~ ')'
+            ~ ' select * from clusters_pairs') %}
+        {%- do run_query('drop table if exists ' ~ tables[0]) %}
+        {%- do run_query('create table ' ~ tables[0] ~ ' using parquet as ' ~ ctes
+            ~ ' clusters_0 as (' ~ first_clusters(reports, side) ~ ') select * from clusters_0') %}
+        {%- for round in range(1, rounds + 1) %}
+            {%- do run_query('drop table if exists ' ~ tables[round]) %}
+            {%- do run_query('create table ' ~ tables[round] ~ ' using parquet as '
+                ~ cluster_round(pairs, tables[round - 1])) %}
+        {%- endfor %}
+    {%- endif %}
+    {%- for table in tables %}
+        clusters_{{ loop.index0 }} as (
+            select * from {{ table }}
+        ),
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Round 0 of report_clusters: every report a cluster of its own. -#}
+{% macro first_clusters(reports, side) -%}
         select
             record_key,
             {{ side }}_id as side,
             record_key as cluster_key
         from {{ reports }}
-    ),
-    {% for round in range(1, rounds + 1) %}
-        {%- set previous = 'clusters_' ~ (round - 1) %}
-        clusters_{{ round }} as (
+{%- endmacro %}
+
+{#- One round of report_clusters: the clusters after `previous` (a relation of record_key,
+    side, cluster_key), merged over the pairs of `candidates`. -#}
+{% macro cluster_round(candidates, previous) -%}
             with
 
             sizes as (
@@ -98,9 +150,6 @@
                 coalesce(merged.into_key, previous.cluster_key) as cluster_key
             from {{ previous }} as previous
             left join merged on previous.cluster_key = merged.merged_key
-            {{ computed_once() }}
-        ),
-    {% endfor %}
 {%- endmacro %}
 
 {#- The configuration of a resolution model over `folded` (one row per current report there,
@@ -172,15 +221,18 @@
     ),
 {%- endmacro %}
 
-{#- The end of a resolution model after its `reports` (record_key, `side`_id, occurred_at)
-    and `candidates` (record_key_a/_b, `side`_a/_b, cost) CTEs: the clusters, and one row per report with what it resolved into
+{#- The end of a resolution model, called with its SQL up to there (`with` and CTEs, each
+    followed by a comma) that defines `reports` (record_key, `side`_id, occurred_at)
+    and `candidates` (record_key_a/_b, `side`_a/_b, cost): the clusters, and one row per report with what it resolved into
     (`id_column` = `id_expression` over the cluster's key) and its near ties (the other
     candidates of a side whose cost is within var('resolution_review_margin') of the
     cheapest: where the rule could hardly tell, listed by review_resolution_pairs); an
     incremental run keeps the reports of the affected days. -#}
 {% macro resolved(id_column, id_expression, side) -%}
 {%- set rounds = var('resolution_rounds') %}
-{{ report_clusters("candidates", "reports", side, rounds) }}
+{%- set ctes = caller() %}
+{{ ctes }}
+{{ report_clusters("candidates", "reports", side, rounds, ctes) }}
 
 close_candidates as (
     -- each report's candidates of a side within the margin of the cheapest there

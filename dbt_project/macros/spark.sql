@@ -12,7 +12,8 @@
 {#- on-run-start: DuckDB's scalar functions that Spark lacks, as Spark SQL functions of the
     same name and meaning, so that the models' SQL reads the same on both engines. Only
     plain expressions can be defined so (no lambdas, no aggregates): the rest are
-    dispatched macros. On DuckDB: nothing. -#}
+    dispatched macros. Their types are DuckDB's (isodow, isoyear and week are bigints).
+    Spark cannot call them in the arguments of a generator (explode). On DuckDB: nothing. -#}
 {% macro engine_functions() -%}
     {{ return(adapter.dispatch('engine_functions')()) }}
 {%- endmacro %}
@@ -28,9 +29,9 @@
         'strpos(s string, t string) returns int return instr(s, t)',
         'list_position(l array<string>, x string) returns int return array_position(l, x)',
         'epoch(t timestamp) returns double return unix_micros(t) / 1e6',
-        'isodow(d date) returns int return (dayofweek(d) + 5) % 7 + 1',
-        'isoyear(d date) returns int return extract(yearofweek from d)',
-        'week(d date) returns int return weekofyear(d)',
+        'isodow(d date) returns bigint return (dayofweek(d) + 5) % 7 + 1',
+        'isoyear(d date) returns bigint return extract(yearofweek from d)',
+        'week(d date) returns bigint return weekofyear(d)',
     ] -%}
     {%- for f in functions if execute %}
         {%- call statement('engine_function_' ~ loop.index) -%}

@@ -136,7 +136,7 @@
 {%- endmacro %}
 
 {% macro spark__day_rows(first, last) -%}
-    explode(sequence({{ first }}, {{ last }}, interval 1 day))
+    lateral explode(sequence({{ first }}, {{ last }}, interval 1 day))
 {%- endmacro %}
 
 {#- The English name of a date's weekday ('Monday'). -#}
@@ -483,18 +483,21 @@
     datediff({{ later }}, {{ earlier }})
 {%- endmacro %}
 
-{#- At the end of a CTE read several times (no `where` of its own): computed once. DuckDB
-    decides that itself. Spark copies a deterministic CTE into every reference, and the
-    rounds of report_clusters, each reading the last twice, grew its plan past the driver's
-    memory; an always-true nondeterministic predicate keeps the CTE one relation. -#}
-{% macro computed_once() -%}
-    {{ return(adapter.dispatch('computed_once')()) }}
+{#- Aggregate: the product of the values (NULLs left out; NULL when there are none). Spark
+    has no SQL aggregate `product`: it multiplies the collected list, in whatever order
+    the list has (a float product may differ from DuckDB's in its last bits). -#}
+{% macro product_of(value) -%}
+    {{ return(adapter.dispatch('product_of')(value)) }}
 {%- endmacro %}
 
-{% macro default__computed_once() -%}
-    {{ return('') }}
+{% macro default__product_of(value) -%}
+    product({{ value }})
 {%- endmacro %}
 
-{% macro spark__computed_once() -%}
-    {{ return('where rand() >= 0') }}
+{% macro spark__product_of(value) -%}
+    if(
+        count({{ value }}) = 0,
+        cast(null as double),
+        aggregate(collect_list(cast({{ value }} as double)), cast(1 as double), (acc, v) -> acc * v)
+    )
 {%- endmacro %}

@@ -24,6 +24,7 @@
 {%- set window = var('delivery_window_days') %}
 {%- set reach_days = (4 * var('resolution_rounds') - 2) * window + 1 %}
 
+{% call resolved('delivery_id', 'final.cluster_key', 'feed') %}
 with
 
 {{ current_reports(ref('int_deliveries_folded'), reach_days) }}
@@ -66,4 +67,4 @@ candidates as (
         <= {{ var('delivery_beneficiaries_tolerance') }} * greatest(a.beneficiaries, b.beneficiaries)
 ),
 
-{{ resolved('delivery_id', 'final.cluster_key', 'feed') }}
+{% endcall %}

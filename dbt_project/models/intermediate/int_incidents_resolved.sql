@@ -34,6 +34,7 @@
 {%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
 {%- set reach_days = (((4 * var('resolution_rounds') - 2) * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
 
+{% call resolved('incident_id', 'substr(md5(final.cluster_key), 1, 16)', 'agency') %}
 with
 
 {{ current_reports(ref('int_incidents_folded'), reach_days) }}
@@ -52,12 +53,12 @@ reports as (
         latitude,
         longitude,
         admin2_pcode,
-        {#- cells at least resolution_distance_km wide (up to 60 degrees of latitude): two
-            points that close are in the same or neighbouring cells -#}
+        -- cells at least resolution_distance_km wide (up to 60 degrees of latitude): two
+        -- points that close are in the same or neighbouring cells
         floor(latitude / {{ cell_degrees }}) as cell_y,
         floor(longitude / {{ cell_degrees }}) as cell_x,
-        {#- periods one hop long: two reports a hop apart are in the same or neighbouring
-            periods, so the joins below never compare reports far apart in time -#}
+        -- periods one hop long: two reports a hop apart are in the same or neighbouring
+        -- periods, so the joins below never compare reports far apart in time
         floor(epoch(occurred_at) / {{ hop_hours * 3600 }}) as period
     from current_reports
     {{ on_input_days() }}
@@ -175,4 +176,4 @@ candidates as (
         and cost <= {{ var('resolution_max_cost') }}
 ),
 
-{{ resolved('incident_id', 'substr(md5(final.cluster_key), 1, 16)', 'agency') }}
+{% endcall %}

@@ -25,7 +25,8 @@ select
     date_day,
     cast(date_trunc('week', date_day) as date) as week_start,
     cast(date_trunc('month', date_day) as date) as month_start,
-    year(date_day) as year_number,
+    -- a bigint on both engines (Spark's year is an int)
+    cast(year(date_day) as bigint) as year_number,
     isoyear(date_day) as iso_year,
     week(date_day) as iso_week,
     isodow(date_day) as iso_day_of_week,

@@ -21,7 +21,7 @@ sources as (
         resolved.delivery_id,
         folded.*,
         {{ releasability_rank('folded.releasability') }} as releasability_rank,
-        list_position(['coordinates', 'mgrs', 'place_name', 'admin_area'], folded.location_method)
+        list_position({{ list_literal(["'coordinates'", "'mgrs'", "'place_name'", "'admin_area'"]) }}, folded.location_method)
             as location_rank,
         -- the figures of the organisation's own report come first, then the most reliable
         -- agency's (ties broken by record key)

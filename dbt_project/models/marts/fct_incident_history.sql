@@ -20,7 +20,8 @@ events as (
 versions as (
     select
         *,
-        row_number() over known as version,
+        -- bigint on both engines (Spark's row_number is an int)
+        cast(row_number() over known as bigint) as version,
         lead(known_at) over known as known_to,
         lead(case when is_retraction then 'retracted' when is_excluded then 'excluded' else 'corrected' end)
             over known as ended_by,

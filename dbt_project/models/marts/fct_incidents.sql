@@ -33,9 +33,9 @@ sources as (
         folded.*,
         agencies.reporting_reliability,
         {{ releasability_rank('folded.releasability') }} as releasability_rank,
-        list_position(['coordinates', 'mgrs', 'place_name', 'admin_area'], folded.location_method)
+        list_position({{ list_literal(["'coordinates'", "'mgrs'", "'place_name'", "'admin_area'"]) }}, folded.location_method)
             as location_rank,
-        list_position(['minute', 'day', 'month'], folded.time_precision) as time_rank
+        list_position({{ list_literal(["'minute'", "'day'", "'month'"]) }}, folded.time_precision) as time_rank
     from {{ ref('int_incidents_resolved') }} as resolved
     inner join {{ ref('int_incidents_folded') }} as folded
         on resolved.record_key = folded.record_key
@@ -85,7 +85,7 @@ unified as (
         {{ ordered_list('record_key', ['record_key']) }} as source_record_keys,
         flatten({{ ordered_list('event_ids', ['record_key']) }}) as source_event_ids,
         -- independent sources: 1 - product of each source's chance of being wrong
-        1 - product(1 - reporting_reliability) as confidence,
+        1 - {{ product_of('1 - reporting_reliability') }} as confidence,
         {{ releasability_levels() }}[max(releasability_rank)] as releasability,
         min(first_recorded_at) as first_recorded_at,
         max(recorded_at) as last_recorded_at

@@ -113,7 +113,7 @@ def spark_session(
 def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
     """The functions `ingest.warehouse.plugins.register` gives DuckDB, given to Spark SQL under
     the same names, from the same Python functions (vectorised over Arrow batches)."""
-    from pyspark.sql.functions import arrow_udf
+    from pyspark.sql import functions
 
     from ingest.warehouse import duckdb_functions
     from ingest.warehouse import plugins as p
@@ -129,6 +129,9 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
         ("damerau_levenshtein", duckdb_functions.damerau_levenshtein, "bigint"),
         ("jaro_winkler_similarity", duckdb_functions.jaro_winkler_similarity, "double"),
     ]
+    # pyspark's overloads of arrow_udf want its function-type constant, which the call
+    # leaves to the default (scalar): typed loosely, as when the extra is not installed
+    arrow_udf: Any = functions.arrow_udf
     for name, fn, returns in udfs:
         udf = arrow_udf(_arrays(fn), returns)
         # The expensive ones are marked nondeterministic so that Spark computes a CTE that

@@ -42,6 +42,12 @@ patrols as (
         *,
         floor(latitude / {{ cell_degrees }}) as cell_y,
         floor(longitude / {{ cell_degrees }}) as cell_x,
+        -- the days a delivery near it can be on (from the first, before the second): see
+        -- changed_patrol_cells
+        cast(floor(epoch(started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint)
+            as first_near_day,
+        cast(floor(epoch(ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
+            as after_near_day,
         {% if is_incremental() -%}
             {{ is_changed('patrol_id', 'patrol') }}
         {%- else -%}
@@ -81,10 +87,9 @@ changed_patrol_cells as (
         patrols.longitude,
         patrols.cell_y + neighbours_y.dy as near_y,
         patrols.cell_x + neighbours_x.dx as near_x,
-        {{ list_values(range_list(
-            "cast(floor(epoch(patrols.started_at - to_hours(" ~ var('deconfliction_hours') ~ " + 24)) / 86400) as bigint)",
-            "cast(floor(epoch(patrols.ended_at + to_hours(" ~ var('deconfliction_hours') ~ ")) / 86400) as bigint) + 1"
-        )) }} as day_number
+        -- (the bounds are columns of `patrols`: Spark cannot call its SQL functions, such as
+        -- epoch, in the arguments of explode)
+        {{ list_values(range_list('patrols.first_near_day', 'patrols.after_near_day')) }} as day_number
     from patrols
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)
