@@ -87,7 +87,7 @@ def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PEACEOPS_DATA_DIR", str(tmp_path))
     out = CliRunner().invoke(main, ["publish"])
     assert out.exit_code == 1, out.output
-    assert "nothing published" in out.output and "incident_type" in out.output
+    assert "nothing published" in out.output and "incident_sub_type" in out.output
     assert current_version(tmp_path) == first.resolve()
     assert versions(tmp_path) == [first]
     with pytest.raises(GateNotPassed, match="gate failed"):
