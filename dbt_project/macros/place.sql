@@ -306,7 +306,7 @@
                 when collapse_doubles(names.name_key) = collapse_doubles(wanted.name_key)
                     then 'doubled letters'
                 when damerau_levenshtein(names.name_key, wanted.name_key) = 1
-                    and jaro_winkler_similarity(names.name_key, wanted.name_key)
+                    and {{ jaro_winkler('names.name_key', 'wanted.name_key') }}
                     >= {{ var('name_match_threshold') }}
                     then 'one edit'
             end as rule

@@ -97,3 +97,13 @@ def test_spark_binds_loopback_only_and_shows_no_ui(tmp_path: Path) -> None:
     env = spark_target.spark_env()
     assert env["SPARK_LOCAL_IP"] == "127.0.0.1"
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "False"
+
+
+def test_a_spark_build_copies_back_every_table_the_gate_reads() -> None:
+    from ingest.gate.marts import FOLDED, SCHEMA, VOCABULARIES
+    from ingest.warehouse.spark import COPIED_SCHEMAS, COPIED_TABLES
+
+    assert SCHEMA in COPIED_SCHEMAS
+    assert set(FOLDED) <= set(COPIED_TABLES["intermediate"])
+    read = {sql.split(" FROM ")[1].split(".")[0] for sql in VOCABULARIES.values()}
+    assert read <= {*COPIED_SCHEMAS, "registry", "pack"}

@@ -66,9 +66,9 @@ suggested as (
     select
         unmatched.field,
         unmatched.sent,
-        max_by(pack_names.pcode, jaro_winkler_similarity(pack_names.name_key, {{ name_key('unmatched.sent') }}))
+        max_by(pack_names.pcode, {{ jaro_winkler('pack_names.name_key', name_key('unmatched.sent')) }})
             as pcode,
-        max(jaro_winkler_similarity(pack_names.name_key, {{ name_key('unmatched.sent') }}))
+        max({{ jaro_winkler('pack_names.name_key', name_key('unmatched.sent')) }})
             as similarity
     from unmatched
     inner join pack_names on unmatched.field = pack_names.field

@@ -14,11 +14,12 @@ warehouse of a data directory on Spark instead of DuckDB, always as a full refre
    half-written load; the loads, the registry and the packs from the same tables the
    DuckDB build makes (`ingest.warehouse.runner.prepare_build_file`); each entity's
    events with the columns its feeds' contract reads from the payload (`staged`);
-4. `dbt build --target spark` in-process (dbtRunner);
-5. the seam to the gate and publish: every mart is pulled through Arrow
-   (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
-   (schema `marts`, plus `eventlog.loads`, `registry`, `pack`, `state.build`, the
-   verification record), which replaces `warehouse/build.duckdb` only when every model
+4. `dbt build --target spark` in-process (dbtRunner), all but the staging unit tests (they
+   give the contract as DuckDB SQL; here it ran in step 3);
+5. the seam to the gate and publish: every mart, seed and review table is pulled through
+   Arrow (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
+   (schemas `marts`, `seeds`, `review`, the folded models, plus `eventlog.loads`,
+   `registry`, `pack`, `state.build`, the verification record), which replaces `warehouse/build.duckdb` only when every model
    and test passed. `peaceops check` and `peaceops publish` then read it as they read a
    DuckDB build: they never know which engine built it.
 """
@@ -50,9 +51,23 @@ if TYPE_CHECKING:
 
 # What Spark may bind and reach: loopback only (the hub talks to nothing else).
 LOOPBACK = "127.0.0.1"
-# Schemas dbt builds on Spark, copied back into the DuckDB warehouse for the gate and publish.
+# Schemas dbt builds on Spark that are copied back into the DuckDB warehouse for the gate,
+# publish and analysts: the marts, the seeds (the gate's vocabularies), the review queues.
 MART_SCHEMA = "marts"
+COPIED_SCHEMAS = (MART_SCHEMA, "seeds", "review")
+# ... and of the other schemas, the tables the gate reads: the folded models, whose events the
+# reconciliation suite accounts for (ingest.gate.marts.FOLDED)
+COPIED_TABLES = {
+    "intermediate": (
+        "int_incidents_folded",
+        "int_deliveries_folded",
+        "int_patrols_folded",
+        "int_presence_folded",
+    )
+}
 SOURCE_SCHEMAS = ("eventlog", "registry", "pack")
+# dbt tag of the tests that only a DuckDB build runs (see `build`)
+DUCKDB_CONTRACT_TAG = "duckdb_contract"
 
 
 def spark_conf(
@@ -127,18 +142,26 @@ def register_udfs(spark: SparkSession, packs: tuple[str, ...]) -> None:
         # DuckDB built-ins Spark lacks
         ("strip_accents", duckdb_functions.strip_accents, "string"),
         ("damerau_levenshtein", duckdb_functions.damerau_levenshtein, "bigint"),
-        ("jaro_winkler_similarity", duckdb_functions.jaro_winkler_similarity, "double"),
+        # Spark 4.3 has a jaro_winkler_similarity of its own, which gives other values and
+        # would take precedence: the models call DuckDB's through macro jaro_winkler
+        ("duckdb_jaro_winkler_similarity", duckdb_functions.jaro_winkler_similarity, "double"),
     ]
     # pyspark's overloads of arrow_udf want its function-type constant, which the call
     # leaves to the default (scalar): typed loosely, as when the extra is not installed
     arrow_udf: Any = functions.arrow_udf
     for name, fn, returns in udfs:
+        if spark.catalog.functionExists(name):
+            # a built-in of that name is what Spark SQL would call, not this function
+            raise RuntimeError(f"Spark has a built-in {name}: register DuckDB's under another name")
         udf = arrow_udf(_arrays(fn), returns)
         # The expensive ones are marked nondeterministic so that Spark computes a CTE that
         # calls one once, not once per reference (it inlines deterministic CTEs, and macro
         # `locate` reads its CTEs up to eight times over). They are deterministic: the mark
-        # only stops the copies. strip_accents is cheap, and join conditions need it as is.
-        spark.udf.register(name, udf if name == "strip_accents" else udf.asNondeterministic())
+        # only stops the copies. strip_accents is cheap, and join conditions need it as is;
+        # Spark refuses a nondeterministic function inside an aggregate, where
+        # review_name_matches calls Jaro-Winkler (max_by).
+        deterministic = name in ("strip_accents", "duckdb_jaro_winkler_similarity")
+        spark.udf.register(name, udf if deterministic else udf.asNondeterministic())
 
 
 def _arrays(fn: Any) -> Any:
@@ -292,24 +315,33 @@ def _view(spark: SparkSession, frame: DataFrame, source: str, table: str) -> Non
 
 
 def copy_marts(spark: SparkSession, work: Path) -> list[str]:
-    """Every table of the `marts` schema Spark built, through Arrow, into the DuckDB file
-    `work` (schema `marts`, same names). Returns the marts copied."""
+    """Every table of the schemas the gate, publish and analysts read from a build
+    (`COPIED_SCHEMAS`: the marts, the seeds whose vocabularies the gate checks them
+    against, the review queues) and the folded models the gate reconciles
+    (`COPIED_TABLES`), from Spark through Arrow into the DuckDB file `work`
+    (same schemas, same names). Returns the tables copied, as `schema.name`."""
     from ingest.sessions import connect
 
-    names = [row.tableName for row in spark.sql(f"SHOW TABLES IN {MART_SCHEMA}").collect()]
+    copied = []
     con = connect(work)
     try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {MART_SCHEMA}")
-        for name in sorted(names):
-            table = spark.table(f"{MART_SCHEMA}.{name}").toArrow()
-            con.register("_incoming", table)
-            try:
-                con.execute(f"CREATE OR REPLACE TABLE {MART_SCHEMA}.{name} AS FROM _incoming")
-            finally:
-                con.unregister("_incoming")
+        for schema in (*COPIED_SCHEMAS, *COPIED_TABLES):
+            if not spark.catalog.databaseExists(schema):
+                continue
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            names = [row.tableName for row in spark.sql(f"SHOW TABLES IN {schema}").collect()]
+            wanted = COPIED_TABLES.get(schema)
+            for name in sorted(n for n in names if n and (wanted is None or n in wanted)):
+                table = spark.table(f"{schema}.{name}").toArrow()
+                con.register("_incoming", table)
+                try:
+                    con.execute(f"CREATE OR REPLACE TABLE {schema}.{name} AS FROM _incoming")
+                finally:
+                    con.unregister("_incoming")
+                copied.append(f"{schema}.{name}")
     finally:
         con.close()
-    return names
+    return copied
 
 
 @dataclass
@@ -362,7 +394,11 @@ def build(
             register_udfs(spark, tuple(str(p) for p in registry.country_packs))
             register_sources(spark, work, eventlog, registry)
             timing.sources = time.perf_counter() - started - timing.session
+            # the staging unit tests give the contract as DuckDB SQL and their sources as
+            # fixtures of the sources' dbt names: here the contract ran before dbt and the
+            # sources are global temporary views (dbt_project/models/staging/_staging__unit_tests.yml)
             args = ["build", "--target", "spark", "--vars", vars_, "--full-refresh"]
+            args += ["--exclude", f"tag:{DUCKDB_CONTRACT_TAG}"]
             if not test:
                 args += ["--exclude-resource-type", "test", "unit_test"]
             mark = time.perf_counter()
