@@ -19,8 +19,8 @@ warehouse of a data directory on Spark instead of DuckDB, always as a full refre
 5. the seam to the gate and publish: every mart, seed and review table is pulled through
    Arrow (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
    (schemas `marts`, `seeds`, `review`, the folded models, plus `eventlog.loads`,
-   `registry`, `pack`, `state.build`, the verification record), which replaces `warehouse/build.duckdb` only when every model
-   and test passed. `peaceops check` and `peaceops publish` then read it as they read a
+   `registry`, `pack`, `state.build`, the verification record), which replaces
+   `warehouse/build.duckdb` only when every model and test passed. `peaceops check` and `peaceops publish` then read it as they read a
    DuckDB build: they never know which engine built it.
 """
 
