@@ -193,7 +193,7 @@ def _built_incrementally(path: Path) -> None:
     at = datetime.now(UTC)
     con = duckdb.connect(str(path))
     try:
-        write_state(con, BuildState("b1", at, INCREMENTAL, "fingerprint", None, at))
+        write_state(con, BuildState("b1", at, INCREMENTAL, "fingerprint", None, at, True))
         contents = verification.mart_contents(con)
         verification.write(con, "b1", at, contents, contents)
     finally:

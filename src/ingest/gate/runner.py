@@ -281,6 +281,22 @@ def run_gate(
                         message="the last build was partial (--select): build it whole first",
                     )
                 )
+            if not state.tested:
+                # the gate leaves not-null, unique and the vocabularies to dbt's tests
+                result.failures.append(
+                    Failure(
+                        "warehouse",
+                        None,
+                        "built with dbt's tests",
+                        message=(
+                            "dbt's tests did not run on every row (build --no-test, now or "
+                            "since the last full refresh): build --full-refresh with its tests"
+                            if state.tested is False
+                            else "the warehouse does not say whether dbt's tests ran on its "
+                            "rows: build --full-refresh"
+                        ),
+                    )
+                )
             result.failures += _divergences(con)
         params = expectation_parameters(con, now, mission_start)
         passes, result.scope_reason = _earlier_passes(root, state, whole)

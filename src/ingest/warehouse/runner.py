@@ -180,6 +180,10 @@ class BuildState:
     fingerprint: str
     invocation_id: str | None
     built_at: datetime
+    # dbt's tests ran on every row: in this build (not `build --no-test`) and, as an
+    # incremental build tests only the rows it writes, in each build since the last full
+    # one. None: a warehouse from before this was recorded.
+    tested: bool | None
 
     @property
     def historical(self) -> bool:
@@ -189,7 +193,7 @@ class BuildState:
 
 STATE_COLUMNS = (
     "build_id VARCHAR, as_of TIMESTAMPTZ, mode VARCHAR, fingerprint VARCHAR, "
-    "invocation_id VARCHAR, built_at TIMESTAMPTZ"
+    "invocation_id VARCHAR, built_at TIMESTAMPTZ, tested BOOLEAN"
 )
 
 
@@ -202,8 +206,15 @@ def read_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
     )[0]
     if not found:
         return None
+    tested = one(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'state' "
+            "AND table_name = 'build' AND column_name = 'tested'"
+        )
+    )[0]
     row = con.execute(
-        "SELECT build_id, as_of, mode, fingerprint, invocation_id, built_at FROM state.build"
+        "SELECT build_id, as_of, mode, fingerprint, invocation_id, built_at, "
+        f"{'tested' if tested else 'NULL'} FROM state.build"
     ).fetchone()
     return BuildState(*row) if row else None
 
@@ -212,7 +223,7 @@ def write_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS state")
     con.execute(f"CREATE OR REPLACE TABLE state.build ({STATE_COLUMNS})")
     con.execute(
-        "INSERT INTO state.build VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO state.build VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             state.build_id,
             state.as_of,
@@ -220,6 +231,7 @@ def write_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
             state.fingerprint,
             state.invocation_id,
             state.built_at,
+            state.tested,
         ],
     )
 
@@ -532,6 +544,7 @@ def build(
         state = BuildState(
             build_id, datetime.fromisoformat(as_of_text), mode, fingerprint,
             run.invocation_id, datetime.now(UTC),
+            test and (mode != INCREMENTAL or (previous is not None and previous.tested is True)),
         )  # fmt: skip
         reference = None
         if (

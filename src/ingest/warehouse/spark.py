@@ -413,7 +413,7 @@ def build(
         mode = wh.AS_OF if as_of is not None else wh.FULL_REFRESH
         state = wh.BuildState(
             build_id, datetime.fromisoformat(as_of_text), mode, fingerprint,
-            run.invocation_id, datetime.now(UTC),
+            run.invocation_id, datetime.now(UTC), test,
         )  # fmt: skip
         con = connect(work)
         try:
