@@ -93,8 +93,9 @@ def peaceops_maintenance() -> None:
         # the day that just ended (or, for a manual run, of today so far).
         return stages.digest(Settings.resolve(), data_interval_end or logical_date)
 
-    compact() >> prune()
-    gate_all()
+    # The gate first: the warehouse reads the event files it was built from, which
+    # compaction deletes (until the next build reads the merged ones).
+    gate_all() >> compact() >> prune()
     quarantine_digest()
 
 

@@ -186,6 +186,8 @@ def test_warehouse_is_scheduled_on_any_feed_and_writers_share_one_pool(bag):
     assert pools["compact"] == DUCKDB_POOL and pools["prune"] == DUCKDB_POOL
     # the daily whole gate shares the gate's working folder with the warehouse DAG's gate
     assert pools["gate_all"] == DUCKDB_POOL
+    # before compaction deletes the event files the warehouse was built from
+    assert maint.get_task("gate_all").downstream_task_ids == {"compact"}
     assert maint.max_active_runs == 1
 
 
