@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from ingest.durable import atomic_write
 from ingest.sessions import one
 from ingest.sql import ident
 
@@ -108,12 +108,9 @@ def save(root: Path, passes: dict[str, Pass]) -> None:
     """Replace the record atomically (a reader sees the old one or the new one); one that
     cannot be written is removed, so the next run checks everything."""
     path = record_path(root)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     data = {"format": FORMAT, "passes": {n: asdict(p) for n, p in sorted(passes.items())}}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-        os.replace(tmp, path)
+        atomic_write(path, (json.dumps(data, indent=1) + "\n").encode())
     except OSError:
-        tmp.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
