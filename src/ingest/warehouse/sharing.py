@@ -93,30 +93,36 @@ def _meta(entry: dict[str, Any]) -> dict[str, Any]:
     return {**(entry.get("meta") or {}), **((entry.get("config") or {}).get("meta") or {})}
 
 
-def _key(manifest: dict[str, Any], unique_id: str) -> str:
+def _tests_by_node(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The manifest's data tests grouped by the node they are attached to (one pass: a
+    pass per mart made reading the published marts quadratic in the project's size)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "test" and node.get("attached_node"):
+            out.setdefault(str(node["attached_node"]), []).append(node)
+    return out
+
+
+def _key(tests: list[dict[str, Any]], unique_id: str) -> str:
     keys = sorted(
         node["column_name"]
-        for node in manifest.get("nodes", {}).values()
-        if node.get("resource_type") == "test"
-        and node.get("attached_node") == unique_id
-        and (node.get("test_metadata") or {}).get("name") == "unique"
+        for node in tests
+        if (node.get("test_metadata") or {}).get("name") == "unique"
     )
     if len(keys) != 1:
         raise ManifestError(f"{unique_id} needs exactly one column with a unique test: {keys}")
     return keys[0]
 
 
-def _related(manifest: dict[str, Any], unique_id: str) -> dict[str, tuple[str, str]]:
+def _related(tests: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
     """Column -> (model or seed, column) of the mart's relationships tests that fail a build
     (severity error, on every row)."""
     out = {}
-    for node in manifest.get("nodes", {}).values():
+    for node in tests:
         meta = node.get("test_metadata") or {}
         config = node.get("config") or {}
         if (
-            node.get("resource_type") != "test"
-            or node.get("attached_node") != unique_id
-            or meta.get("name") != "relationships"
+            meta.get("name") != "relationships"
             or str(config.get("severity", "error")).lower() != "error"
             or config.get("where")
             or not config.get("enabled", True)
@@ -129,8 +135,8 @@ def _related(manifest: dict[str, Any], unique_id: str) -> dict[str, tuple[str, s
     return out
 
 
-def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
-    """A published mart's rules from its model node and tests in the manifest."""
+def mart_spec(manifest: dict[str, Any], unique_id: str, tests: list[dict[str, Any]]) -> MartSpec:
+    """A published mart's rules from its model node in the manifest and its tests."""
     node = manifest["nodes"][unique_id]
     columns = {name: _meta(info) for name, info in (node.get("columns") or {}).items()}
     types = {name: str(info.get("data_type") or "") for name, info in node["columns"].items()}
@@ -144,7 +150,7 @@ def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
     coordinates = model.get("coordinates")
     return MartSpec(
         name=node["name"],
-        key=_key(manifest, unique_id),
+        key=_key(tests, unique_id),
         columns=tuple(columns),
         times=tuple(c for c in timed if types[c].lower() != "date"),
         dates=tuple(c for c in timed if types[c].lower() == "date"),
@@ -154,7 +160,7 @@ def mart_spec(manifest: dict[str, Any], unique_id: str) -> MartSpec:
         implicit_releasability=model.get("releasability"),
         content=flagged("content"),
         hxl=hxl or None,
-        related=_related(manifest, unique_id),
+        related=_related(tests),
     )
 
 
@@ -163,9 +169,9 @@ def marts_from_manifest(manifest: dict[str, Any]) -> tuple[MartSpec, ...]:
     exposure = manifest.get("exposures", {}).get(EXPOSURE)
     if exposure is None:
         raise ManifestError(f"the manifest has no {EXPOSURE}")
-    return tuple(
-        mart_spec(manifest, f"model.{PACKAGE}.{ref['name']}") for ref in exposure.get("refs", [])
-    )
+    tests = _tests_by_node(manifest)
+    ids = [f"model.{PACKAGE}.{ref['name']}" for ref in exposure.get("refs", [])]
+    return tuple(mart_spec(manifest, i, tests.get(i, [])) for i in ids)
 
 
 def read_manifest(target: Path) -> dict[str, Any]:
@@ -211,4 +217,9 @@ def published_marts(root: Path | None = None) -> tuple[MartSpec, ...]:
             return marts_from_manifest(read_manifest(dbt_target_path(Path(root))))
         except ManifestError:
             pass
+    return _project_marts()
+
+
+@cache
+def _project_marts() -> tuple[MartSpec, ...]:
     return marts_from_manifest(parsed_manifest())
