@@ -80,3 +80,15 @@ def test_sparks_own_jaro_winkler_is_not_duckdbs(spark: Any) -> None:
     ]
     on_duckdb = [r[0] for r in _duckdb("SELECT jaro_winkler_similarity(a, b) FROM t", pairs)]
     assert on_spark != on_duckdb
+
+
+def test_a_recursive_walk_over_more_than_a_million_events_runs(spark: Any) -> None:
+    """int_events_keyed's supersedes walk starts from one row per event: Spark's default
+    limit on a recursive CTE's rows (1,000,000) failed the build at 1M events."""
+    walked = spark.sql(
+        "WITH RECURSIVE steps (id, depth) AS ("
+        " SELECT id, 0 FROM range(1000001)"
+        " UNION ALL SELECT id, depth + 1 FROM steps WHERE depth < 1 AND id = 0"
+        ") SELECT count(*) FROM steps"
+    ).collect()
+    assert walked[0][0] == 1_000_002

@@ -94,6 +94,10 @@ def spark_conf(
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.shuffle.partitions": str(settings.spark_partitions),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # int_events_keyed walks supersedes chains with a recursive CTE whose rows start
+        # at one per event (its depth is capped in SQL); Spark's default cap of 1,000,000
+        # rows failed the build at 1M events
+        "spark.sql.cteRecursionRowLimit": "-1",
         "spark.driver.memory": settings.spark_memory,
     }
 
