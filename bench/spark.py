@@ -1,6 +1,7 @@
 """The Spark row: the warehouse's full build on Spark local[2] (ingest.warehouse.spark) against
-DuckDB's full build of the same log, its floor. `python -m bench --spark 1000000` (needs
-the `spark` extra and Java 17: `make spark-test` installs both)."""
+DuckDB's full build of the same log, its floor. Alone:
+`python -m bench --quick --events --resolution --spark 1000000` (needs the `spark` extra
+and Java 17: `make spark-test` installs both)."""
 
 from __future__ import annotations
 
