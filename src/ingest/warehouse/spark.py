@@ -16,8 +16,8 @@ warehouse of a data directory on Spark instead of DuckDB, always as a full refre
    events with the columns its feeds' contract reads from the payload (`staged`);
 4. `dbt build --target spark` in-process (dbtRunner), all but the staging unit tests (they
    give the contract as DuckDB SQL; here it ran in step 3);
-5. the seam to the gate and publish: every mart, seed and review table is pulled through
-   Arrow (`DataFrame.toArrow`) into a DuckDB warehouse file laid out as the DuckDB build's
+5. the seam to the gate and publish: every mart, seed and review table is written by
+   Spark as Parquet and read into a DuckDB warehouse file laid out as the DuckDB build's
    (schemas `marts`, `seeds`, `review`, the folded models, plus `eventlog.loads`,
    `registry`, `pack`, `state.build`, the verification record), which replaces
    `warehouse/build.duckdb` only when every model and test passed. `peaceops check` and `peaceops publish` then read it as they read a
@@ -43,6 +43,7 @@ import pyarrow as pa
 from ingest.feeds.registry import ENTITIES, Registry
 from ingest.log.eventlog import EventLog
 from ingest.settings import Settings
+from ingest.sql import literal
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -94,6 +95,9 @@ def spark_conf(
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.shuffle.partitions": str(settings.spark_partitions),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # the copy to DuckDB goes through Parquet (copy_marts): timestamps as
+        # microseconds marked UTC, which DuckDB reads as timestamptz, not legacy INT96
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         # int_events_keyed walks supersedes chains with a recursive CTE whose rows start
         # at one per event (its depth is capped in SQL); Spark's default cap of 1,000,000
         # rows failed the build at 1M events
@@ -318,12 +322,14 @@ def _view(spark: SparkSession, frame: DataFrame, source: str, table: str) -> Non
     frame.createOrReplaceGlobalTempView(source_view(source, table))
 
 
-def copy_marts(spark: SparkSession, work: Path) -> list[str]:
+def copy_marts(spark: SparkSession, work: Path, staging: Path) -> list[str]:
     """Every table of the schemas the gate, publish and analysts read from a build
     (`COPIED_SCHEMAS`: the marts, the seeds whose vocabularies the gate checks them
     against, the review queues) and the folded models the gate reconciles
-    (`COPIED_TABLES`), from Spark through Arrow into the DuckDB file `work`
-    (same schemas, same names). Returns the tables copied, as `schema.name`."""
+    (`COPIED_TABLES`), from Spark into the DuckDB file `work` (same schemas, same names).
+    Each table goes through Parquet files Spark writes under `staging`: pulling it through
+    Arrow (`toArrow`) made one task's result of a whole table, which ran the 2 GB driver
+    out of heap at 1M events. Returns the tables copied, as `schema.name`."""
     from ingest.sessions import connect
 
     copied = []
@@ -336,12 +342,13 @@ def copy_marts(spark: SparkSession, work: Path) -> list[str]:
             names = [row.tableName for row in spark.sql(f"SHOW TABLES IN {schema}").collect()]
             wanted = COPIED_TABLES.get(schema)
             for name in sorted(n for n in names if n and (wanted is None or n in wanted)):
-                table = spark.table(f"{schema}.{name}").toArrow()
-                con.register("_incoming", table)
-                try:
-                    con.execute(f"CREATE OR REPLACE TABLE {schema}.{name} AS FROM _incoming")
-                finally:
-                    con.unregister("_incoming")
+                folder = staging / f"{schema}.{name}"
+                spark.table(f"{schema}.{name}").write.mode("overwrite").parquet(str(folder))
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {schema}.{name} AS "
+                    f"FROM read_parquet({literal(folder / '*.parquet')})"
+                )
+                shutil.rmtree(folder)
                 copied.append(f"{schema}.{name}")
     finally:
         con.close()
@@ -412,7 +419,7 @@ def build(
             result.invocation_id, result.ok = run.invocation_id, run.ok
             mark = time.perf_counter()
             if run.ok:
-                copy_marts(spark, work)
+                copy_marts(spark, work, spark_dir / "copy")
             timing.copy = time.perf_counter() - mark
         mode = wh.AS_OF if as_of is not None else wh.FULL_REFRESH
         state = wh.BuildState(
