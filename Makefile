@@ -59,6 +59,11 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
+# The suite on one pytest-xdist worker per core (TEST_WORKERS=1: serial); a test file
+# stays on one worker, so its module fixtures (a built warehouse) are made once.
+TEST_WORKERS ?= $(shell nproc)
+PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 # The Spark target (ingest.warehouse.spark) runs on Debian's Java 17.
 JAVA := /usr/bin/java
 
@@ -74,10 +79,10 @@ test: $(STAMP) $(CHROMIUM) $(STRACE) $(CC_BIN) $(REDIS)  ## lint and the whole t
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 test-fast: $(STAMP) $(CC_BIN)  ## the suite without the slow end-to-end tests
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest $(PARALLEL) -m "not slow"
 
 spark-test: $(STAMP) $(CC_BIN) $(JAVA)  ## the Spark target's tests: the extra `spark`, Java 17, pytest -m spark
 	$(UV) sync --frozen --extra spark

@@ -60,7 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
     preloaded = os.environ.get("LD_PRELOAD", "").split()
     if library not in preloaded:
         os.environ["LD_PRELOAD"] = " ".join([library, *preloaded])
-    if not os.environ.get(preload.LOG_VARIABLE):
+    # a pytest-xdist worker inherits the controller's log: each keeps its own, or one
+    # worker's refused subprocess would fail the other's test
+    if os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get(preload.LOG_VARIABLE):
         folder = tempfile.mkdtemp(prefix="loopback-only-")
         os.environ[preload.LOG_VARIABLE] = str(Path(folder) / "refused.log")
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
