@@ -135,3 +135,21 @@ def test_the_dashboard_lists_only_columns_its_marts_declare(manifest: dict[str, 
     assert {mart: sorted(set(cols) - declared[mart]) for mart, cols in picked.items()} == {
         mart: [] for mart in picked
     }
+
+
+class _CountedNodes(dict):
+    passes = 0
+
+    def values(self):  # type: ignore[override]
+        self.passes += 1
+        return super().values()
+
+
+def test_reading_the_marts_passes_over_the_manifests_nodes_once(manifest: dict[str, Any]) -> None:
+    """Two passes per mart (its key, its relationships) made the test warehouse factory,
+    which asks for the marts per value, take 194 s for 400 rows."""
+    nodes = _CountedNodes(manifest["nodes"])
+    marts = marts_from_manifest({**manifest, "nodes": nodes})
+    assert marts == marts_from_manifest(manifest)
+    assert nodes.passes == 1
+    assert published_marts() is published_marts()  # the project's, parsed once per process
