@@ -59,9 +59,10 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
-# The suite on one pytest-xdist worker per core (TEST_WORKERS=1: serial); a test file
-# stays on one worker, so its module fixtures (a built warehouse) are made once.
-TEST_WORKERS ?= $(shell nproc)
+# TEST_WORKERS=2 runs the suite on two pytest-xdist workers, a test file to a worker (its
+# module fixtures made once). Serial by default: on two workers the dashboard's browser
+# test ran past its bound in CI (docs in the closing note of the suite's change).
+TEST_WORKERS ?= 1
 PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # The Spark target (ingest.warehouse.spark) runs on Debian's Java 17.
