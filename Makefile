@@ -61,7 +61,7 @@ $(REDIS):
 
 # TEST_WORKERS=2 runs the suite on two pytest-xdist workers, a test file to a worker (its
 # module fixtures made once). Serial by default: on two workers the dashboard's browser
-# test ran past its bound in CI (docs in the closing note of the suite's change).
+# test ran past its 45 s bound in a clean-clone CI run.
 TEST_WORKERS ?= 1
 PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
