@@ -59,10 +59,9 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
-# TEST_WORKERS=2 runs the suite on two pytest-xdist workers, a test file to a worker (its
-# module fixtures made once). Serial by default: on two workers the dashboard's browser
-# test ran past its 45 s bound in a clean-clone CI run.
-TEST_WORKERS ?= 1
+# The suite runs on pytest-xdist workers, one per core by default (TEST_WORKERS=1 for
+# serial), a test file to a worker so its module fixtures are made once.
+TEST_WORKERS ?= $(shell nproc)
 PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # The Spark target (ingest.warehouse.spark) runs on Debian's Java 17.

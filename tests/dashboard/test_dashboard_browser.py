@@ -152,14 +152,12 @@ def test_dashboard_renders_filters_and_follows_current(
         page.locator(".st-key-chart-daily canvas, .st-key-chart-daily svg").first
     ).to_be_visible()
     _wait_until_idle(page)
-    # The targets are <= 2 s for the first page and <= 1 s for a filter change at
-    # 1M events; this dataset is the 14-day demo. Recorded (junit properties and stdout),
-    # bounded loosely here: the machine running the suite is shared (the ratios to
-    # Streamlit's own floor are in bench/dashboard.py).
+    # Recorded, not asserted: a timed test fails on a busy machine, not on slow code. The
+    # page's targets (2 s first page, 1 s filter change at 1M events) are bench rows, as
+    # ratios to Streamlit's own floor (bench/dashboard.py).
     first_page = time.monotonic() - started
     record_property("first_page_s", round(first_page, 2))
     print(f"dashboard first page settled in {first_page:.2f} s")
-    assert first_page < 45
 
     # Audience: mission sees more incidents, and the patrols.
     switched = time.monotonic()
@@ -293,4 +291,3 @@ def test_dashboard_renders_filters_and_follows_current(
     # Nothing left localhost: no tiles, no CDN, no usage statistics.
     external = [u for u in page.requests if not u.startswith(LOCAL)]
     assert external == []
-    assert time.monotonic() - started < 90
