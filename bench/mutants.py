@@ -48,11 +48,8 @@ MARTS = "dbt_project/models/marts"
 DECONFLICTION = f"{MARTS}/coordination/coordination_deconfliction.sql"
 RESOLUTION = f"{STAGE}/int_incidents_resolved.sql"
 CLUSTERS = "dbt_project/macros/resolve.sql"
-# the join of reports with a point (the area join has the same condition)
-NEAR_PAIR_ORDER = (
-    "and a.near_x = b.cell_x\n            and a.near_period = b.period\n"
-    "            and a.agency_id < b.agency_id"
-)
+# the condition of every join of reports (with a point, and by area)
+NEAR_PAIR_ORDER = "and a.incident_sub_type is not distinct from b.incident_sub_type\n            and a.agency_id < b.agency_id"
 
 AREAS: dict[str, list[Mutant]] = {
     "releasability": [
@@ -165,7 +162,7 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "deconfliction-day-not-widened",
             DECONFLICTION,
-            "if(time_precision = 'day', interval 1 day, interval 0 second)",
+            "if(fct_aid_deliveries.time_precision = 'day', interval 1 day, interval 0 second)",
             "interval 0 second",
             "a day-precision delivery counts as at midnight, not any time that day",
             *RULES,
@@ -215,8 +212,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "resolution-day-not-widened",
             RESOLUTION,
-            "if(time_precision = 'day', interval 1 day, interval 0 second)",
-            "if(time_precision = 'day', interval 0 day, interval 0 second)",
+            "if(current_reports.time_precision = 'day', interval 1 day, interval 0 second)",
+            "if(current_reports.time_precision = 'day', interval 0 day, interval 0 second)",
             "a day-precision report counts as at midnight, not any time that day",
             *RULES,
         ),
@@ -225,7 +222,7 @@ AREAS: dict[str, list[Mutant]] = {
             RESOLUTION,
             NEAR_PAIR_ORDER,
             NEAR_PAIR_ORDER.replace("a.agency_id < b.agency_id", "a.agency_id != b.agency_id"),
-            "each pair of reports with a point is a candidate twice, once each way",
+            "each pair of reports is a candidate twice, once each way",
             *RULES,
         ),
         Mutant(

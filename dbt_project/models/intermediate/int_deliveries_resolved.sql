@@ -43,6 +43,16 @@ reports as (
     {{ on_input_days() }}
 ),
 
+near_days as (
+    -- each report with every day a match can be on: the join below is on equal days,
+    -- so it never compares an organisation's deliveries far apart in time
+    select
+        reports.*,
+        reports.delivered_on + day_offsets.day_offset as near_on
+    from reports
+    cross join (values {% for offset in range(-window, window + 1) %}({{ offset }}){{ ", " if not loop.last }}{% endfor %}) as day_offsets (day_offset)
+),
+
 candidates as (
     select
         a.record_key as record_key_a,
@@ -53,14 +63,14 @@ candidates as (
         abs({{ days_between('b.delivered_on', 'a.delivered_on') }})
         + coalesce(abs(a.beneficiaries - b.beneficiaries) / nullif(greatest(a.beneficiaries, b.beneficiaries), 0), 0)
             as cost
-    from reports as a
+    from near_days as a
     inner join reports as b
         on
             a.organisation_key = b.organisation_key
             and a.cluster_code = b.cluster_code
             and a.area_pcode = b.area_pcode
+            and a.near_on = b.delivered_on
             and a.feed_id < b.feed_id
-            and b.delivered_on between a.delivered_on - {{ window }} and a.delivered_on + {{ window }}
     where
         a.beneficiaries is null or b.beneficiaries is null
         or abs(a.beneficiaries - b.beneficiaries)

@@ -31,36 +31,63 @@
 
 {%- set window = var('resolution_window_hours') %}
 {%- set hop_hours = window + 24 %}
-{%- set cell_degrees = var('resolution_distance_km') / 111.32 / 0.5 %}
 {%- set reach_days = (((4 * var('resolution_rounds') - 2) * hop_hours) / 24) | round(0, 'ceil') | int + 1 %}
+
+{#- what a candidate pair's measures are (its reports `a` and `b`) -#}
+{%- set pair_columns %}
+        a.record_key as record_key_a,
+        b.record_key as record_key_b,
+        a.agency_id as agency_a,
+        b.agency_id as agency_b,
+        -- hours between the two times' spans (0 when they overlap)
+        greatest({{ seconds_between('b.occurred_at', 'a.ends_at') }}, {{ seconds_between('a.occurred_at', 'b.ends_at') }}, 0) / 3600.0
+            as hours_apart,
+        {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
+        a.admin2_pcode = b.admin2_pcode as is_same_admin2,
+        coalesce(abs(a.fatalities - b.fatalities), 1) as fatalities_apart
+{%- endset %}
+
+{#- reports `a` and `b` alike, at most the window apart: the window is in the join, so the
+    pairs it drops are never measured -#}
+{%- set is_alike_and_near_in_time %}
+            a.incident_type = b.incident_type
+            and a.incident_sub_type is not distinct from b.incident_sub_type
+            and a.agency_id < b.agency_id
+            and b.ends_at >= a.occurred_at - to_hours({{ window }})
+            and b.occurred_at <= a.ends_at + to_hours({{ window }})
+{%- endset %}
 
 {% call resolved('incident_id', 'substr(md5(final.cluster_key), 1, 16)', 'agency') %}
 with
 
 {{ current_reports(ref('int_incidents_folded'), reach_days) }}
 
+cell_sizes as (
+    {{ grid_cell_sizes(var('resolution_distance_km'), ['current_reports']) }}
+),
+
 reports as (
     select
-        record_key,
-        agency_id,
-        incident_type,
-        incident_sub_type,
-        fatalities,
-        occurred_at,
-        time_precision,
+        current_reports.record_key,
+        current_reports.agency_id,
+        current_reports.incident_type,
+        current_reports.incident_sub_type,
+        current_reports.fatalities,
+        current_reports.occurred_at,
+        current_reports.time_precision,
         -- the end of the time's span: a day-precision report is its whole day
-        occurred_at + if(time_precision = 'day', interval 1 day, interval 0 second) as ends_at,
-        latitude,
-        longitude,
-        admin2_pcode,
-        -- cells at least resolution_distance_km wide (up to 60 degrees of latitude): two
-        -- points that close are in the same or neighbouring cells
-        floor(latitude / {{ cell_degrees }}) as cell_y,
-        floor(longitude / {{ cell_degrees }}) as cell_x,
+        current_reports.occurred_at
+        + if(current_reports.time_precision = 'day', interval 1 day, interval 0 second) as ends_at,
+        current_reports.latitude,
+        current_reports.longitude,
+        current_reports.admin2_pcode,
+        floor(current_reports.latitude / cell_sizes.latitude_degrees) as cell_y,
+        floor(current_reports.longitude / cell_sizes.longitude_degrees) as cell_x,
         -- periods one hop long: two reports a hop apart are in the same or neighbouring
         -- periods, so the joins below never compare reports far apart in time
-        floor(epoch(occurred_at) / {{ hop_hours * 3600 }}) as period
+        floor(epoch(current_reports.occurred_at) / {{ hop_hours * 3600 }}) as period
     from current_reports
+    cross join cell_sizes
     {{ on_input_days() }}
 ),
 
@@ -88,61 +115,31 @@ neighbourhoods as (
     where periods.latitude is not null
 ),
 
-near_pairs as (
+measured as (
     -- both reports have a point: only neighbouring cells can be close enough
-    select
-        a.record_key as record_key_a,
-        b.record_key as record_key_b
+    select {{ pair_columns }}
     from neighbourhoods as a
     inner join precise_reports as b
         on
-            a.incident_type = b.incident_type
-            and a.incident_sub_type is not distinct from b.incident_sub_type
-            and a.near_y = b.cell_y
+            a.near_y = b.cell_y
             and a.near_x = b.cell_x
             and a.near_period = b.period
-            and a.agency_id < b.agency_id
-            and b.occurred_at between a.occurred_at - to_hours({{ hop_hours }})
-            and a.occurred_at + to_hours({{ hop_hours }})
-),
-
-area_pairs as (
-    -- a report without a point can only match within the same admin2 area
-    select
-        a.record_key as record_key_a,
-        b.record_key as record_key_b
+            and {{ is_alike_and_near_in_time }}
+    union all
+    -- a report without a point can only match within the same admin2 area: `a` without
+    -- a point, then `b` (the side without a point is the one spread over periods: there
+    -- are few such reports)
+    select {{ pair_columns }}
     from periods as a
     inner join precise_reports as b
-        on
-            a.incident_type = b.incident_type
-            and a.incident_sub_type is not distinct from b.incident_sub_type
-            and a.admin2_pcode = b.admin2_pcode
-            and a.near_period = b.period
-            and a.agency_id < b.agency_id
-            and b.occurred_at between a.occurred_at - to_hours({{ hop_hours }})
-            and a.occurred_at + to_hours({{ hop_hours }})
-    where a.latitude is null or b.latitude is null
-),
-
-measured as (
-    select
-        pairs.record_key_a,
-        pairs.record_key_b,
-        a.agency_id as agency_a,
-        b.agency_id as agency_b,
-        -- hours between the two times' spans (0 when they overlap)
-        greatest({{ seconds_between('b.occurred_at', 'a.ends_at') }}, {{ seconds_between('a.occurred_at', 'b.ends_at') }}, 0) / 3600.0
-            as hours_apart,
-        {{ haversine_km('a.latitude', 'a.longitude', 'b.latitude', 'b.longitude') }} as distance_km,
-        a.admin2_pcode = b.admin2_pcode as is_same_admin2,
-        coalesce(abs(a.fatalities - b.fatalities), 1) as fatalities_apart
-    from (
-        select * from near_pairs
-        union all
-        select * from area_pairs
-    ) as pairs
-    inner join reports as a on pairs.record_key_a = a.record_key
-    inner join reports as b on pairs.record_key_b = b.record_key
+        on a.admin2_pcode = b.admin2_pcode and a.near_period = b.period and {{ is_alike_and_near_in_time }}
+    where a.latitude is null
+    union all
+    select {{ pair_columns }}
+    from precise_reports as a
+    inner join periods as b
+        on a.admin2_pcode = b.admin2_pcode and a.period = b.near_period and {{ is_alike_and_near_in_time }}
+    where a.latitude is not null and b.latitude is null
 ),
 
 costed as (

@@ -5,8 +5,8 @@
     delivery time and the patrol's start-end span). Deliveries known only at admin-area
     level have no point and cannot be deconflicted by distance; they are left out.
 
-    Candidate pairs come from a grid of cells at least deconfliction_km wide (up to 60
-    degrees of latitude): a delivery can only be that close to a patrol in the patrol's
+    Candidate pairs come from a grid of cells at least deconfliction_km wide (macro
+    grid_cell_sizes): a delivery can only be that close to a patrol in the patrol's
     cell or one of its eight neighbours. This keeps the join proportional to the pairs that
     are near in space, not to every pair near in time.
 
@@ -25,8 +25,6 @@
 -- depends_on: {{ ref('int_events_keyed') }}
 -- depends_on: {{ ref('int_deliveries_resolved') }}
 
-{%- set cell_degrees = var('deconfliction_km') / 111.32 / 0.5 %}
-
 {#- a delivery within the hours and the distance of a patrol -#}
 {%- set is_near %}
     deliveries.delivered_until >= patrols.started_at - to_hours({{ var('deconfliction_hours') }})
@@ -35,44 +33,77 @@
     <= {{ var('deconfliction_km') }}
 {%- endset %}
 
+{#- what a pair of a patrol and a delivery near it says -#}
+{%- set pair_columns %}
+        patrols.patrol_id,
+        deliveries.delivery_id,
+        patrols.agency_id as patrol_agency_id,
+        deliveries.agency_id as delivery_agency_id,
+        deliveries.organisation_name,
+        patrols.started_at as patrol_started_at,
+        patrols.ended_at as patrol_ended_at,
+        deliveries.delivered_at,
+        deliveries.time_precision as delivery_time_precision,
+        {{ haversine_km('patrols.latitude', 'patrols.longitude', 'deliveries.latitude', 'deliveries.longitude') }}
+            as distance_km,
+        greatest(
+            {{ seconds_between('patrols.started_at', 'deliveries.delivered_until') }},
+            {{ seconds_between('deliveries.delivered_at', 'patrols.ended_at') }},
+            0
+        ) / 3600.0 as hours_apart,
+        coalesce(deliveries.admin2_pcode, patrols.admin2_pcode) as admin2_pcode,
+        {{ list_concat('patrols.source_event_ids', 'deliveries.source_event_ids') }} as source_event_ids,
+        {{ releasability_levels() }}[greatest(
+            {{ releasability_rank('patrols.releasability') }},
+            {{ releasability_rank('deliveries.releasability') }}
+        )] as releasability
+{%- endset %}
+
 with
+
+cell_sizes as (
+    {{ grid_cell_sizes(var('deconfliction_km'), [ref('fct_patrols'), ref('fct_aid_deliveries')]) }}
+),
 
 patrols as (
     select
-        *,
-        floor(latitude / {{ cell_degrees }}) as cell_y,
-        floor(longitude / {{ cell_degrees }}) as cell_x,
+        fct_patrols.*,
+        floor(fct_patrols.latitude / cell_sizes.latitude_degrees) as cell_y,
+        floor(fct_patrols.longitude / cell_sizes.longitude_degrees) as cell_x,
         -- the days a delivery near it can be on (from the first, before the second): see
         -- changed_patrol_cells
-        cast(floor(epoch(started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint)
+        cast(floor(epoch(fct_patrols.started_at - to_hours({{ var('deconfliction_hours') }} + 24)) / 86400) as bigint)
             as first_near_day,
-        cast(floor(epoch(ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
+        cast(floor(epoch(fct_patrols.ended_at + to_hours({{ var('deconfliction_hours') }})) / 86400) as bigint) + 1
             as after_near_day,
         {% if is_incremental() -%}
             {{ is_changed('patrol_id', 'patrol') }}
         {%- else -%}
             true
         {%- endif %} as is_changed
-    from {{ ref('fct_patrols') }}
-    where latitude is not null
+    from {{ ref('fct_patrols') }} as fct_patrols
+    cross join cell_sizes
+    where fct_patrols.latitude is not null
 ),
 
 deliveries as (
     -- a day-precision delivery may have happened any time that day
     select
-        *,
-        delivered_at + if(time_precision = 'day', interval 1 day, interval 0 second)
+        fct_aid_deliveries.*,
+        fct_aid_deliveries.delivered_at
+        + if(fct_aid_deliveries.time_precision = 'day', interval 1 day, interval 0 second)
             as delivered_until,
-        floor(latitude / {{ cell_degrees }}) as cell_y,
-        floor(longitude / {{ cell_degrees }}) as cell_x,
-        cast(floor(epoch(delivered_at) / 86400) as bigint) as day_number,
+        floor(fct_aid_deliveries.latitude / cell_sizes.latitude_degrees) as cell_y,
+        floor(fct_aid_deliveries.longitude / cell_sizes.longitude_degrees) as cell_x,
+        cast(floor(epoch(fct_aid_deliveries.delivered_at) / 86400) as bigint) as day_number,
         {% if is_incremental() -%}
             {{ is_changed('delivery_id', 'delivery') }}
         {%- else -%}
             false
         {%- endif %} as is_changed
-    from {{ ref('fct_aid_deliveries') }}
-    where latitude is not null
+    from {{ ref('fct_aid_deliveries') }} as fct_aid_deliveries
+    cross join cell_sizes
+    where fct_aid_deliveries.latitude is not null
 ),
 
 changed_patrol_cells as (
@@ -80,11 +111,7 @@ changed_patrol_cells as (
     -- delivery near it can be in: its delivered_at is at most the hours (plus a day, for
     -- a day-precision delivery) before the start or the hours after the end
     select
-        patrols.patrol_id,
-        patrols.started_at,
-        patrols.ended_at,
-        patrols.latitude,
-        patrols.longitude,
+        patrols.*,
         patrols.cell_y + neighbours_y.dy as near_y,
         patrols.cell_x + neighbours_x.dx as near_x,
         -- (the bounds are columns of `patrols`: Spark cannot call its SQL functions, such as
@@ -108,12 +135,10 @@ changed_delivery_cells as (
     where deliveries.is_changed
 ),
 
-near as (
+pairs as (
     -- the changed patrols with every delivery, and the other patrols with the changed
     -- deliveries: each side of an incremental run is only as large as the change
-    select
-        patrols.patrol_id,
-        deliveries.delivery_id
+    select {{ pair_columns }}
     from changed_patrol_cells as patrols
     inner join deliveries
         on
@@ -122,42 +147,11 @@ near as (
             and patrols.day_number = deliveries.day_number
     where {{ is_near }}
     union all
-    select
-        patrols.patrol_id,
-        deliveries.delivery_id
+    select {{ pair_columns }}
     from changed_delivery_cells as cells
     inner join deliveries on cells.delivery_id = deliveries.delivery_id
     inner join patrols on cells.near_y = patrols.cell_y and cells.near_x = patrols.cell_x
     where not patrols.is_changed and {{ is_near }}
-),
-
-pairs as (
-    select
-        patrols.patrol_id,
-        deliveries.delivery_id,
-        patrols.agency_id as patrol_agency_id,
-        deliveries.agency_id as delivery_agency_id,
-        deliveries.organisation_name,
-        patrols.started_at as patrol_started_at,
-        patrols.ended_at as patrol_ended_at,
-        deliveries.delivered_at,
-        deliveries.time_precision as delivery_time_precision,
-        {{ haversine_km('patrols.latitude', 'patrols.longitude', 'deliveries.latitude', 'deliveries.longitude') }}
-            as distance_km,
-        greatest(
-            {{ seconds_between('patrols.started_at', 'deliveries.delivered_until') }},
-            {{ seconds_between('deliveries.delivered_at', 'patrols.ended_at') }},
-            0
-        ) / 3600.0 as hours_apart,
-        coalesce(deliveries.admin2_pcode, patrols.admin2_pcode) as admin2_pcode,
-        {{ list_concat('patrols.source_event_ids', 'deliveries.source_event_ids') }} as source_event_ids,
-        {{ releasability_levels() }}[greatest(
-            {{ releasability_rank('patrols.releasability') }},
-            {{ releasability_rank('deliveries.releasability') }}
-        )] as releasability
-    from near
-    inner join patrols on near.patrol_id = patrols.patrol_id
-    inner join deliveries on near.delivery_id = deliveries.delivery_id
 )
 
 select
