@@ -48,8 +48,11 @@ MARTS = "dbt_project/models/marts"
 DECONFLICTION = f"{MARTS}/coordination/coordination_deconfliction.sql"
 RESOLUTION = f"{STAGE}/int_incidents_resolved.sql"
 CLUSTERS = "dbt_project/macros/resolve.sql"
-# the condition of every join of reports (with a point, and by area)
-NEAR_PAIR_ORDER = "and a.incident_sub_type is not distinct from b.incident_sub_type\n            and a.agency_id < b.agency_id"
+# the condition every join of reports shares (with a point, and by area)
+PAIR_ORDER = (
+    "and a.incident_sub_type is not distinct from b.incident_sub_type\n"
+    "            and a.agency_id < b.agency_id"
+)
 
 AREAS: dict[str, list[Mutant]] = {
     "releasability": [
@@ -220,15 +223,15 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "resolution-pairs-both-ways",
             RESOLUTION,
-            NEAR_PAIR_ORDER,
-            NEAR_PAIR_ORDER.replace("a.agency_id < b.agency_id", "a.agency_id != b.agency_id"),
+            PAIR_ORDER,
+            PAIR_ORDER.replace("a.agency_id < b.agency_id", "a.agency_id != b.agency_id"),
             "each pair of reports is a candidate twice, once each way",
             *RULES,
         ),
         Mutant(
             "resolution-same-agency-or-self",
             RESOLUTION,
-            ((NEAR_PAIR_ORDER, NEAR_PAIR_ORDER.replace("a.agency_id <", "a.agency_id <=")),),
+            ((PAIR_ORDER, PAIR_ORDER.replace("a.agency_id <", "a.agency_id <=")),),
             "reports of one agency, and each report with itself, are candidate pairs",
             RULES,
             equivalent="a report is never a cluster apart from itself, and two clusters with "

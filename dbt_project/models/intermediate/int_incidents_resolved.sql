@@ -158,8 +158,8 @@ costed as (
 ),
 
 candidates as (
-    -- within the window, within the distance (or the same admin2 area when a point is
-    -- missing) and likely enough
+    -- (within the window: the joins of `measured`) within the distance, or the same admin2
+    -- area when a point is missing, and likely enough
     select
         record_key_a,
         record_key_b,
@@ -168,8 +168,7 @@ candidates as (
         cost
     from costed
     where
-        hours_apart <= {{ window }}
-        and coalesce(distance_km <= {{ var('resolution_distance_km') }}, is_same_admin2)
+        coalesce(distance_km <= {{ var('resolution_distance_km') }}, is_same_admin2)
         and cost <= {{ var('resolution_max_cost') }}
 ),
 
