@@ -30,7 +30,32 @@
     nullif(regexp_replace(lower(strip_accents(trim({{ text }}))), '[^a-z0-9]+', ' '{{ regex_all() }}), '')
 {%- endmacro %}
 
+{#- The columns `locate` reads: a place as sent. -#}
+{% macro place_inputs() -%}
+    {{ return(['feed_id', 'raw_latitude', 'raw_longitude', 'mgrs_ref', 'place_name', 'admin0_ref',
+               'admin1_ref', 'admin2_ref']) }}
+{%- endmacro %}
+
+{#- Each distinct place as sent is located once and joined back to its events: many events
+    name the same place, and the rows the location steps carry stay narrow. -#}
 {% macro locate(relation) -%}
+    {%- set inputs = place_inputs() -%}
+    select
+        events.*,
+        places.* {{ all_but() }} ({{ inputs | join(', ') }})
+    from {{ relation }} as events
+    left join (
+        {{ locate_places('(select distinct ' ~ inputs | join(', ') ~ ' from ' ~ relation ~ ')') }}
+    ) as places
+        on
+            events.feed_id = places.feed_id
+            {%- for column in inputs[1:] %}
+            and events.{{ column }} is not distinct from places.{{ column }}
+            {%- endfor %}
+{%- endmacro %}
+
+{#- `locate` on distinct places (`relation`: their place_inputs columns only). -#}
+{% macro locate_places(relation) -%}
     select
         resolved.* {{ all_but() }} (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
             place_admin2, ref_admin2, ref_admin1, ref_admin0, given_admin2, grid_admin2, given_admin1,
