@@ -81,17 +81,22 @@
 {%- endmacro %}
 
 {#- Keys of the `entity` rows changed since the watermark: changed_record_keys, and for
-    deliveries (resolved across feeds: int_deliveries_resolved) every delivery re-resolved
-    since, by its key now and by each of its record keys. A delivery's key is its smallest
-    record key, so a delivery that changed had one of these as its key before. A test
-    names the resolution's relation as it names the keyed events'. -#}
+    the entities resolved across feeds every report re-resolved since (by its record key;
+    a delivery also by its key now). A delivery's key is its smallest record key, so a
+    delivery that changed had one of these as its key before. A report whose incident
+    changed, or whose incident's marking did, is re-resolved: a run re-resolves every
+    report within reach of a change, and an incident's reports are each other's candidates
+    (int_incidents_resolved). A test names the resolution's relation as it names the keyed
+    events'. -#}
 {% macro changed_keys(entity, model_name=none, mark='built_through', keyed=none, resolved=none) -%}
     {{ changed_record_keys(model_name, mark, keyed, entity) }}
-    {%- if entity == 'delivery' %}
-        {%- set resolved = resolved or ref('int_deliveries_resolved') %}
+    {%- if entity in ('delivery', 'incident') %}
+        {%- set resolved = resolved or ref({'delivery': 'int_deliveries_resolved', 'incident': 'int_incidents_resolved'}[entity]) %}
         {%- set since = watermark(model_name, mark) %}
+        {%- if entity == 'delivery' %}
     union
     select resolved.delivery_id from {{ resolved }} as resolved where resolved.resolved_at > {{ since }}
+        {%- endif %}
     union
     select resolved.record_key from {{ resolved }} as resolved where resolved.resolved_at > {{ since }}
     {%- endif %}
@@ -213,3 +218,4 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+

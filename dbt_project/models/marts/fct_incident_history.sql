@@ -3,8 +3,17 @@
 -- event (known_to; null while it is still the known one). "As known at T" is
 -- known_from <= T and (known_to is null or known_to > T), on the published data.
 -- Only versions usable as facts are rows (not retractions, not excluded reports); the
--- version a retraction ended says so in ended_by. A table: rebuilt whole each build, so
--- an incremental build and a full refresh give the same rows.
+-- version a retraction ended says so in ended_by. Incremental: a run rewrites the reports
+-- changed or re-resolved since the last (macro changed_keys).
+{{
+    config(
+        materialized=incremental_or_table(),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed({'record_key': 'incident'}) }}",
+        post_hook="{{ save_watermark() }}",
+    )
+}}
 
 with
 
@@ -15,6 +24,9 @@ events as (
         keyed.chain_depth
     from {{ ref('stg_eventlog__incidents') }} as staged
     inner join {{ ref('int_events_keyed') }} as keyed on staged.event_id = keyed.event_id
+    {% if is_incremental() %}
+        where {{ is_changed('keyed.record_key', 'incident') }}
+    {% endif %}
 ),
 
 versions as (
@@ -41,6 +53,9 @@ incidents as (
         {{ releasability_rank('incidents.releasability') }} as incident_rank
     from {{ ref('int_incidents_resolved') }} as resolved
     inner join {{ ref('fct_incidents') }} as incidents on resolved.incident_id = incidents.incident_id
+    {% if is_incremental() %}
+        where {{ is_changed('resolved.record_key', 'incident') }}
+    {% endif %}
 )
 
 select
