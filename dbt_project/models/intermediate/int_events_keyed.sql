@@ -97,7 +97,10 @@ walk as (
             record_id,
             record_id as current_id,
             0 as depth
-        from batch
+        {#- a full refresh walks only the records that supersede another: every other record
+            is its own root (the final left join); an incremental run walks the whole batch,
+            whose roots may already be keyed (`known`) #}
+        from {{ 'batch' if is_incremental() else 'edges' }}
         union all
         select
             steps.feed_id,
@@ -156,9 +159,9 @@ rooted as (
 
 select
     batch.*,
-    rooted.record_key,
-    rooted.chain_depth,
+    coalesce(rooted.record_key, batch.feed_id || ':' || batch.record_id) as record_key,
+    coalesce(rooted.chain_depth, 0) as chain_depth,
     {{ run_started() }} as keyed_at
 from batch
-inner join rooted
+left join rooted
     on batch.feed_id = rooted.feed_id and batch.record_id = rooted.record_id
