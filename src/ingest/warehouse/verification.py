@@ -52,7 +52,7 @@ def mart_contents(con: duckdb.DuckDBPyConnection) -> dict[str, Content]:
         row = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
         rows, digest = one(
             con.execute(
-                f"SELECT count(*), CAST(coalesce(sum(hash(CAST(row({row}) AS VARCHAR))), 0) "
+                f"SELECT count(*), CAST(coalesce(sum(hash(row({row}))), 0) "
                 f"AS VARCHAR) FROM {SCHEMA}.{name}"
             )
         )
