@@ -14,7 +14,8 @@ folded as (
             name_matches,
             issues
         from {{ ref('int_' ~ entity ~ '_folded') }}
-        where not is_retracted
+        -- a record whose two lists are empty adds no row below: left out before unnesting
+        where not is_retracted and ({{ list_size('name_matches') }} > 0 or {{ list_size('issues') }} > 0)
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
