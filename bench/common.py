@@ -16,12 +16,15 @@ RESULTS = Path(__file__).parent / "results"
 
 def plain_duckdb(database: str | Path = ":memory:", *, read_only: bool = False) -> Any:
     """DuckDB as an analyst opens it (no hub settings: the floors are DuckDB's own), less
-    the download of an extension on first use that no session of the hub may do."""
+    the download of an extension on first use that no session of the hub may do, and
+    less the progress bar (it would draw over the bench's own progress lines)."""
     import duckdb
 
     from ingest.sessions import NO_EXTENSION_AUTOLOAD
 
-    return duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
+    con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 @dataclass

@@ -22,3 +22,15 @@ def test_second_generation_comes_from_the_cache(tmp_path: Path) -> None:
     assert (tmp_path / "b" / "feeds.yaml").exists()
     (entry,) = cache.iterdir()
     assert entry.name.startswith("1d-")
+
+
+def test_the_floors_duckdb_draws_no_progress_bar() -> None:
+    """The bench prints its own progress lines; DuckDB's bar (on after 2 s on a terminal)
+    would draw over them."""
+    from bench.common import plain_duckdb
+
+    con = plain_duckdb()
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    finally:
+        con.close()
