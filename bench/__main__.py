@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+from collections.abc import Callable
 
 from bench import ingest, peers, resolution, spark, warehouse
 from bench.common import Row, print_table, save
@@ -34,6 +36,24 @@ def growth(measured: list[Row], sizes: list[int], what: str) -> Row:
     return Row(
         "growth", f"{what} at {sizes_text}", measured[-1].seconds, None, {"exponent": f"{k:.2f}"}
     )
+
+
+def warehouse_sizes(
+    sizes: list[int], run: Callable[[int], list[Row]]
+) -> tuple[list[Row], list[str]]:
+    """The warehouse benchmark's rows at each size, and a one-line failure per size whose
+    chain failed (a build out of memory, say): the other sizes are still measured."""
+    rows: list[Row] = []
+    failures: list[str] = []
+    for n in sizes:
+        try:
+            rows += run(n)
+        except RuntimeError as err:
+            message = f"the warehouse at {n:,} events failed: {str(err).splitlines()[0][:300]}"
+            print(f"bench: {message}", file=sys.stderr)
+            rows.append(Row("warehouse", f"{n:,} events: FAILED", 0.0, None, {"error": message}))
+            failures.append(message)
+    return rows, failures
 
 
 def main() -> None:
@@ -91,13 +111,14 @@ def main() -> None:
         rows.append(growth(ingests, row_sizes, "ingest time vs rows"))
     if args.peers:
         rows += peers.run(row_sizes[0])
+    stage_rows, failures = warehouse_sizes(
+        event_sizes, lambda n: warehouse.run(n, dashboard=args.dashboard)
+    )
+    rows += stage_rows
     stages: dict[str, list[Row]] = {}
-    for n in event_sizes:
-        stage_rows = warehouse.run(n, dashboard=args.dashboard)
-        rows += stage_rows
-        for r in stage_rows:
-            if r.bench in GROWING:
-                stages.setdefault(r.bench, []).append(r)
+    for r in stage_rows:
+        if r.bench in GROWING:
+            stages.setdefault(r.bench, []).append(r)
     for stage, measured in stages.items():
         if len(measured) == len(event_sizes) > 1:
             rows.append(growth(measured, event_sizes, f"{stage} time vs events"))
@@ -113,6 +134,8 @@ def main() -> None:
         rows += resolution.run(scale)
     print_table(rows)
     print(f"saved {save(rows, 'latest')}")
+    if failures:
+        sys.exit("bench: " + "; ".join(failures))
 
 
 if __name__ == "__main__":

@@ -34,3 +34,17 @@ def test_the_floors_duckdb_draws_no_progress_bar() -> None:
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
     finally:
         con.close()
+
+
+def test_a_failed_size_is_reported_and_the_others_still_measured() -> None:
+    from bench.__main__ import warehouse_sizes
+    from bench.common import Row
+
+    def run(n: int) -> list[Row]:
+        if n == 3:
+            raise RuntimeError("build failed: Out of Memory Error\nTraceback ...")
+        return [Row("build-full", f"{n} events", float(n))]
+
+    rows, failures = warehouse_sizes([1, 3, 10], run)
+    assert [r.case for r in rows] == ["1 events", "3 events: FAILED", "10 events"]
+    assert failures == ["the warehouse at 3 events failed: build failed: Out of Memory Error"]
