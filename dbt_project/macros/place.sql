@@ -36,9 +36,13 @@
                'admin1_ref', 'admin2_ref']) }}
 {%- endmacro %}
 
+{% macro locate(relation) -%}
+    {{ return(adapter.dispatch('locate')(relation)) }}
+{%- endmacro %}
+
 {#- Each distinct place as sent is located once and joined back to its events: many events
     name the same place, and the rows the location steps carry stay narrow. -#}
-{% macro locate(relation) -%}
+{% macro default__locate(relation) -%}
     {%- set inputs = place_inputs() -%}
     select
         events.*,
@@ -54,7 +58,13 @@
             {%- endfor %}
 {%- endmacro %}
 
-{#- `locate` on distinct places (`relation`: their place_inputs columns only). -#}
+{#- Spark's optimizer fails on the staging's CTE read twice (ReplaceCTERefWithRepartition:
+    "generated an invalid plan"): there every event is located as it comes. -#}
+{% macro spark__locate(relation) -%}
+    {{ locate_places(relation) }}
+{%- endmacro %}
+
+{#- `locate` on the rows of `relation` (place_inputs and any other columns, passed through). -#}
 {% macro locate_places(relation) -%}
     select
         resolved.* {{ all_but() }} (given_lat, given_lon, grid_lat, grid_lon, place_lat, place_lon,
