@@ -218,4 +218,3 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
-

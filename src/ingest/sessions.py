@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from ingest.settings import Settings
+from ingest.sql import ident
 
 # DuckDB otherwise installs and loads a known extension on first use (httpfs for an
 # https:// path): a download from outside, and code the hub never chose to run.
@@ -39,3 +40,13 @@ def one(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     row = result.fetchone()
     assert row is not None, "a query that always returns one row returned none"
     return row
+
+
+def rows_and_hash(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]
+) -> tuple[int, str]:
+    """Rows of `relation` and the sum of a hash of each row's `columns` (as text): equal
+    pairs, equal values in those columns, order aside."""
+    summed = f"coalesce(sum(hash({', '.join(ident(c) for c in columns)})), 0)" if columns else "0"
+    rows, total = one(con.execute(f"SELECT count(*), CAST({summed} AS VARCHAR) FROM {relation}"))
+    return rows, total

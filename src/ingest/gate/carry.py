@@ -29,8 +29,7 @@ from typing import Any
 import duckdb
 
 from ingest.durable import atomic_write
-from ingest.sessions import one
-from ingest.sql import ident
+from ingest.sessions import rows_and_hash
 
 FORMAT = 1
 
@@ -52,9 +51,7 @@ class Pass:
 def content_digest(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> str:
     """Rows of `relation` and the sum of a hash of each row's `columns`: equal digests,
     equal values in those columns (order aside)."""
-    summed = f"coalesce(sum(hash({', '.join(ident(c) for c in columns)})), 0)" if columns else "0"
-    rows, total = one(con.execute(f"SELECT count(*), CAST({summed} AS VARCHAR) FROM {relation}"))
-    return json.dumps([rows, total, columns])
+    return json.dumps([*rows_and_hash(con, relation, columns), columns])
 
 
 def suite_key(suite_file: Path, parameters: dict[str, Any]) -> str:

@@ -90,7 +90,7 @@ from ingest.publish.reader import (
     versions,
 )
 from ingest.releasability import AUDIENCES
-from ingest.sessions import connect, one
+from ingest.sessions import connect, one, rows_and_hash
 from ingest.sql import ident, literal
 from ingest.warehouse.sharing import SCHEMA, MartSpec, published_marts
 
@@ -279,13 +279,7 @@ def mart_digests(
         typed = columns.get(spec.name)
         if not typed:
             continue
-        row = ", ".join(ident(c) for c, _ in typed)
-        rows, total = one(
-            con.execute(
-                f"SELECT count(*), CAST(coalesce(sum(hash({row})), 0) AS VARCHAR) "
-                f"FROM wh.{SCHEMA}.{ident(spec.name)}"
-            )
-        )
+        rows, total = rows_and_hash(con, f"wh.{SCHEMA}.{ident(spec.name)}", [c for c, _ in typed])
         out[spec.name] = json.dumps([rows, total, typed])
     return out
 

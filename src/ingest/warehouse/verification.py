@@ -19,7 +19,8 @@ from datetime import datetime
 
 import duckdb
 
-from ingest.sessions import one
+from ingest.sessions import one, rows_and_hash
+from ingest.sql import ident
 from ingest.warehouse.sharing import SCHEMA
 
 TABLE = "state.verification"
@@ -49,14 +50,7 @@ def mart_contents(con: duckdb.DuckDBPyConnection) -> dict[str, Content]:
         actual.setdefault(table, []).append(column)
     out = {}
     for name, columns in actual.items():
-        row = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-        rows, digest = one(
-            con.execute(
-                f"SELECT count(*), CAST(coalesce(sum(hash(row({row}))), 0) "
-                f"AS VARCHAR) FROM {SCHEMA}.{name}"
-            )
-        )
-        out[name] = Content(rows, digest)
+        out[name] = Content(*rows_and_hash(con, f"{SCHEMA}.{ident(name)}", columns))
     return out
 
 
