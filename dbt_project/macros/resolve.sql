@@ -4,16 +4,16 @@
     one real thing (docs/resolution.md).
 -#}
 
-{#- Reports gathered into clusters, each one real thing. `candidates` (record_key_a,
-    record_key_b, cost) are the report pairs that may be the same thing (the lower the cost,
-    the likelier); `reports` (record_key, and `side`_id: the agency or feed). From one cluster
+{#- Reports gathered into clusters, each one real thing. `candidates` (report_a, report_b,
+    cost) are the report pairs that may be the same thing (the lower the cost, the likelier);
+    `reports` (report_number, and `side`_id: the agency or feed). From one cluster
     per report, each of `rounds` rounds merges every two clusters that are each other's
     cheapest partner (reciprocal nearest neighbours), under complete link: two clusters can
     merge only if every report of one is a candidate of every report of the other and no
     side is in both, at the cost of their costliest pair. (Mutual best pairs chained into
     components merged different incidents along chains; complete link does not.)
-    CTEs clusters_0 .. clusters_`rounds` (record_key, side, cluster_key: the smallest
-    record key of the cluster), each followed by a comma. `ctes` is the model's SQL up to
+    CTEs clusters_0 .. clusters_`rounds` (report_number, side, cluster_number: the smallest
+    report number of the cluster), each followed by a comma. `ctes` is the model's SQL up to
     here (`with` and the CTEs that define `candidates` and `reports`, each followed by a
     comma): on DuckDB it is already in the query; Spark computes the rounds from it. -#}
 {% macro report_clusters(candidates, reports, side, rounds, ctes) -%}
@@ -47,7 +47,7 @@
     {%- if execute %}
         {%- do run_query('drop table if exists ' ~ pairs) %}
         {%- do run_query('create table ' ~ pairs ~ ' using parquet as ' ~ ctes
-            ~ ' clusters_pairs as (select record_key_a, record_key_b, cost from ' ~ candidates ~ ')'
+            ~ ' clusters_pairs as (select report_a, report_b, cost from ' ~ candidates ~ ')'
             ~ ' select * from clusters_pairs') %}
         {%- do run_query('drop table if exists ' ~ tables[0]) %}
         {%- do run_query('create table ' ~ tables[0] ~ ' using parquet as ' ~ ctes
@@ -68,37 +68,37 @@
 {#- Round 0 of report_clusters: every report a cluster of its own. -#}
 {% macro first_clusters(reports, side) -%}
         select
-            record_key,
+            report_number,
             {{ side }}_id as side,
-            record_key as cluster_key
+            report_number as cluster_number
         from {{ reports }}
 {%- endmacro %}
 
-{#- One round of report_clusters: the clusters after `previous` (a relation of record_key,
-    side, cluster_key), merged over the pairs of `candidates`. -#}
+{#- One round of report_clusters: the clusters after `previous` (a relation of report_number,
+    side, cluster_number), merged over the pairs of `candidates`. -#}
 {% macro cluster_round(candidates, previous) -%}
             with
 
             sizes as (
                 select
-                    cluster_key,
+                    cluster_number,
                     count(*) as report_count,
                     {{ list_agg('side') }} as sides
                 from {{ previous }}
-                group by cluster_key
+                group by cluster_number
             ),
 
             linked as (
                 select
-                    least(a.cluster_key, b.cluster_key) as cluster_a,
-                    greatest(a.cluster_key, b.cluster_key) as cluster_b,
+                    least(a.cluster_number, b.cluster_number) as cluster_a,
+                    greatest(a.cluster_number, b.cluster_number) as cluster_b,
                     max(pairs.cost) as cost,
                     count(*) as pair_count
                 from {{ candidates }} as pairs
-                inner join {{ previous }} as a on pairs.record_key_a = a.record_key
-                inner join {{ previous }} as b on pairs.record_key_b = b.record_key
-                where a.cluster_key != b.cluster_key
-                group by least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key)
+                inner join {{ previous }} as a on pairs.report_a = a.report_number
+                inner join {{ previous }} as b on pairs.report_b = b.report_number
+                where a.cluster_number != b.cluster_number
+                group by least(a.cluster_number, b.cluster_number), greatest(a.cluster_number, b.cluster_number)
             ),
 
             mergeable as (
@@ -107,8 +107,8 @@
                     linked.cluster_b,
                     linked.cost
                 from linked
-                inner join sizes as size_a on linked.cluster_a = size_a.cluster_key
-                inner join sizes as size_b on linked.cluster_b = size_b.cluster_key
+                inner join sizes as size_a on linked.cluster_a = size_a.cluster_number
+                inner join sizes as size_b on linked.cluster_b = size_b.cluster_number
                 where
                     linked.pair_count = size_a.report_count * size_b.report_count
                     and not {{ lists_overlap('size_a.sides', 'size_b.sides') }}
@@ -116,40 +116,40 @@
 
             nearest as (
                 select
-                    cluster_key,
+                    cluster_number,
                     partner
                 from (
                     select
-                        cluster_a as cluster_key,
+                        cluster_a as cluster_number,
                         cluster_b as partner,
                         cost
                     from mergeable
                     union all
                     select
-                        cluster_b as cluster_key,
+                        cluster_b as cluster_number,
                         cluster_a as partner,
                         cost
                     from mergeable
                 ) as both_ways
-                qualify row_number() over (partition by cluster_key order by cost, partner) = 1
+                qualify row_number() over (partition by cluster_number order by cost, partner) = 1
             ),
 
             merged as (
                 select
-                    nearest.partner as merged_key,
-                    nearest.cluster_key as into_key
+                    nearest.partner as merged_number,
+                    nearest.cluster_number as into_number
                 from nearest
                 inner join nearest as back
-                    on nearest.partner = back.cluster_key and back.partner = nearest.cluster_key
-                where nearest.cluster_key < nearest.partner
+                    on nearest.partner = back.cluster_number and back.partner = nearest.cluster_number
+                where nearest.cluster_number < nearest.partner
             )
 
             select
-                previous.record_key,
+                previous.report_number,
                 previous.side,
-                coalesce(merged.into_key, previous.cluster_key) as cluster_key
+                coalesce(merged.into_number, previous.cluster_number) as cluster_number
             from {{ previous }} as previous
-            left join merged on previous.cluster_key = merged.merged_key
+            left join merged on previous.cluster_number = merged.merged_number
 {%- endmacro %}
 
 {#- The configuration of a resolution model over `folded` (one row per current report there,
@@ -221,13 +221,21 @@
     ),
 {%- endmacro %}
 
+{#- The numbers of a resolution model's `reports`, in the order of their record keys (so the
+    smallest number of a cluster is its smallest record key): the clusters are worked out
+    over numbers, whose joins and pairs take a fraction of the memory of the keys'. -#}
+{% macro report_number() -%}
+    row_number() over (order by record_key)
+{%- endmacro %}
+
 {#- The end of a resolution model, called with its SQL up to there (`with` and CTEs, each
-    followed by a comma) that defines `reports` (record_key, `side`_id, occurred_at)
-    and `candidates` (record_key_a/_b, `side`_a/_b, cost): the clusters, and one row per report with what it resolved into
-    (`id_column` = `id_expression` over the cluster's key) and its near ties (the other
-    candidates of a side whose cost is within var('resolution_review_margin') of the
-    cheapest: where the rule could hardly tell, listed by review_resolution_pairs); an
-    incremental run keeps the reports of the affected days. -#}
+    followed by a comma) that defines `reports` (record_key, report_number, `side`_id,
+    occurred_at) and `candidates` (report_a/_b, `side`_a/_b, cost): the clusters, and one row
+    per report with what it resolved into (`id_column` = `id_expression` over the cluster's
+    key, `final.cluster_key`) and its near ties (the other candidates of a side whose cost is
+    within var('resolution_review_margin') of the cheapest: where the rule could hardly tell,
+    listed by review_resolution_pairs); an incremental run keeps the reports of the affected
+    days. -#}
 {% macro resolved(id_column, id_expression, side) -%}
 {%- set rounds = var('resolution_rounds') %}
 {%- set ctes = caller() %}
@@ -239,49 +247,60 @@ close_candidates as (
     select *
     from (
         select
-            record_key_a as record_key,
-            record_key_b as candidate_key,
+            report_a as report_number,
+            report_b as candidate_number,
             {{ side }}_b as candidate_side,
             cost
         from candidates
         union all
         select
-            record_key_b as record_key,
-            record_key_a as candidate_key,
+            report_b as report_number,
+            report_a as candidate_number,
             {{ side }}_a as candidate_side,
             cost
         from candidates
     ) as pairs
-    qualify cost - min(cost) over (partition by record_key, candidate_side)
+    qualify cost - min(cost) over (partition by report_number, candidate_side)
         < {{ var('resolution_review_margin') }}
 ),
 
 near_ties as (
     select
-        record_key,
-        {{ ordered_list(struct_of([('candidate_key', 'candidate_key'), ('cost', 'round(cost, 3)')]),
-            ['cost', 'candidate_key']) }} as near_ties
+        counted.report_number,
+        {{ ordered_list(struct_of([('candidate_key', 'candidates.record_key'), ('cost', 'round(counted.cost, 3)')]),
+            ['counted.cost', 'candidates.record_key']) }} as near_ties
     from (
         select
             close_candidates.*,
-            count(*) over (partition by record_key, candidate_side) as close_count
+            count(*) over (partition by report_number, candidate_side) as close_count
         from close_candidates
     ) as counted
-    where close_count > 1
-    group by record_key
+    inner join reports as candidates on counted.candidate_number = candidates.report_number
+    where counted.close_count > 1
+    group by counted.report_number
+),
+
+final as (
+    select
+        reports.record_key,
+        clusters.record_key as cluster_key,
+        reports.occurred_at,
+        near_ties.near_ties
+    from clusters_{{ rounds }} as resolved
+    inner join reports on resolved.report_number = reports.report_number
+    inner join reports as clusters on resolved.cluster_number = clusters.report_number
+    left join near_ties on resolved.report_number = near_ties.report_number
 )
 
 select
     {{ id_expression }} as {{ id_column }},
     final.record_key,
     final.cluster_key,
-    reports.occurred_at,
-    coalesce(near_ties.near_ties, {{ empty_list() }}) as near_ties,
+    final.occurred_at,
+    coalesce(final.near_ties, {{ empty_list() }}) as near_ties,
     {{ run_started() }} as resolved_at
-from clusters_{{ rounds }} as final
-inner join reports on final.record_key = reports.record_key
-left join near_ties on final.record_key = near_ties.record_key
+from final
 {% if is_incremental() %}
-    where cast(reports.occurred_at as date) in (select affected_days.affected_on from affected_days)
+    where cast(final.occurred_at as date) in (select affected_days.affected_on from affected_days)
 {% endif %}
 {%- endmacro %}

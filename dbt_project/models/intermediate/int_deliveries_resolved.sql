@@ -32,6 +32,7 @@ with
 reports as (
     select
         record_key,
+        {{ report_number() }} as report_number,
         feed_id,
         occurred_at,
         {{ name_key('organisation_name') }} as organisation_key,
@@ -55,8 +56,8 @@ near_days as (
 
 candidates as (
     select
-        a.record_key as record_key_a,
-        b.record_key as record_key_b,
+        a.report_number as report_a,
+        b.report_number as report_b,
         a.feed_id as feed_a,
         b.feed_id as feed_b,
         -- days apart, then the figures' relative difference (below 1): the closest day first

@@ -35,8 +35,8 @@
 
 {#- what a candidate pair's measures are (its reports `a` and `b`) -#}
 {%- set pair_columns %}
-        a.record_key as record_key_a,
-        b.record_key as record_key_b,
+        a.report_number as report_a,
+        b.report_number as report_b,
         a.agency_id as agency_a,
         b.agency_id as agency_b,
         -- hours between the two times' spans (0 when they overlap)
@@ -69,6 +69,7 @@ cell_sizes as (
 reports as (
     select
         current_reports.record_key,
+        {{ report_number() }} as report_number,
         current_reports.agency_id,
         current_reports.incident_type,
         current_reports.incident_sub_type,
@@ -144,8 +145,8 @@ measured as (
 
 costed as (
     select
-        record_key_a,
-        record_key_b,
+        report_a,
+        report_b,
         agency_a,
         agency_b,
         hours_apart,
@@ -161,8 +162,8 @@ candidates as (
     -- (within the window: the joins of `measured`) within the distance, or the same admin2
     -- area when a point is missing, and likely enough
     select
-        record_key_a,
-        record_key_b,
+        report_a,
+        report_b,
         agency_a,
         agency_b,
         cost
