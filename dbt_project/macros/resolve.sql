@@ -6,23 +6,24 @@
 
 {#- Reports gathered into clusters, each one real thing. `candidates` (report_a, report_b,
     cost) are the report pairs that may be the same thing (the lower the cost, the likelier);
-    `reports` (report_number, and `side`_id: the agency or feed). From one cluster
-    per report, each of `rounds` rounds merges every two clusters that are each other's
-    cheapest partner (reciprocal nearest neighbours), under complete link: two clusters can
-    merge only if every report of one is a candidate of every report of the other and no
-    side is in both, at the cost of their costliest pair. (Mutual best pairs chained into
-    components merged different incidents along chains; complete link does not.)
-    CTEs clusters_0 .. clusters_`rounds` (report_number, side, cluster_number: the smallest
-    report number of the cluster), each followed by a comma. `ctes` is the model's SQL up to
+    `reports` (report_number). A candidate pair is listed once and its reports are of
+    different sides (agencies or feeds). From one cluster per report, each of `rounds`
+    rounds merges every two clusters that are each other's cheapest partner (reciprocal
+    nearest neighbours), under complete link: two clusters can merge only if every report of
+    one is a candidate of every report of the other (so no side is in both), at the cost of
+    their costliest pair. (Mutual best pairs chained into components merged different
+    incidents along chains; complete link does not.) CTEs clusters_0 .. clusters_`rounds`
+    (report_number, cluster_number: the smallest report number of the cluster), each
+    followed by a comma. `ctes` is the model's SQL up to
     here (`with` and the CTEs that define `candidates` and `reports`, each followed by a
     comma): on DuckDB it is already in the query; Spark computes the rounds from it. -#}
-{% macro report_clusters(candidates, reports, side, rounds, ctes) -%}
-    {{ return(adapter.dispatch('report_clusters')(candidates, reports, side, rounds, ctes)) }}
+{% macro report_clusters(candidates, reports, rounds, ctes) -%}
+    {{ return(adapter.dispatch('report_clusters')(candidates, reports, rounds, ctes)) }}
 {%- endmacro %}
 
-{% macro default__report_clusters(candidates, reports, side, rounds, ctes) -%}
+{% macro default__report_clusters(candidates, reports, rounds, ctes) -%}
     clusters_0 as (
-        {{ first_clusters(reports, side) }}
+        {{ first_clusters(reports) }}
     ),
     {% for round in range(1, rounds + 1) %}
         clusters_{{ round }} as (
@@ -38,7 +39,7 @@
     three rounds as one query ran the driver out of memory before it ran. Read back from
     Parquet, a round is one leaf of the next round's plan. The candidates' pairs are one
     table too (`<model>__clusters_pairs`), computed once for every round. -#}
-{% macro spark__report_clusters(candidates, reports, side, rounds, ctes) -%}
+{% macro spark__report_clusters(candidates, reports, rounds, ctes) -%}
     {%- set pairs = this.incorporate(path={'identifier': this.identifier ~ '__clusters_pairs'}) %}
     {%- set tables = [] %}
     {%- for round in range(0, rounds + 1) %}
@@ -51,7 +52,7 @@
             ~ ' select * from clusters_pairs') %}
         {%- do run_query('drop table if exists ' ~ tables[0]) %}
         {%- do run_query('create table ' ~ tables[0] ~ ' using parquet as ' ~ ctes
-            ~ ' clusters_0 as (' ~ first_clusters(reports, side) ~ ') select * from clusters_0') %}
+            ~ ' clusters_0 as (' ~ first_clusters(reports) ~ ') select * from clusters_0') %}
         {%- for round in range(1, rounds + 1) %}
             {%- do run_query('drop table if exists ' ~ tables[round]) %}
             {%- do run_query('create table ' ~ tables[round] ~ ' using parquet as '
@@ -66,24 +67,22 @@
 {%- endmacro %}
 
 {#- Round 0 of report_clusters: every report a cluster of its own. -#}
-{% macro first_clusters(reports, side) -%}
+{% macro first_clusters(reports) -%}
         select
             report_number,
-            {{ side }}_id as side,
             report_number as cluster_number
         from {{ reports }}
 {%- endmacro %}
 
 {#- One round of report_clusters: the clusters after `previous` (a relation of report_number,
-    side, cluster_number), merged over the pairs of `candidates`. -#}
+    cluster_number), merged over the pairs of `candidates`. -#}
 {% macro cluster_round(candidates, previous) -%}
             with
 
             sizes as (
                 select
                     cluster_number,
-                    count(*) as report_count,
-                    {{ list_agg('side') }} as sides
+                    count(*) as report_count
                 from {{ previous }}
                 group by cluster_number
             ),
@@ -109,9 +108,7 @@
                 from linked
                 inner join sizes as size_a on linked.cluster_a = size_a.cluster_number
                 inner join sizes as size_b on linked.cluster_b = size_b.cluster_number
-                where
-                    linked.pair_count = size_a.report_count * size_b.report_count
-                    and not {{ lists_overlap('size_a.sides', 'size_b.sides') }}
+                where linked.pair_count = size_a.report_count * size_b.report_count
             ),
 
             nearest as (
@@ -146,7 +143,6 @@
 
             select
                 previous.report_number,
-                previous.side,
                 coalesce(merged.into_number, previous.cluster_number) as cluster_number
             from {{ previous }} as previous
             left join merged on previous.cluster_number = merged.merged_number
@@ -229,8 +225,8 @@
 {%- endmacro %}
 
 {#- The end of a resolution model, called with its SQL up to there (`with` and CTEs, each
-    followed by a comma) that defines `reports` (record_key, report_number, `side`_id,
-    occurred_at) and `candidates` (report_a/_b, `side`_a/_b, cost): the clusters, and one row
+    followed by a comma) that defines `reports` (record_key, report_number, occurred_at)
+    and `candidates` (report_a/_b, `side`_a/_b, cost): the clusters, and one row
     per report with what it resolved into (`id_column` = `id_expression` over the cluster's
     key, `final.cluster_key`) and its near ties (the other candidates of a side whose cost is
     within var('resolution_review_margin') of the cheapest: where the rule could hardly tell,
@@ -240,7 +236,7 @@
 {%- set rounds = var('resolution_rounds') %}
 {%- set ctes = caller() %}
 {{ ctes }}
-{{ report_clusters("candidates", "reports", side, rounds, ctes) }}
+{{ report_clusters("candidates", "reports", rounds, ctes) }}
 
 close_candidates as (
     -- each report's candidates of a side within the margin of the cheapest there

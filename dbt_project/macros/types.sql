@@ -245,19 +245,6 @@
     concat({{ left }}, {{ right }})
 {%- endmacro %}
 
-{#- Whether two lists share an element. -#}
-{% macro lists_overlap(left, right) -%}
-    {{ return(adapter.dispatch('lists_overlap')(left, right)) }}
-{%- endmacro %}
-
-{% macro default__lists_overlap(left, right) -%}
-    list_has_any({{ left }}, {{ right }})
-{%- endmacro %}
-
-{% macro spark__lists_overlap(left, right) -%}
-    arrays_overlap({{ left }}, {{ right }})
-{%- endmacro %}
-
 {#- The `index`th (from 1) of a list of expressions; NULL past its end. -#}
 {% macro pick(items, index) -%}
     {{ return(adapter.dispatch('pick')(items, index)) }}

@@ -93,27 +93,47 @@ reports as (
 ),
 
 precise_reports as (
-    select * from reports
+    -- what pairs are measured by (pairs hold report numbers: the record keys stay behind)
+    select
+        report_number,
+        agency_id,
+        incident_type,
+        incident_sub_type,
+        fatalities,
+        occurred_at,
+        ends_at,
+        latitude,
+        longitude,
+        admin2_pcode,
+        cell_y,
+        cell_x,
+        period
+    from reports
     where time_precision in ('minute', 'day')
 ),
 
-periods as (
+neighbourhoods as (
+    -- each report with a point in the neighbouring periods and cells, where its partners are
+    select
+        precise_reports.*,
+        precise_reports.period + neighbours_t.dt as near_period,
+        precise_reports.cell_y + neighbours_y.dy as near_y,
+        precise_reports.cell_x + neighbours_x.dx as near_x
+    from precise_reports
+    cross join (values (-1), (0), (1)) as neighbours_t (dt)
+    cross join (values (-1), (0), (1)) as neighbours_y (dy)
+    cross join (values (-1), (0), (1)) as neighbours_x (dx)
+    where precise_reports.latitude is not null
+),
+
+pointless_periods as (
+    -- each report without a point in the neighbouring periods
     select
         precise_reports.*,
         precise_reports.period + neighbours_t.dt as near_period
     from precise_reports
     cross join (values (-1), (0), (1)) as neighbours_t (dt)
-),
-
-neighbourhoods as (
-    select
-        periods.*,
-        periods.cell_y + neighbours_y.dy as near_y,
-        periods.cell_x + neighbours_x.dx as near_x
-    from periods
-    cross join (values (-1), (0), (1)) as neighbours_y (dy)
-    cross join (values (-1), (0), (1)) as neighbours_x (dx)
-    where periods.latitude is not null
+    where precise_reports.latitude is null
 ),
 
 measured as (
@@ -131,16 +151,15 @@ measured as (
     -- a point, then `b` (the side without a point is the one spread over periods: there
     -- are few such reports)
     select {{ pair_columns }}
-    from periods as a
+    from pointless_periods as a
     inner join precise_reports as b
         on a.admin2_pcode = b.admin2_pcode and a.near_period = b.period and {{ is_alike_and_near_in_time }}
-    where a.latitude is null
     union all
     select {{ pair_columns }}
     from precise_reports as a
-    inner join periods as b
+    inner join pointless_periods as b
         on a.admin2_pcode = b.admin2_pcode and a.period = b.near_period and {{ is_alike_and_near_in_time }}
-    where a.latitude is not null and b.latitude is null
+    where a.latitude is not null
 ),
 
 costed as (
