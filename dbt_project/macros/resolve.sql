@@ -238,42 +238,68 @@
 {{ ctes }}
 {{ report_clusters("candidates", "reports", rounds, ctes) }}
 
+both_ways as (
+    -- each report's candidates, and the side each is of
+    select
+        report_a as report_number,
+        report_b as candidate_number,
+        {{ side }}_b as candidate_side,
+        cost
+    from candidates
+    union all
+    select
+        report_b as report_number,
+        report_a as candidate_number,
+        {{ side }}_a as candidate_side,
+        cost
+    from candidates
+),
+
+cheapest as (
+    -- the cheapest candidate's cost of each report and side with more than one candidate
+    select
+        report_number,
+        candidate_side,
+        min(cost) as cheapest_cost
+    from both_ways
+    group by report_number, candidate_side
+    having count(*) > 1
+),
+
 close_candidates as (
-    -- each report's candidates of a side within the margin of the cheapest there
-    select *
-    from (
-        select
-            report_a as report_number,
-            report_b as candidate_number,
-            {{ side }}_b as candidate_side,
-            cost
-        from candidates
-        union all
-        select
-            report_b as report_number,
-            report_a as candidate_number,
-            {{ side }}_a as candidate_side,
-            cost
-        from candidates
-    ) as pairs
-    qualify cost - min(cost) over (partition by report_number, candidate_side)
-        < {{ var('resolution_review_margin') }}
+    -- the candidates within the margin of the cheapest of their side
+    select
+        both_ways.report_number,
+        both_ways.candidate_number,
+        both_ways.candidate_side,
+        both_ways.cost
+    from both_ways
+    inner join cheapest
+        on both_ways.report_number = cheapest.report_number and both_ways.candidate_side = cheapest.candidate_side
+    where both_ways.cost - cheapest.cheapest_cost < {{ var('resolution_review_margin') }}
+),
+
+tied_sides as (
+    select
+        report_number,
+        candidate_side
+    from close_candidates
+    group by report_number, candidate_side
+    having count(*) > 1
 ),
 
 near_ties as (
     select
-        counted.report_number,
-        {{ ordered_list(struct_of([('candidate_key', 'candidates.record_key'), ('cost', 'round(counted.cost, 3)')]),
-            ['counted.cost', 'candidates.record_key']) }} as near_ties
-    from (
-        select
-            close_candidates.*,
-            count(*) over (partition by report_number, candidate_side) as close_count
-        from close_candidates
-    ) as counted
-    inner join reports as candidates on counted.candidate_number = candidates.report_number
-    where counted.close_count > 1
-    group by counted.report_number
+        close_candidates.report_number,
+        {{ ordered_list(struct_of([('candidate_key', 'candidates.record_key'), ('cost', 'round(close_candidates.cost, 3)')]),
+            ['close_candidates.cost', 'candidates.record_key']) }} as near_ties
+    from close_candidates
+    inner join tied_sides
+        on
+            close_candidates.report_number = tied_sides.report_number
+            and close_candidates.candidate_side = tied_sides.candidate_side
+    inner join reports as candidates on close_candidates.candidate_number = candidates.report_number
+    group by close_candidates.report_number
 ),
 
 final as (
