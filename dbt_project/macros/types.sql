@@ -505,3 +505,18 @@
 {% macro spark__jaro_winkler(left, right) -%}
     duckdb_jaro_winkler_similarity({{ left }}, {{ right }})
 {%- endmacro %}
+
+{#- What tells the rows of a table apart within one query, cheaper to join on than its key
+    `key` (of the table `relation`, named as in the query): DuckDB's rowid; Spark has none,
+    so the key. -#}
+{% macro row_locator(relation, key) -%}
+    {{ return(adapter.dispatch('row_locator')(relation, key)) }}
+{%- endmacro %}
+
+{% macro default__row_locator(relation, key) -%}
+    {{ relation }}.rowid
+{%- endmacro %}
+
+{% macro spark__row_locator(relation, key) -%}
+    {{ relation }}.{{ key }}
+{%- endmacro %}
