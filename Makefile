@@ -85,6 +85,7 @@ test-fast: $(STAMP) $(CC_BIN)  ## the suite without the slow end-to-end tests
 	$(BIN)/pytest $(PARALLEL) -m "not slow"
 
 spark-test: $(STAMP) $(CC_BIN) $(JAVA)  ## the Spark target's tests: the extra `spark`, Java 17, pytest -m spark
+	rm -f $(STAMP)  # the extra stays in the venv until the next target syncs it away
 	$(UV) sync --frozen --extra spark
 	$(BIN)/pytest -m spark
 
