@@ -149,8 +149,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "deconfliction-km-doubled",
             DECONFLICTION,
-            "    <= {{ var('deconfliction_km') }}\n{%- endset %}",
-            "    <= 2 * {{ var('deconfliction_km') }}\n{%- endset %}",
+            "where distance_km <= {{ var('deconfliction_km') }}",
+            "where distance_km <= 2 * {{ var('deconfliction_km') }}",
             "deconfliction pairs up to twice the distance",
             *RULES,
         ),
@@ -249,8 +249,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "resolution-not-reciprocal",
             CLUSTERS,
-            "on nearest.partner = back.cluster_key and back.partner = nearest.cluster_key",
-            "on nearest.partner = back.cluster_key",
+            "on nearest.partner = back.cluster_number and back.partner = nearest.cluster_number",
+            "on nearest.partner = back.cluster_number",
             "a cluster merges with its cheapest partner even when that one prefers another",
             *RULES,
         ),
