@@ -234,9 +234,6 @@ AREAS: dict[str, list[Mutant]] = {
             ((PAIR_ORDER, PAIR_ORDER.replace("a.agency_id <", "a.agency_id <=")),),
             "reports of one agency, and each report with itself, are candidate pairs",
             RULES,
-            equivalent="a report is never a cluster apart from itself, and two clusters with "
-            "an agency in common never merge (macro report_clusters), so pairs within one "
-            "agency merge nothing; they only add near ties to the review table",
         ),
         mutant(
             "resolution-single-link",

@@ -59,6 +59,11 @@ RESOLVED = {"near", "window", "day-widened"}
 # "three": alpha 5 km from gamma, gamma 4 km from beta, alpha and beta 9 km apart (not
 # candidates): gamma prefers beta, so alpha stays alone; merging through one alike pair
 # (single link), or with a partner that prefers another, would join all three.
+# "crossed": beta 5 km from alpha-1, alpha-1 2 km from alpha-2, alpha-2 5 km from gamma,
+# beta 7 km from alpha-2, alpha-1 7 km from gamma, beta and gamma 12 km apart (not
+# candidates): {beta, alpha-1} and {alpha-2, gamma} form first and stay apart. Pairs of one
+# agency taken as candidates (both ways) would make up complete link's count for the
+# missing beta~gamma pair and merge all four.
 CHAINS = {
     "four": {
         "alpha-1": ("alpha", 0),
@@ -67,10 +72,17 @@ CHAINS = {
         "alpha-2": ("alpha", 14),
     },
     "three": {"alpha": ("alpha", 0), "gamma": ("gamma", 5), "beta": ("beta", 9)},
+    "crossed": {
+        "beta": ("beta", 0),
+        "alpha-1": ("alpha", 5),
+        "alpha-2": ("alpha", 7),
+        "gamma": ("gamma", 12),
+    },
 }
 CHAIN_INCIDENTS = {
     "four": [{"alpha-1", "beta"}, {"alpha-2", "gamma"}],
     "three": [{"alpha"}, {"beta", "gamma"}],
+    "crossed": [{"beta", "alpha-1"}, {"alpha-2", "gamma"}],
 }
 # Deconfliction, a 4-hour patrol and a delivery: (the delivery's km north of the patrol,
 # its time in the case's day (None: a day-precision delivery that day), the patrol's start)
