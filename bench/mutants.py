@@ -149,8 +149,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "deconfliction-km-doubled",
             DECONFLICTION,
-            "where distance_km <= {{ var('deconfliction_km') }}",
-            "where distance_km <= 2 * {{ var('deconfliction_km') }}",
+            "    <= {{ var('deconfliction_km') }}\n{%- endset %}",
+            "    <= 2 * {{ var('deconfliction_km') }}\n{%- endset %}",
             "deconfliction pairs up to twice the distance",
             *RULES,
         ),

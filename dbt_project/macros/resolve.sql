@@ -280,6 +280,7 @@ close_candidates as (
 ),
 
 tied_sides as (
+    -- the sides with more than one close candidate: the near ties
     select
         report_number,
         candidate_side
