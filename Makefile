@@ -14,6 +14,9 @@ export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
+# Installed libraries compiled once: where PYTHONDONTWRITEBYTECODE is set, every process
+# would otherwise compile what it imports (GX's import 6.0 s -> 2.8 s, dbt's 2.8 -> 1.5).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test test-fast lint bench mutation airflow help spark-test
 
