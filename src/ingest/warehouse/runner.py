@@ -6,7 +6,8 @@ of the log (EventLog.snapshot), so a build reads exactly the loads committed at 
 moment, whatever is appended meanwhile; `eventlog.loads` lists them.
 
 A build never writes the warehouse in use, `warehouse/build.duckdb`: it builds a new
-file beside it (a copy of it for an incremental build, an empty one for a full
+file beside it (for an incremental build the warehouse before it, kept as
+`warehouse/spare.duckdb`, or else a copy of the one in use; an empty one for a full
 refresh), and only when dbt's models and tests pass renames it over `build.duckdb`,
 atomically. A build that fails or is killed at any point leaves the last good
 warehouse as it was (a failed one is kept as `warehouse/failed.duckdb` to look at).
@@ -42,6 +43,7 @@ from ingest.sessions import connect, one
 from ingest.settings import MEMORY_LIMIT_ENV, PACKS_ENV, Settings
 from ingest.warehouse import verification
 from ingest.warehouse.country_pack import CountryPack, load_packs
+from ingest.warehouse.spare import keep_as_spare, spare_path, take_spare
 from ingest.warehouse.tables import pack_tables, registry_tables
 
 log = logging.getLogger(__name__)
@@ -212,11 +214,11 @@ def read_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
             "AND table_name = 'build' AND column_name = 'tested'"
         )
     )[0]
-    row = con.execute(
+    rows = con.execute(
         "SELECT build_id, as_of, mode, fingerprint, invocation_id, built_at, "
         f"{'tested' if tested else 'NULL'} FROM state.build"
-    ).fetchone()
-    return BuildState(*row) if row else None
+    ).fetchall()
+    return BuildState(*rows[0]) if rows else None
 
 
 def write_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
@@ -309,6 +311,9 @@ class BuildResult:
     build_id: str | None = None
     # compared with a full refresh of the same snapshot (ingest.warehouse.verification)
     verified: bool = False
+    # what dbt built on: "empty" (a full refresh), a "copy" of the warehouse in use, or
+    # the "spare" (ingest.warehouse.spare)
+    base: str = "empty"
 
 
 NodeCallback = Callable[[NodeResult], None]
@@ -504,14 +509,24 @@ def build(
         incremental = current.exists() and not (full_refresh or as_of is not None or stale)
         build_id = f"{moment:%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(3)}"
         work = folder / f".build-{build_id}.duckdb"
-        if current.exists() and (incremental or select):
+        base = "empty"
+        if incremental and not select:
+            why_not = take_spare(current, work, fingerprint)
+            base = "spare" if why_not is None else "copy"
+            if why_not is not None:
+                log.info("building on a copy of the warehouse in use: %s", why_not)
+        if base != "spare":
+            # of no use to this build, and a full refresh beside two warehouses is a third
+            spare_path(current).unlink(missing_ok=True)
+        if base != "spare" and current.exists() and (incremental or select):
             # a partial build keeps the models it does not select as they are
             shutil.copyfile(current, work)
+            base = "copy"
         prepare_build_file(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
         vars_ = dbt_vars(registry, as_of_text)
         result = BuildResult(
-            ok=True, as_of=as_of_text, full_refresh_reason=stale, build_id=build_id
+            ok=True, as_of=as_of_text, full_refresh_reason=stale, build_id=build_id, base=base
         )
         # One dbt invocation (each costs seconds of start-up): seeds (always reloaded, see
         # dbt_project.yml), models and, unless `test` is off, their tests.
@@ -577,6 +592,8 @@ def build(
                 verification.write(con, build_id, state.built_at, contents, reference)
         finally:
             con.close()
+        if result.ok:
+            keep_as_spare(current)
         result.warehouse = switch_in(work, current if result.ok else failed_path(root))
     result.seconds = time.perf_counter() - started
     return result
