@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,21 +73,35 @@ def test_an_increment_continues_the_spare_with_the_last_comparison(
     assert state_of(current) == ("b2", [("b2",)])
 
 
+def no_spare(current: Path) -> None:
+    spare_path(current).unlink()
+
+
+def cut_short(current: Path) -> None:
+    """A switch cut short between the link and the rename: the spare IS the one in use."""
+    spare_path(current).unlink()
+    os.link(current, spare_path(current))
+
+
+def partial_spare(current: Path) -> None:
+    warehouse(spare_path(current), "b1", PARTIAL)
+
+
+def historical_in_use(current: Path) -> None:
+    warehouse(current, "b2", AS_OF)
+
+
 @pytest.mark.parametrize(
     ("spoil", "why"),
     [
-        (lambda current: spare_path(current).unlink(), "no spare"),
-        # a switch cut short between the link and the rename: the spare IS the one in use
-        (
-            lambda current: (spare_path(current).unlink(), os.link(current, spare_path(current))),
-            "another name",
-        ),
-        (lambda current: warehouse(spare_path(current), "b1", PARTIAL), "not built as known"),
-        (lambda current: warehouse(current, "b2", AS_OF), "not built as known"),
+        (no_spare, "no spare"),
+        (cut_short, "another name"),
+        (partial_spare, "not built as known"),
+        (historical_in_use, "not built as known"),
     ],
 )
 def test_a_spare_that_cannot_be_continued_is_not_written(
-    current: Path, tmp_path: Path, spoil, why: str
+    current: Path, tmp_path: Path, spoil: Callable[[Path], None], why: str
 ) -> None:
     spoil(current)
     work = tmp_path / ".build-3.duckdb"
