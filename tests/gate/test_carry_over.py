@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.gate import GateResult, run_gate
-from ingest.gate.carry import record_path
+from ingest.gate.carry import CONTENT_CHANGED, record_path
 from ingest.gate.summary import format_summary
 from ingest.publish.writer import publish
 from ingest.sessions import connect
@@ -83,6 +83,10 @@ def test_an_incremental_build_revalidates_the_marts_it_changed_and_carries_the_o
     assert validated & _marts(gate) <= changed
     assert _marts(gate) - changed <= carried
     assert {"fct_patrols", "fct_aid_deliveries", "coordination_deconfliction"} <= carried
+    # of a changed mart, only the rows unlike any that passed are checked
+    history = gate.stats["fct_incident_history"]
+    assert history.rows_checked is not None and 0 < history.rows_checked < history.rows / 2
+    assert history.reason and history.reason.startswith(CONTENT_CHANGED)
     for name in carried:
         stats = gate.stats[name]
         assert stats.batches == 0 and stats.reason
@@ -99,6 +103,11 @@ def test_an_incremental_build_revalidates_the_marts_it_changed_and_carries_the_o
     summary = json.loads((version / "manifest.json").read_text())["gate"]
     assert summary["scope"] == "changed"
     assert set(summary["carried_over"]) == carried and set(summary["validated"]) == validated
+
+    # a pass on rows carried over still counts its age from when every row was checked
+    passes = json.loads(record_path(root).read_text())["passes"]
+    assert passes["fct_incident_history"]["whole_checked_at"] == first.checked_at
+    assert passes["fct_incident_history"]["checked_at"] == gate.checked_at
 
     # the same warehouse again: the marts just validated carry their new pass
     again = run_gate(root, data_docs=False)
@@ -130,7 +139,9 @@ def test_a_bad_row_fails_the_gate_in_a_changed_mart_and_in_an_unchanged_one(
     failed = {(f.suite, f.column, f.unexpected_count) for f in gate.failures}
     assert failed == {("fct_incidents", "incident_sub_type", 1), ("fct_patrols", "started_at", 1)}
     assert "fct_incidents" not in gate.carried_over and "fct_patrols" not in gate.carried_over
-    assert gate.stats["fct_patrols"].reason == "its checked columns changed"
+    # of the unchanged one, only the bad row was unlike the rows that passed
+    assert gate.stats["fct_patrols"].rows_checked == 1
+    assert str(gate.stats["fct_patrols"].reason).startswith(CONTENT_CHANGED)
     # a failed mart has no pass to carry: the next run validates it again
     passes = json.loads(record_path(root).read_text())["passes"]
     assert "fct_incidents" not in passes and "fct_patrols" not in passes
@@ -158,3 +169,21 @@ def test_without_a_readable_record_of_passes_everything_is_validated(
         assert all(s.batches >= 1 for n, s in gate.stats.items() if s.expectations)
         # the run records what it passed, for the next one
         assert set(json.loads(record.read_text())["passes"]) == _marts(gate)
+
+
+def test_rows_carry_over_only_while_a_whole_pass_would() -> None:
+    """A pass's age counts from when every row was checked; its rows carry over only when
+    nothing but the content changed."""
+    from datetime import UTC, datetime, timedelta
+
+    from ingest.gate.carry import Pass, carried
+
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    earlier = Pass("k", "c1", (now - hour).isoformat(), "b1", (now - 30 * hour).isoformat())
+    assert carried(earlier, Pass("k", "c2", now.isoformat(), "b2"), now, 48) == CONTENT_CHANGED
+    aged = carried(earlier, Pass("k", "c2", now.isoformat(), "b2"), now, 24)
+    assert aged == "the earlier pass is older than 24 h"
+    assert carried(earlier, Pass("k", "c1", now.isoformat(), "b2"), now, 24) == aged
+    later = carried(earlier, Pass("k", "c2", now.isoformat(), "b2"), now - 2 * hour, 48)
+    assert later == "the earlier pass was checked at a later moment"

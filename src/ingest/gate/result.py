@@ -50,6 +50,8 @@ class SuiteStats:
     carried_from: dict[str, Any] | None = None
     # why it was validated again, or why its pass was carried over
     reason: str | None = None
+    # of `rows`, those validated when only the rows unlike any that passed were (None: all)
+    rows_checked: int | None = None
 
 
 @dataclass

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import duckdb
 
 from ingest.feeds.registry import Registry
 from ingest.gate import carry
+from ingest.gate.carry import CONTENT_CHANGED
 from ingest.gate.config import GateConfig
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.reconcile import (
@@ -352,13 +354,26 @@ def run_gate(
                         stats.reason = "its checked columns are unchanged since that pass"
                         checked = earlier
                     elif columns:  # a suite of no expectation (dbt checks it all) reads nothing
+                        source, to_check = relation, stats.rows
+                        rows_of = carry.checked_rows(root, suite.name, earlier, stats.reason)
+                        if earlier is not None and rows_of is not None:
+                            source = carry.changed_rows(relation, columns, rows_of)
+                            to_check = one(con.execute(f"SELECT count(*) FROM {source}"))[0]
+                            stats.rows_checked = to_check
+                            stats.reason = (
+                                f"{CONTENT_CHANGED}: the {to_check:,} rows unlike any that "
+                                f"passed at {earlier.checked_at} checked"
+                            )
+                            checked = replace(
+                                checked, whole_checked_at=earlier.whole_since.isoformat()
+                            )
                         frames = mart_frames(
                             con,
-                            relation,
+                            source,
                             meta["key"],
                             columns,
                             meta.get("dates", []),
-                            stats.rows,
+                            to_check,
                             config.batch_rows,
                             root / "gate" / "scratch",
                         )
@@ -420,6 +435,10 @@ def run_gate(
                 )
             if checked is not None and not stats.failed:
                 passed[suite.name] = checked
+                if relation is not None and suite_columns(suite):
+                    carry.save_rows(
+                        con, root, suite.name, checked.content, relation, suite_columns(suite)
+                    )
             stats.seconds = time.perf_counter() - t0
             result.stats[suite.name] = stats
             if on_suite is not None:
