@@ -426,7 +426,7 @@ def _overwrite_free_blocks(con: duckdb.DuckDBPyConnection, rounds: int = 4) -> b
     free, block_size = one(
         con.execute("SELECT free_blocks, block_size FROM pragma_database_size()")
     )
-    fillers = []
+    fillers: list[str] = []
     # hashes do not compress: 8 bytes a row, a tenth of the time of random text; a
     # checkpoint frees the metadata blocks it rewrites, so another round may be needed
     while free and len(fillers) < rounds:
