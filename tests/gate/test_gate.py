@@ -113,6 +113,32 @@ def test_unstaged_events_hold_their_feed_back_and_a_broken_log_fails(tmp_path: P
     )
 
 
+def test_a_fact_naming_an_event_the_log_does_not_hold_fails_and_counts_for_no_feed(
+    tmp_path: Path,
+) -> None:
+    make_warehouse(_wh(tmp_path))
+    before = {f["feed_id"]: f for f in run_gate(tmp_path, data_docs=False).feeds}
+    con = duckdb.connect(str(_wh(tmp_path)))
+    con.execute(
+        "UPDATE marts.fct_incidents SET source_event_ids = list_append(source_event_ids, "
+        "'ev-ghost') WHERE incident_id = (SELECT min(incident_id) FROM marts.fct_incidents)"
+    )
+    con.close()
+    result = run_gate(tmp_path, data_docs=False)
+    assert _failed(result) == {
+        ("reconciliation", "fact_events_not_committed", "expect_column_values_to_be_between")
+    }
+    after = {f["feed_id"]: f for f in result.feeds}
+    assert {f: row["fact_events_not_committed"] for f, row in after.items()} == dict.fromkeys(
+        before, 1
+    )
+    # the feeds' own counts are as they were
+    drop = "fact_events_not_committed"
+    assert {f: {k: v for k, v in row.items() if k != drop} for f, row in after.items()} == {
+        f: {k: v for k, v in row.items() if k != drop} for f, row in before.items()
+    }
+
+
 def test_a_raw_feed_and_one_gone_from_the_registry_are_held_back_not_failed(
     tmp_path: Path,
 ) -> None:

@@ -23,20 +23,29 @@ folded AS (
 removed AS (
     SELECT DISTINCT event_id FROM folded WHERE is_retracted OR is_excluded
 ),
-per_feed AS (
+-- one pass over the log and the lineage: a fact's event the log does not hold is a row
+-- with no committed side
+joined AS MATERIALIZED (
     SELECT
         committed.feed_id,
-        count(*) AS events_committed,
-        count(facts.event_id) AS events_in_facts,
-        count(removed.event_id) AS events_retracted_or_excluded,
-        count(*) FILTER (WHERE facts.event_id IS NULL AND removed.event_id IS NULL)
-            AS events_unaccounted,
-        count(*) FILTER (WHERE facts.event_id IS NOT NULL AND removed.event_id IS NOT NULL)
-            AS fact_events_also_removed
+        committed.event_id IS NOT NULL AS is_committed,
+        facts.event_id IS NOT NULL AS in_facts,
+        removed.event_id IS NOT NULL AS is_removed
     FROM committed
-    LEFT JOIN facts ON committed.event_id = facts.event_id
+    FULL JOIN facts ON committed.event_id = facts.event_id
     LEFT JOIN removed ON committed.event_id = removed.event_id
-    GROUP BY committed.feed_id
+),
+per_feed AS (
+    SELECT
+        feed_id,
+        count(*) AS events_committed,
+        count(*) FILTER (WHERE in_facts) AS events_in_facts,
+        count(*) FILTER (WHERE is_removed) AS events_retracted_or_excluded,
+        count(*) FILTER (WHERE NOT in_facts AND NOT is_removed) AS events_unaccounted,
+        count(*) FILTER (WHERE in_facts AND is_removed) AS fact_events_also_removed
+    FROM joined
+    WHERE is_committed
+    GROUP BY feed_id
 ),
 loads AS (
     SELECT
@@ -59,18 +68,14 @@ SELECT
     coalesce(per_feed.events_unaccounted, 0) AS events_unaccounted,
     coalesce(per_feed.fact_events_also_removed, 0) AS fact_events_also_removed,
     coalesce(loads.unbalanced, 0) AS load_counts_unbalanced,
-    coalesce(loads.appended, 0) - coalesce(per_feed.events_committed, 0) AS appended_not_committed
+    coalesce(loads.appended, 0) - coalesce(per_feed.events_committed, 0) AS appended_not_committed,
+    -- of all feeds (no feed to pin them on), on every row
+    (SELECT count(*) FROM joined WHERE NOT is_committed) AS fact_events_not_committed
 FROM feeds
 LEFT JOIN registry.feeds AS registry ON feeds.feed_id = registry.feed_id
 LEFT JOIN per_feed ON feeds.feed_id = per_feed.feed_id
 LEFT JOIN loads ON feeds.feed_id = loads.feed_id
 ORDER BY feeds.feed_id
-"""
-# Events a fact's lineage names that the log does not hold: no feed to pin them on.
-ORPHANS_SQL = """
-WITH committed AS (SELECT DISTINCT event_id FROM eventlog.events {as_of_filter}),
-facts AS ({facts})
-SELECT count(*) FROM facts WHERE event_id NOT IN (SELECT event_id FROM committed)
 """
 
 

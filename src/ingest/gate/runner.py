@@ -34,9 +34,6 @@ from ingest.gate.carry import CONTENT_CHANGED
 from ingest.gate.config import GateConfig
 from ingest.gate.parameters import expectation_parameters
 from ingest.gate.reconcile import (
-    ORPHANS_SQL,
-    as_of_filter,
-    facts_sql,
     held_back,
     reconciliation_sql,
 )
@@ -381,11 +378,6 @@ def run_gate(
                     frame = con.execute(reconciliation_sql(as_of)).df()
                     result.feeds = frame.to_dict("records")
                     result.held_back = held_back(frame)
-                    frame["fact_events_not_committed"] = one(
-                        con.execute(
-                            ORPHANS_SQL.format(as_of_filter=as_of_filter(as_of), facts=facts_sql())
-                        )
-                    )[0]
                     # a held-back feed's unstaged events are its reason, not a failure;
                     # the log's own integrity is checked for every feed
                     frame.loc[
