@@ -81,6 +81,7 @@ import duckdb
 from ingest.durable import fsync_dir, holder_lock
 from ingest.gate.result import GateResult
 from ingest.log.eventlog import sql_time
+from ingest.publish.prefetch import Prefetch
 from ingest.publish.reader import (
     CURRENT,
     DB_NAME,
@@ -313,10 +314,13 @@ def _write_audience(
     digests: dict[str, str] | None = None,
     docs: dict[str, dict[str, Any]] | None = None,
     reuse_database: bool = True,
+    prefetched: Prefetch | None = None,
 ) -> Written:
     """One audience's files, those of marts unchanged since `previous` carried over
     (`digests`: mart_digests of the warehouse; None: write everything), its tables
-    commented with `docs` (ingest.publish.dictionary.mart_docs; None: no comments)."""
+    commented with `docs` (ingest.publish.dictionary.mart_docs; None: no comments).
+    `prefetched`: a copy of the previous version's unified.duckdb under way, taken if the
+    audience starts from it, else given up."""
     (out / "parquet").mkdir(parents=True)
     (out / "csv").mkdir()
     written = Written()
@@ -370,6 +374,9 @@ def _write_audience(
         # nothing changed for this audience: its database is the previous version's too
         link(DB_NAME)
     database = out / DB_NAME
+    reuse = reuse_database and bool(carried) and not database.exists()
+    if prefetched is not None and not reuse:
+        prefetched.cancel()
     if database.exists():
         for name in selects:
             for rel in _files(spec_of[name]):
@@ -377,9 +384,7 @@ def _write_audience(
         written.counts = {m: counted[m] for m in selects}
         return written
     # the previous file less the tables of marts that changed (or went)
-    reused = (
-        reuse_database and bool(carried) and _reuse_database(previous, audience, database, carried)
-    )
+    reused = reuse and _reuse_database(previous, audience, database, carried, prefetched)
     con = connect(database)
     try:
         con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
@@ -448,14 +453,23 @@ def _files(spec: MartSpec) -> list[str]:
 
 
 def _reuse_database(
-    previous: Previous | None, audience: str, database: Path, carried: set[str]
+    previous: Previous | None,
+    audience: str,
+    database: Path,
+    carried: set[str],
+    prefetched: Prefetch | None = None,
 ) -> bool:
-    """Start `database` as the previous version's, less its tables not carried over; False
-    (and no file) when there is none to start from."""
+    """Start `database` as the previous version's (copied, or `prefetched`), less its
+    tables not carried over; False (and no file) when there is none to start from."""
     source = previous.path / audience / DB_NAME if previous else None
     if source is None or not source.exists():
+        if prefetched is not None:
+            prefetched.cancel()
         return False
-    shutil.copyfile(source, database)
+    if prefetched is not None:
+        prefetched.take(database)
+    else:
+        shutil.copyfile(source, database)
     con = connect(database)
     try:
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
@@ -555,14 +569,6 @@ def _publish(
         )
     as_of = state.as_of if state is not None else None
     historical = state is not None and state.historical
-    con = connect()
-    try:
-        con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
-        loads = loads_read(con, as_of)
-        marts = published_marts(root)
-        digests = mart_digests(con, mart_columns(con), marts)
-    finally:
-        con.close()
     base = published_dir(root)
     # the newest version, whose unchanged marts this one carries over
     previous = Previous.load(versions(root)[-1] if versions(root) else None)
@@ -570,14 +576,37 @@ def _publish(
     tmp = base / f".tmp-{version}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    # the previous databases copied while the digests say which audiences start from them
+    prefetched = {
+        aud: Prefetch(previous.path / aud / DB_NAME, tmp / f".{aud}.{DB_NAME}")
+        for aud in AUDIENCES
+        if previous is not None and (previous.path / aud / DB_NAME).is_file()
+    }
     try:
+        con = connect()
+        try:
+            con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
+            loads = loads_read(con, as_of)
+            marts = published_marts(root)
+            digests = mart_digests(con, mart_columns(con), marts)
+        finally:
+            con.close()
         docs = mart_docs(dbt_target_path(root))
         written = {
             aud: _write_audience(
-                warehouse, tmp / aud, aud, gate.held_back, marts, previous, digests, docs
+                warehouse,
+                tmp / aud,
+                aud,
+                gate.held_back,
+                marts,
+                previous,
+                digests,
+                docs,
+                prefetched=prefetched.get(aud),
             )
             for aud in AUDIENCES
         }
+        _cancel(prefetched)  # each audience took or gave up its own: none is left in tmp
         for aud in AUDIENCES:  # the dictionary beside the data (ingest.publish.dictionary)
             describe_audience(tmp / aud, aud, docs, version, marts)
         row_counts = {aud: w.counts for aud, w in written.items()}
@@ -619,12 +648,18 @@ def _publish(
         os.rename(tmp, final)
         fsync_dir(base)
     except BaseException:
+        _cancel(prefetched)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if not historical:
         switch_current(root, version)
     _prune(root, keep)
     return final
+
+
+def _cancel(prefetched: dict[str, Prefetch]) -> None:
+    for copy in prefetched.values():
+        copy.cancel()
 
 
 def switch_current(root: Path, version: str) -> None:
