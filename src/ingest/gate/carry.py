@@ -94,6 +94,9 @@ def load(root: Path) -> tuple[dict[str, Pass] | None, str | None]:
     return passes, None
 
 
+CONTENT_CHANGED = "its checked columns changed"
+
+
 def carried(
     previous: Pass | None, current: Pass, now: datetime, recheck_hours: float
 ) -> str | None:
@@ -111,9 +114,6 @@ def carried(
     if previous.content != current.content:
         return CONTENT_CHANGED
     return None
-
-
-CONTENT_CHANGED = "its checked columns changed"
 
 
 def rows_path(root: Path, suite: str, content: str) -> Path:
