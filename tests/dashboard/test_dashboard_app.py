@@ -94,3 +94,13 @@ def test_without_population_the_page_says_so(app, monkeypatch):
     at.radio(key="shade").set_value("duplication")
     at.run()
     assert "Districts shaded by duplication: white 0" in _map_caption(at)
+
+
+def test_no_filter_offers_select_all(app):
+    # An empty filter means all; a "Select all" row would pin every option, and a click
+    # meant for one option landed on it once (the browser test picked all seven agencies).
+    at = app()
+    at.run()
+    assert not at.exception
+    keys = {m.key: m.proto.select_all for m in at.multiselect}
+    assert keys == {"admin1": 0, "admin2": 0, "agencies": 0, "sectors": 0}

@@ -107,6 +107,12 @@ def _sidebar(
     return choice, audience, known_on
 
 
+def _any_of(label: str, options: list[str], **kwargs: Any) -> list[str]:
+    # An empty choice already means all. Streamlit's "Select all" row would pin every
+    # option instead, and a rerun redrawing the open list can land a click on it.
+    return st.sidebar.multiselect(label, options, select_all=False, **kwargs)
+
+
 def _filters(opts: q.Options) -> q.Filters:
     st.sidebar.header("Filters")
     start = end = None
@@ -128,7 +134,7 @@ def _filters(opts: q.Options) -> q.Filters:
                 end = picked[1]
         elif isinstance(picked, date):
             start = end = picked
-    admin1 = st.sidebar.multiselect(
+    admin1 = _any_of(
         "Admin 1 (region)",
         list(opts.admin1),
         format_func=lambda p: f"{opts.admin1[p]} ({p})",
@@ -136,21 +142,21 @@ def _filters(opts: q.Options) -> q.Filters:
         placeholder="all regions",
     )
     admin2_choices = [p for p, (_, a1) in opts.admin2.items() if not admin1 or a1 in admin1]
-    admin2 = st.sidebar.multiselect(
+    admin2 = _any_of(
         "Admin 2 (district)",
         admin2_choices,
         format_func=lambda p: f"{opts.admin2[p][0]} ({p})",
         key="admin2",
         placeholder="all districts",
     )
-    agencies = st.sidebar.multiselect(
+    agencies = _any_of(
         "Agency",
         list(opts.agencies),
         format_func=lambda a: f"{a}: {opts.agencies[a]}",
         key="agencies",
         placeholder="all agencies",
     )
-    sectors = st.sidebar.multiselect(
+    sectors = _any_of(
         "Sector (cluster)",
         list(opts.sectors),
         format_func=lambda c: f"{opts.sectors[c]} ({c})",
