@@ -12,26 +12,48 @@ with asked as (
     select min(known_from) + interval 10 day as moment from fct_incident_history
 ),
 
+-- A report whose version known then is still the one known now is unchanged: counted as it
+-- is, so only the reports that changed since are paired up (a join of every report with
+-- itself cost most of this query where little changed).
+unchanged as (
+    select history.admin1_pcode, history.event_id as then_event_id, history.event_id as now_event_id
+    from fct_incident_history as history, asked
+    where history.known_to is null and history.known_from <= asked.moment
+),
+
 then_known as (
+    -- known then, replaced or retracted since
     select history.record_key, history.event_id, history.admin1_pcode
     from fct_incident_history as history, asked
-    where history.known_from <= asked.moment and (history.known_to is null or history.known_to > asked.moment)
+    where history.known_from <= asked.moment and history.known_to > asked.moment
 ),
 
 now_known as (
+    -- known now, not then
     select history.record_key, history.event_id, history.admin1_pcode
-    from fct_incident_history as history
-    where history.known_to is null
+    from fct_incident_history as history, asked
+    where history.known_to is null and history.known_from > asked.moment
+),
+
+reports as (
+    -- each report known then or now: its version then and its version now
+    select * from unchanged
+    union all
+    select
+        coalesce(now_known.admin1_pcode, then_known.admin1_pcode) as admin1_pcode,
+        then_known.event_id as then_event_id,
+        now_known.event_id as now_event_id
+    from then_known
+    full outer join now_known on then_known.record_key = now_known.record_key
 )
 
 select
-    coalesce(now_known.admin1_pcode, then_known.admin1_pcode) as admin1_pcode,
-    count(then_known.record_key) as reports_then,
-    count(now_known.record_key) as reports_now,
-    count(*) filter (where then_known.record_key is null) as added_since,
-    count(*) filter (where then_known.event_id <> now_known.event_id) as corrected_since,
-    count(*) filter (where now_known.record_key is null) as gone_since
-from then_known
-full outer join now_known on then_known.record_key = now_known.record_key
+    admin1_pcode,
+    count(then_event_id) as reports_then,
+    count(now_event_id) as reports_now,
+    count(*) filter (where then_event_id is null) as added_since,
+    count(*) filter (where then_event_id <> now_event_id) as corrected_since,
+    count(*) filter (where now_event_id is null) as gone_since
+from reports
 group by all
 order by admin1_pcode;
