@@ -16,7 +16,11 @@ with asked as (
 -- is, so only the reports that changed since are paired up (a join of every report with
 -- itself cost most of this query where little changed).
 unchanged as (
-    select history.admin1_pcode, history.event_id as then_event_id, history.event_id as now_event_id
+    select
+        history.admin1_pcode,
+        true as known_then,
+        true as known_now,
+        false as corrected
     from fct_incident_history as history, asked
     where history.known_to is null and history.known_from <= asked.moment
 ),
@@ -36,24 +40,26 @@ now_known as (
 ),
 
 reports as (
-    -- each report known then or now: its version then and its version now
+    -- each report known then or now: whether it was known then, is known now, and in
+    -- another version now
     select * from unchanged
     union all
     select
         coalesce(now_known.admin1_pcode, then_known.admin1_pcode) as admin1_pcode,
-        then_known.event_id as then_event_id,
-        now_known.event_id as now_event_id
+        then_known.record_key is not null as known_then,
+        now_known.record_key is not null as known_now,
+        then_known.event_id <> now_known.event_id as corrected
     from then_known
     full outer join now_known on then_known.record_key = now_known.record_key
 )
 
 select
     admin1_pcode,
-    count(then_event_id) as reports_then,
-    count(now_event_id) as reports_now,
-    count(*) filter (where then_event_id is null) as added_since,
-    count(*) filter (where then_event_id <> now_event_id) as corrected_since,
-    count(*) filter (where now_event_id is null) as gone_since
+    count(*) filter (where known_then) as reports_then,
+    count(*) filter (where known_now) as reports_now,
+    count(*) filter (where not known_then) as added_since,
+    count(*) filter (where corrected) as corrected_since,
+    count(*) filter (where not known_now) as gone_since
 from reports
 group by all
 order by admin1_pcode;
