@@ -479,9 +479,7 @@ def _reuse_database(
     tables not carried over; False (and no file) when there is none to start from."""
     source = previous.path / audience / DB_NAME if previous else None
     if source is None or not source.exists():
-        if prefetched is not None:
-            prefetched.cancel()
-        return False
+        return False  # a copy under way is given up with the others (_cancel)
     if prefetched is not None:
         prefetched.take(database)
     else:

@@ -15,7 +15,7 @@
 
     DuckDB guesses the pairs a thousand times too few (35M at 10M events): left to choose,
     it builds its hash tables on the pairs and spills gigabytes. A full build keeps the
-    sides written here (keep_join_sides): the deliveries, and then the marts, are built
+    sides written here (join_sides): the deliveries, and then the marts, are built
     on. An incremental run's few changed pairs are DuckDB's to place.
 -#}
 {{
@@ -25,9 +25,9 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ delete_changed({'patrol_id': 'patrol', 'delivery_id': 'delivery'}) }}",
-            "{{ keep_join_sides() if not is_incremental() }}",
+            "{{ join_sides(true) if not is_incremental() }}",
         ],
-        post_hook=["{{ choose_join_sides() }}", "{{ save_watermark() }}"],
+        post_hook=["{{ join_sides(false) }}", "{{ save_watermark() }}"],
     )
 }}
 -- depends_on: {{ ref('int_events_keyed') }}
