@@ -1,11 +1,14 @@
-{#- The moment the build is "as known at": var('as_of') or the run's start, as a TIMESTAMPTZ literal. -#}
 {#- The run's start as a TIMESTAMPTZ literal: marks the rows a build run wrote. -#}
 {% macro run_started() -%}
     cast('{{ run_started_at.isoformat() }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}
 
+{#- The moment the build is "as known at", as a TIMESTAMPTZ literal: PEACEOPS_AS_OF
+    (ingest.warehouse.runner.AS_OF_ENV) or the run's start. Read only when a node runs:
+    an env var read while dbt parses is one partial parsing compares, and this one changes
+    every build. -#}
 {% macro as_of() -%}
-    {%- set value = var('as_of', none) or run_started_at.isoformat() -%}
+    {%- set value = (env_var('PEACEOPS_AS_OF', '') if execute else '') or run_started_at.isoformat() -%}
     cast('{{ value }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}
 

@@ -109,11 +109,24 @@
     Past 10,000 keys (a catch-up after a large load) the subquery is the cheaper SQL. -#}
 {% macro is_changed(column, entity, model_name=none, mark='built_through', keyed=none, resolved=none) -%}
     {%- set changed = changed_keys(entity, model_name, mark, keyed, resolved) -%}
-    {%- set keys = run_query(changed).columns[0].values() if execute else [] -%}
-    {%- if keys | length > 10000 -%}
+    {#- one row back, the keys already quoted: tens of thousands of keys through agate and a
+        Jinja loop took seconds per call -#}
+    {%- set most = 10000 -%}
+    {%- set probe -%}
+        select
+            count(*) as key_count,
+            case when count(*) <= {{ most }} then
+                string_agg('''' || replace(changed_key, '''', '''''') || '''', ', ')
+            end as quoted
+        from ({{ changed }}) as changed_keys (changed_key)
+    {%- endset -%}
+    {%- set found = run_query(probe).rows[0] if execute else [0, none] -%}
+    {%- if found[0] > most -%}
         {{ column }} in ({{ changed }})
+    {%- elif found[0] == 0 -%}
+        false
     {%- else -%}
-        {{ in_list(column, keys) }}
+        {{ column }} in ({{ found[1] }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -17,6 +17,7 @@ from ingest.feeds.registry import Feed
 from ingest.gate.reconcile import as_of_filter
 from ingest.log.eventlog import EventLog
 from ingest.sessions import connect
+from ingest.warehouse.runner import AS_OF_ENV
 from tests import dbt_macros
 from tests.conftest import append, batch
 
@@ -27,7 +28,8 @@ TICK = timedelta(microseconds=1)
 def events_as_of(moment: datetime, relation: str) -> str:
     """dbt's `events_as_of(relation)` as a full build renders it, as of `moment`."""
     module = dbt_macros.macros(
-        var=lambda name, default=None: moment.isoformat() if name == "as_of" else default,
+        env_var=lambda name, default=None: moment.isoformat() if name == AS_OF_ENV else default,
+        execute=True,
         is_incremental=lambda: False,
     )
     return module.events_as_of(relation)

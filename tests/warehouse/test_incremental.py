@@ -158,6 +158,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
     incremental = snapshot_all(db)
     full = build(root, registry=project_registry(root), full_refresh=True, test=False)
     return {
+        "root": root,
         "builds": [first, partial, catch_up, full],
         "ids": ids,
         "db": root / "incremental.duckdb",
@@ -169,6 +170,15 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_build_succeeds_with_its_tests(chain: dict) -> None:
     for result in chain["builds"]:
         assert result.ok, result.failures
+
+
+def test_builds_after_the_first_reuse_dbts_parse(chain: dict) -> None:
+    """A build's file and as-of moment change every build, neither where dbt's partial
+    parsing compares them (seconds of every incremental build)."""
+    logs = (chain["root"] / "warehouse" / "dbt-logs").glob("dbt.log*")
+    text = "\n".join(p.read_text() for p in logs)
+    assert text.count("Running with dbt=") == len(chain["builds"]), "one dbt run a build"
+    assert text.count("Unable to do partial parsing") == 1, "only the first build parses all"
 
 
 def test_incremental_chain_equals_full_refresh(chain: dict) -> None:

@@ -320,15 +320,24 @@ NodeCallback = Callable[[NodeResult], None]
 FAILED = ("error", "fail", "runtime error")
 
 
+# The moment a build is as known at (dbt_project/macros/as_of.sql). Not a dbt var: the vars
+# are part of what dbt's partial parsing compares, and this one changes every build.
+AS_OF_ENV = "PEACEOPS_AS_OF"
+
+
 def dbt_env(
-    settings: Settings, registry: Registry | None = None, warehouse: Path | None = None
+    settings: Settings,
+    registry: Registry | None = None,
+    warehouse: Path | None = None,
+    as_of: str | None = None,
 ) -> dict[str, str]:
     """dbt's environment for the data directory of `settings`, building `warehouse`
-    (default: the one in use). dbt_project/profiles.yml reads it and has no defaults of
-    its own."""
+    (default: the one in use) as known at `as_of` (default: when dbt runs).
+    dbt_project/profiles.yml reads it and has no defaults of its own."""
     packs = registry.country_packs if registry is not None else ()
     return {
         "PEACEOPS_WAREHOUSE": str(warehouse or warehouse_path(settings.data_dir)),
+        AS_OF_ENV: as_of or "",
         MEMORY_LIMIT_ENV: settings.memory_limit,
         # the point-in-area functions of the dbt plugin read the packs' boundaries
         PACKS_ENV: os.pathsep.join(str(p) for p in packs),
@@ -346,8 +355,9 @@ class DbtRun:
     nodes: int
 
 
-def dbt_vars(registry: Registry, as_of: str | None = None) -> str:
-    """The dbt vars of a run: the feeds' contract (staging reads it) and the as-of moment."""
+def dbt_vars(registry: Registry) -> str:
+    """The dbt vars of a run: the feeds' contract (staging reads it) and the mission's
+    settings."""
     values: dict[str, object] = {
         "peaceops_contract": dbt_contract(registry),
         "mission_start": registry.mission.start.isoformat(),
@@ -355,8 +365,6 @@ def dbt_vars(registry: Registry, as_of: str | None = None) -> str:
         "aggregate_releasability": registry.mission.aggregate_releasability,
         "aggregate_minimum_count": registry.mission.aggregate_minimum_count,
     }
-    if as_of is not None:
-        values["as_of"] = as_of
     return json.dumps(values)
 
 
@@ -368,9 +376,11 @@ def run_dbt(
     warehouse: Path | None = None,
     target: Path | None = None,
     settings: Settings | None = None,
+    as_of: str | None = None,
 ) -> DbtRun:
     """Run one dbt command in-process (dbtRunner) against the warehouse of `root` (or
-    the file `warehouse`), its artifacts in `target` (default: dbt_target_path).
+    the file `warehouse`) as known at `as_of`, its artifacts in `target` (default:
+    dbt_target_path).
 
     `on_node` is called once per finished node (model, seed, test, ...), in the
     order dbt finishes them.
@@ -378,7 +388,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     settings = settings or Settings.resolve(data_dir=root)
-    env = dbt_env(settings, registry, warehouse)
+    env = dbt_env(settings, registry, warehouse, as_of)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     invocation: list[str] = []
@@ -508,7 +518,9 @@ def build(
             stale = stale_reason(previous, fingerprint)
         incremental = current.exists() and not (full_refresh or as_of is not None or stale)
         build_id = f"{moment:%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(3)}"
-        work = folder / f".build-{build_id}.duckdb"
+        # one name whatever the build: dbt's partial parsing starts over when its profile
+        # (this path) changes
+        work = folder / ".build-next.duckdb"
         base = "empty"
         if incremental and not select:
             why_not = take_spare(current, work, fingerprint)
@@ -524,7 +536,7 @@ def build(
             base = "copy"
         prepare_build_file(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
-        vars_ = dbt_vars(registry, as_of_text)
+        vars_ = dbt_vars(registry)
         result = BuildResult(
             ok=True, as_of=as_of_text, full_refresh_reason=stale, build_id=build_id, base=base
         )
@@ -545,7 +557,9 @@ def build(
             shown = [a for a in args if a != vars_]
             shown[shown.index("--vars")] = f"(as_of {as_of_text})"
             on_step(" ".join(shown))
-        run = run_dbt(args, root, on_node, registry, warehouse=work, settings=settings)
+        run = run_dbt(
+            args, root, on_node, registry, warehouse=work, settings=settings, as_of=as_of_text
+        )
         result.nodes = run.nodes
         result.failures = run.failures
         result.invocation_id = run.invocation_id
@@ -576,7 +590,8 @@ def build(
                 packs,
                 eventlog,
                 vars_,
-                folder / f".build-{build_id}-full.duckdb",
+                as_of_text,
+                folder / ".build-reference.duckdb",
             )
             result.verified = True
             result.failures += [f"the full refresh to compare with: {f}" for f in failures]
@@ -631,18 +646,19 @@ def _full_refresh_contents(
     packs: list[CountryPack],
     eventlog: EventLog,
     vars_: str,
+    as_of: str,
     shadow: Path,
 ) -> tuple[dict[str, verification.Content] | None, list[str]]:
-    """Build the same snapshot of the log from scratch into `shadow` (models only: the
-    incremental build ran the tests) and return its marts' contents, then remove it."""
+    """Build the same snapshot of the log as known at `as_of` from scratch into `shadow`
+    (models only: the incremental build ran the tests) and return its marts' contents,
+    then remove it."""
     prepare_build_file(shadow, eventlog, registry, packs)
     try:
         args = ["build", "--vars", vars_, "--full-refresh"]
         args += ["--exclude-resource-type", "test", "unit_test"]
         # its own artifacts: dbt's of the build itself stay the last ones
-        run = run_dbt(
-            args, settings.data_dir, None, registry, shadow, shadow.with_suffix(".target"), settings
-        )
+        target = shadow.with_suffix(".target")
+        run = run_dbt(args, settings.data_dir, None, registry, shadow, target, settings, as_of)
         if not run.ok:
             return None, run.failures or ["dbt failed"]
         con = connect(shadow, read_only=True)

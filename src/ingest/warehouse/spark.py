@@ -398,7 +398,7 @@ def build(
         spark_dir = folder / f".build-{build_id}.spark"
         wh.prepare_build_file(work, eventlog, registry, packs)
         as_of_text = (as_of or moment).astimezone(UTC).isoformat()
-        vars_ = wh.dbt_vars(registry, as_of_text)
+        vars_ = wh.dbt_vars(registry)
         result = wh.BuildResult(ok=True, as_of=as_of_text, build_id=build_id)
         with _stopped(spark_session(spark_dir, master, settings)) as spark:
             timing.session = time.perf_counter() - started
@@ -413,7 +413,9 @@ def build(
             if not test:
                 args += ["--exclude-resource-type", "test", "unit_test"]
             mark = time.perf_counter()
-            run = wh.run_dbt(args, root, on_node, registry, warehouse=work, settings=settings)
+            run = wh.run_dbt(
+                args, root, on_node, registry, warehouse=work, settings=settings, as_of=as_of_text
+            )
             timing.dbt = time.perf_counter() - mark
             result.nodes, result.failures = run.nodes, run.failures
             result.invocation_id, result.ok = run.invocation_id, run.ok
