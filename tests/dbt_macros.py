@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -26,11 +27,83 @@ class DuckDBAdapter:
         raise LookupError(f"no duckdb__ or default__ implementation of {name}")
 
 
-def macros(**context: Any) -> jinja2.runtime.TemplateModule:
+class Returned(Exception):
+    """dbt's `return(value)`: the macro's value is `value`, of any type, not its text."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _return(value: Any) -> None:
+    raise Returned(value)
+
+
+class DbtContext(jinja2.runtime.Context):
+    """A macro calling a macro gets what the callee returned (dbt's MacroGenerator)."""
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(__obj, jinja2.runtime.Macro):  # `return` itself, a filter, ...
+            return super().call(__obj, *args, **kwargs)
+        try:
+            return super().call(__obj, *args, **kwargs)
+        except Returned as returned:
+            return returned.value
+
+
+class Macros:
+    """The macros, called from Python as dbt calls them."""
+
+    def __init__(self, module: jinja2.runtime.TemplateModule) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        macro = getattr(self._module, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return macro(*args, **kwargs)
+            except Returned as returned:
+                return returned.value
+
+        return call
+
+
+def macros(**context: Any) -> Macros:
     """Every macro of the project; `context` adds dbt's globals a macro needs (var, …)."""
     source = "\n".join(p.read_text() for p in sorted(MACROS.glob("*.sql")))
     adapter = DuckDBAdapter()
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    env.globals.update(adapter=adapter, **{"return": lambda value: value}, **context)
+    env.context_class = DbtContext
+    env.globals.update(adapter=adapter, **{"return": _return}, **context)
     adapter.module = env.from_string(source).module
-    return adapter.module
+    return Macros(adapter.module)
+
+
+class Answer:
+    """What the macros read of run_query's agate table: its rows."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+
+class Model:
+    """`this` of an incremental model in schema main."""
+
+    def __init__(self, identifier: str) -> None:
+        self.identifier = identifier
+
+    def __str__(self) -> str:
+        return f"main.{self.identifier}"
+
+
+def incremental_macros(con: Any, model: str) -> Macros:
+    """The macros as an incremental run of `model` renders them, every relation in schema
+    main of the DuckDB connection `con`, which answers run_query."""
+    return macros(
+        execute=True,
+        is_incremental=lambda: True,
+        ref=lambda name: f"main.{name}",
+        target=SimpleNamespace(schema="main", type="duckdb"),
+        this=Model(model),
+        run_query=lambda sql: Answer(con.sql(sql).fetchall()),
+    )

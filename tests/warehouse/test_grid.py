@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import duckdb
-import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +18,7 @@ EARTH_KM = 6371.0088  # the radius macro haversine_km uses
 
 
 @pytest.fixture(scope="module")
-def macros() -> jinja2.runtime.TemplateModule:
+def macros() -> dbt_macros.Macros:
     return dbt_macros.macros()
 
 
@@ -46,7 +45,7 @@ def destination(lat: float, lon: float, bearing: float, km: float) -> tuple[floa
     others=st.lists(st.tuples(st.floats(-80, 80), st.floats(-170, 170)), max_size=3),
 )
 def test_points_within_the_distance_are_in_neighbouring_cells(
-    macros: jinja2.runtime.TemplateModule,
+    macros: dbt_macros.Macros,
     lat: float,
     lon: float,
     bearing: float,

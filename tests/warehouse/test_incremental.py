@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 DAYS = 50
 SCALE = 5.0  # dense enough that matches chain across days
 START = date(2026, 6, 1)
-SCHEMAS = ("staging", "intermediate", "marts")
+SCHEMAS = ("staging", "intermediate", "marts", "review")
 
 
 def tables(db: Path) -> dict[str, list[str]]:

@@ -6,7 +6,6 @@ they hold; as constants up to 10,000 keys, a subquery past them, `false` for non
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import duckdb
 from hypothesis import given, settings
@@ -18,28 +17,16 @@ MARK = datetime(2026, 11, 1, tzinfo=UTC)
 KEY = st.text(alphabet=st.sampled_from("ab'\",:\\ é"), min_size=1, max_size=6)
 
 
-class Answer:
-    """What the macros read of run_query's agate table: its rows."""
-
-    def __init__(self, rows: list[tuple]) -> None:
-        self.rows = rows
-
-
 def predicate(con: duckdb.DuckDBPyConnection) -> str:
-    module = dbt_macros.macros(
-        execute=True,
-        is_incremental=lambda: True,
-        ref=lambda name: f"main.{name}",
-        target=SimpleNamespace(schema="main"),
-        this=SimpleNamespace(identifier="fct_patrols"),
-        run_query=lambda sql: Answer(con.sql(sql).fetchall()),
-    )
+    module = dbt_macros.incremental_macros(con, "fct_patrols")
     return str(module.is_changed("patrol_id", "patrol"))
 
 
-def warehouse(events: list[tuple[str, str, bool]]) -> duckdb.DuckDBPyConnection:
-    """int_events_keyed holding (record_key, record_id, keyed after the watermark) patrol
-    events, and the model's watermark."""
+def warehouse(
+    events: list[tuple[str, str, bool]], model: str = "fct_patrols", entity: str = "patrol"
+) -> duckdb.DuckDBPyConnection:
+    """int_events_keyed holding (record_key, record_id, keyed after the watermark) events
+    of `entity`, and the watermark of `model`."""
     con = duckdb.connect()
     con.execute(
         "create table int_events_keyed (record_key varchar, feed_id varchar, "
@@ -54,7 +41,7 @@ def warehouse(events: list[tuple[str, str, bool]]) -> duckdb.DuckDBPyConnection:
         "create table dbt_watermarks (model_name varchar, built_through timestamptz, "
         "previous_through timestamptz)"
     )
-    con.execute("insert into dbt_watermarks values ('fct_patrols', ?, null)", [MARK])
+    con.execute("insert into dbt_watermarks values (?, ?, null)", [model, MARK])
     return con
 
 

@@ -8,7 +8,6 @@ a small operation in test_rules.py.
 from __future__ import annotations
 
 import duckdb
-import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +20,7 @@ VALUES = [*RELEASABILITY, "Public", "secret", "", None]
 
 
 @pytest.fixture(scope="module")
-def macros() -> jinja2.runtime.TemplateModule:
+def macros() -> dbt_macros.Macros:
     return dbt_macros.macros()
 
 
@@ -31,7 +30,7 @@ def strictest(values: list[str | None]) -> str:
     return max((v if v in RELEASABILITY else "restricted" for v in values), key=RELEASABILITY.index)
 
 
-def test_levels_are_the_registry_s(macros: jinja2.runtime.TemplateModule) -> None:
+def test_levels_are_the_registry_s(macros: dbt_macros.Macros) -> None:
     levels = duckdb.sql(f"select {macros.releasability_levels()}").fetchall()[0][0]
     assert levels == list(RELEASABILITY)
 
@@ -39,7 +38,7 @@ def test_levels_are_the_registry_s(macros: jinja2.runtime.TemplateModule) -> Non
 @settings(max_examples=200, deadline=None)
 @given(groups=st.lists(st.lists(st.sampled_from(VALUES), min_size=1, max_size=6), min_size=1))
 def test_a_merged_row_takes_the_strictest_level_of_its_sources(
-    macros: jinja2.runtime.TemplateModule, groups: list[list[str | None]]
+    macros: dbt_macros.Macros, groups: list[list[str | None]]
 ) -> None:
     rows = [(g, v) for g, values in enumerate(groups) for v in values]
     con = duckdb.connect()
@@ -55,7 +54,7 @@ def test_a_merged_row_takes_the_strictest_level_of_its_sources(
 @settings(max_examples=50, deadline=None)
 @given(value=st.sampled_from(VALUES))
 def test_rank_orders_levels_and_ranks_unknown_as_restricted(
-    macros: jinja2.runtime.TemplateModule, value: str | None
+    macros: dbt_macros.Macros, value: str | None
 ) -> None:
     (rank,) = duckdb.execute(f"select {macros.releasability_rank('$v')}", {"v": value}).fetchone()
     assert rank == RELEASABILITY.index(strictest([value])) + 1

@@ -1,17 +1,24 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized=incremental_or_table(),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ delete_changed_pairs() }}", "{{ update_changed_candidates() }}"],
+        post_hook="{{ save_watermark() }}",
+    )
+}}
 
+-- depends_on: {{ ref('int_events_keyed') }}
 -- For whoever tunes cross-agency resolution (docs/resolution.md): the report pairs where
 -- the rule could hardly tell (a report's candidates of one side within
 -- var('resolution_review_margin') of each other's cost), with what the rule decided. Not
--- published: it pairs what agencies wrote, whatever their releasability.
+-- published: it pairs what agencies wrote, whatever their releasability. Incremental: the
+-- pairs of the reports changed or re-resolved since its last run (macros/review.sql).
 
 with
 
 resolved as (
-    {% for entity, relation, id_column in [
-        ('incident', 'int_incidents_resolved', 'incident_id'),
-        ('delivery', 'int_deliveries_resolved', 'delivery_id'),
-    ] %}
+    {% for entity, relation, id_column in review_resolutions() %}
         select
             '{{ entity }}' as entity,
             record_key,
@@ -30,6 +37,9 @@ near_ties as (
         {{ list_fields('near_ties', ['candidate_key', 'cost']) }}
     from resolved
     where {{ list_size('near_ties') }} > 0
+    {% if is_incremental() %}
+        and {{ is_changed_report('record_key') }}
+    {% endif %}
 )
 
 select
