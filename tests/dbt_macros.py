@@ -4,9 +4,10 @@ sees them all at once), `adapter.dispatch` picking `duckdb__`, then `default__`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
+from types import CodeType, SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -68,14 +69,26 @@ class Macros:
         return call
 
 
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    env.context_class = DbtContext
+    return env
+
+
+@functools.cache
+def _compiled(source: str) -> CodeType:
+    """The macro files compiled once (a property test renders them per example)."""
+    return _environment().compile(source)
+
+
 def macros(**context: Any) -> Macros:
     """Every macro of the project; `context` adds dbt's globals a macro needs (var, …)."""
     source = "\n".join(p.read_text() for p in sorted(MACROS.glob("*.sql")))
     adapter = DuckDBAdapter()
-    env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    env.context_class = DbtContext
+    env = _environment()
     env.globals.update(adapter=adapter, **{"return": _return}, **context)
-    adapter.module = env.from_string(source).module
+    template = env.template_class.from_code(env, _compiled(source), env.make_globals(None))
+    adapter.module = template.module
     return Macros(adapter.module)
 
 
