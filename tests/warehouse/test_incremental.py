@@ -265,35 +265,40 @@ def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> Non
     assert latest_day < START + timedelta(days=30)
 
 
-def test_scoped_unique_test_finds_a_duplicate_among_the_last_runs_pairs(
-    chain: dict, tmp_path: Path
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("marts.coordination_deconfliction", "deconfliction_id"),
+        ("marts.fct_aid_deliveries", "delivery_id"),
+    ],
+    ids=["deconfliction", "deliveries"],
+)
+def test_scoped_unique_test_finds_a_duplicate_among_the_last_runs_rows(
+    chain: dict, tmp_path: Path, table: str, key: str
 ) -> None:
-    """In an incremental run the unique test on deconfliction ids looks only at the pairs
-    of the patrols and deliveries the last run re-paired (macros/test_scope.sql): a
-    duplicate of one of those pairs must still fail it."""
+    """In an incremental run a unique test on a large incremental model looks only at the
+    rows of the deliveries (patrols) the last run rewrote (macros/test_scope.sql): a
+    duplicate of one of those rows must still fail it."""
     db = warehouse_path(tmp_path)
     db.parent.mkdir()
     shutil.copy(chain["db"], db)
     changed = [f"{OCHA.feed_id}:{i}" for i in chain["ids"][OCHA.feed_id]["corrected"]]
     con = duckdb.connect(str(db))
     try:
-        repaired = con.execute(
-            "select deconfliction_id from marts.coordination_deconfliction "
+        rows = con.execute(
+            f"select {key} from {table} "
             "where delivery_id in (select delivery_id from intermediate.int_deliveries_resolved "
             "where record_key in (select unnest(?))) order by 1 limit 1",
             [changed],
         ).fetchall()
-        assert repaired, "no moved delivery has a patrol near it: the check would be empty"
-        con.execute(
-            "insert into marts.coordination_deconfliction "
-            "select * from marts.coordination_deconfliction where deconfliction_id = ?",
-            [repaired[0][0]],
-        )
+        assert rows, f"no row of {table} has a moved delivery: the check would be empty"
+        con.execute(f"insert into {table} select * from {table} where {key} = ?", [rows[0][0]])
     finally:
         con.close()
-    tested = run_dbt(["test", "--select", "coordination_deconfliction"], tmp_path)
+    model = table.split(".")[1]
+    tested = run_dbt(["test", "--select", model], tmp_path)
     assert not tested.ok
-    assert any("unique_coordination_deconfliction_deconfliction_id" in f for f in tested.failures)
+    assert any(f"unique_{model}_{key}" in f for f in tested.failures), tested.failures
 
 
 @pytest.fixture(scope="module")
