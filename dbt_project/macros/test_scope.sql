@@ -7,7 +7,10 @@
       __delivery_id_changed__    the model's last run started from (macro is_changed; a
                                  delivery also when re-resolved), i.e. the row is one
                                  that run wrote;
-      __this__                   the tested relation.
+      __this__                   the tested relation;
+      __started__                the start of the model's last run (its watermark),
+                                 which a column the run stamps (resolved_at) holds
+                                 in the rows that run wrote.
     A `unique` test on `key in (<keys the last run wrote>)` is exact: rows written before
     were unique among themselves, so any duplicate has a row the last run wrote, and the
     other row has the same key.
@@ -17,7 +20,7 @@
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set is_scoped = '_changed__' in where or '__this__' in where -%}
+    {%- set is_scoped = '_changed__' in where or '__this__' in where or '__started__' in where -%}
     {%- if is_scoped and flags.FULL_REFRESH -%}
         {{ return(relation) }}
     {%- endif -%}
@@ -29,7 +32,8 @@
             database=relation.database, schema='intermediate', identifier='int_deliveries_resolved'
         ) -%}
         {#- a namespace: a plain `set` inside a loop would not outlive it (Jinja) -#}
-        {%- set scoped = namespace(where=where.replace('__this__', relation | string)) -%}
+        {%- set scoped = namespace(where=where.replace('__this__', relation | string)
+            .replace('__started__', watermark(relation.identifier))) -%}
         {%- for column, entity in {'patrol_id': 'patrol', 'delivery_id': 'delivery'}.items() -%}
             {%- set placeholder = '__' ~ column ~ '_changed__' -%}
             {%- if placeholder in scoped.where -%}

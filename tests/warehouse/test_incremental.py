@@ -270,15 +270,16 @@ def test_resolution_reresolves_only_reports_near_the_changes(chain: dict) -> Non
     [
         ("marts.coordination_deconfliction", "deconfliction_id"),
         ("marts.fct_aid_deliveries", "delivery_id"),
+        ("intermediate.int_deliveries_resolved", "record_key"),
     ],
-    ids=["deconfliction", "deliveries"],
+    ids=["deconfliction", "deliveries", "resolution"],
 )
 def test_scoped_unique_test_finds_a_duplicate_among_the_last_runs_rows(
     chain: dict, tmp_path: Path, table: str, key: str
 ) -> None:
     """In an incremental run a unique test on a large incremental model looks only at the
-    rows of the deliveries (patrols) the last run rewrote (macros/test_scope.sql): a
-    duplicate of one of those rows must still fail it."""
+    rows of the deliveries (patrols) the last run rewrote or resolved (macros/test_scope.sql):
+    a duplicate of one of those rows must still fail it."""
     db = warehouse_path(tmp_path)
     db.parent.mkdir()
     shutil.copy(chain["db"], db)
