@@ -39,16 +39,21 @@ def _return(value: Any) -> None:
     raise Returned(value)
 
 
+def _value(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """What a macro call gives: the value it returned, else its text."""
+    try:
+        return call(*args, **kwargs)
+    except Returned as returned:
+        return returned.value
+
+
 class DbtContext(jinja2.runtime.Context):
     """A macro calling a macro gets what the callee returned (dbt's MacroGenerator)."""
 
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not isinstance(__obj, jinja2.runtime.Macro):  # `return` itself, a filter, ...
             return super().call(__obj, *args, **kwargs)
-        try:
-            return super().call(__obj, *args, **kwargs)
-        except Returned as returned:
-            return returned.value
+        return _value(super().call, __obj, *args, **kwargs)
 
 
 class Macros:
@@ -58,15 +63,7 @@ class Macros:
         self._module = module
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        macro = getattr(self._module, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return macro(*args, **kwargs)
-            except Returned as returned:
-                return returned.value
-
-        return call
+        return functools.partial(_value, getattr(self._module, name))
 
 
 def _environment() -> jinja2.Environment:

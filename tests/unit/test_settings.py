@@ -225,6 +225,21 @@ def test_dbt_reads_the_settings_with_no_defaults_of_its_own():
     assert all("," not in call for call in calls), calls
 
 
+def test_dbt_reads_only_variables_the_build_sets(tmp_path: Path) -> None:
+    """A name is written twice, in dbt's Jinja and in ingest.warehouse.runner.dbt_env (the
+    as-of moment, the warehouse, the memory limit): every env var the project reads is
+    one the build sets."""
+    from ingest.warehouse.runner import dbt_env
+
+    project = PROJECT_DIR / "dbt_project"
+    texts = [project / "profiles.yml", *project.glob("macros/*.sql"), *project.glob("models/**/*")]
+    read = set(
+        re.findall(r"env_var\(\s*'([^']+)'", "\n".join(p.read_text() for p in texts if p.is_file()))
+    )
+    assert {"PEACEOPS_AS_OF", "PEACEOPS_WAREHOUSE"} <= read
+    assert read <= dbt_env(Settings.resolve({}, data_dir=tmp_path)).keys()
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project folder with its own gate.yml and feeds.yaml."""

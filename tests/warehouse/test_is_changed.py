@@ -32,11 +32,11 @@ def warehouse(
         "create table int_events_keyed (record_key varchar, feed_id varchar, "
         "record_id varchar, entity varchar, keyed_at timestamptz)"
     )
-    for key, rid, new in events:
-        keyed_at = MARK + timedelta(hours=1 if new else -1)
-        con.execute(
-            "insert into int_events_keyed values (?, 'f', ?, 'patrol', ?)", [key, rid, keyed_at]
-        )
+    rows = [
+        (key, rid, entity, MARK + timedelta(hours=1 if new else -1)) for key, rid, new in events
+    ]
+    if rows:
+        con.executemany("insert into int_events_keyed values (?, 'f', ?, ?, ?)", rows)
     con.execute(
         "create table dbt_watermarks (model_name varchar, built_through timestamptz, "
         "previous_through timestamptz)"
@@ -67,11 +67,7 @@ def test_names_exactly_the_changed_keys(events: list[tuple[str, str, bool]]) -> 
 
 def test_past_ten_thousand_keys_a_subquery() -> None:
     events = [(f"k{i}", f"r{i}", True) for i in range(5001)]  # 10,002 keys
-    con = warehouse([])
-    con.executemany(
-        "insert into int_events_keyed values (?, 'f', ?, 'patrol', ?)",
-        [(key, rid, MARK + timedelta(hours=1)) for key, rid, _ in events],
-    )
+    con = warehouse(events)
     where = predicate(con)
     assert "select" in where.lower()
     changed = {k for key, rid, _ in events for k in (key, f"f:{rid}")}
