@@ -47,6 +47,20 @@ def rows_and_hash(
 ) -> tuple[int, str]:
     """Rows of `relation` and the sum of a hash of each row's `columns` (as text): equal
     pairs, equal values in those columns, order aside."""
-    summed = f"coalesce(sum(hash({', '.join(ident(c) for c in columns)})), 0)" if columns else "0"
-    rows, total = one(con.execute(f"SELECT count(*), CAST({summed} AS VARCHAR) FROM {relation}"))
+    rows, (total,) = rows_and_hashes(con, relation, [columns])
     return rows, total
+
+
+def rows_and_hashes(
+    con: duckdb.DuckDBPyConnection, relation: str, column_sets: list[list[str]]
+) -> tuple[int, list[str]]:
+    """Rows of `relation` and, per list of columns, the sum `rows_and_hash` gives: one
+    scan for all of them."""
+    sums = [
+        f"CAST(coalesce(sum(hash({', '.join(ident(c) for c in columns)})), 0) AS VARCHAR)"
+        if columns
+        else "CAST(0 AS VARCHAR)"
+        for columns in column_sets
+    ]
+    rows, *totals = one(con.execute(f"SELECT count(*), {', '.join(sums)} FROM {relation}"))
+    return rows, list(totals)

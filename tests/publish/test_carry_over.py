@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from ingest.gate import GateResult
 from ingest.publish.writer import publish
 from ingest.releasability import AUDIENCES
 from ingest.warehouse.sharing import published_marts
+from ingest.warehouse.verification import mart_contents
 from tests.gate.factory import make_warehouse
 
 from .published_reader import check_version
@@ -179,3 +181,27 @@ def test_a_file_gone_from_the_previous_version_is_written_again(tmp_path: Path) 
     assert os.path.samefile(
         first / "mission" / "unified.duckdb", second / "mission" / "unified.duckdb"
     )
+
+
+def test_publish_takes_the_gates_sums_instead_of_reading_the_marts_again(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    warehouse = root / "warehouse" / "build.duckdb"
+    make_warehouse(warehouse, rows=40)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    sums = {m: [c.rows, c.digest] for m, c in mart_contents(con).items()}
+    con.close()
+    first = publish(root, replace(_passed(root), contents=sums))
+    # the sums are the ones publish reads itself: without them, everything carries over
+    again = publish(root, _passed(root))
+    listed = json.loads((again / "manifest.json").read_text())["files"]
+    for rel in listed:
+        if not rel.endswith("datapackage.json"):
+            assert os.path.samefile(first / rel, again / rel), rel
+    # and they are taken as they are: sums of the build before a change carry the
+    # changed mart over (publish takes only sums of the build the gate checked)
+    change_incidents(warehouse)
+    stale = publish(root, replace(_passed(root), contents=sums))
+    incidents = "mission/parquet/fct_incidents.parquet"
+    assert os.path.samefile(again / incidents, stale / incidents)
+    read = publish(root, _passed(root))
+    assert not os.path.samefile(stale / incidents, read / incidents)

@@ -78,6 +78,10 @@ class GateResult:
     # whose checked content changed since their last pass, the others carried over
     scope: str = "all"
     scope_reason: str | None = None
+    # per mart: rows and the sum of a hash of every row's columns, all of them (what
+    # ingest.warehouse.verification.mart_contents gives), read in the scan that digests
+    # its checked columns; publish's carry-over takes them rather than scan every mart again
+    contents: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def carried_over(self) -> dict[str, str]:
@@ -132,4 +136,5 @@ class GateResult:
             historical=data.get("historical", False),
             scope=data.get("scope", "all"),
             scope_reason=data.get("scope_reason"),
+            contents=data.get("contents", {}),
         )

@@ -39,7 +39,7 @@ from ingest.gate.reconcile import (
 )
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
-from ingest.sessions import connect, one
+from ingest.sessions import connect, one, rows_and_hashes
 from ingest.settings import Settings
 
 MAX_EXAMPLES = 5
@@ -56,6 +56,19 @@ def suite_columns(suite: Any) -> list[str]:
         if column and column not in columns:
             columns.append(column)
     return columns
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    """Every column of `relation` (schema.table of the warehouse), in its order."""
+    schema, table = relation.split(".")
+    return [
+        column
+        for (column,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
 def _suite_meta(suite: Any) -> dict[str, Any]:
@@ -333,9 +346,13 @@ def run_gate(
                         raise LookupError(f"table {relation} is missing from the warehouse")
                     stats.rows = result.row_counts[suite.name]
                     columns = suite_columns(suite)
+                    rows, (checked_sum, whole_sum) = rows_and_hashes(
+                        con, relation, [columns, _table_columns(con, relation)]
+                    )
+                    result.contents[suite.name] = [rows, whole_sum]
                     checked = carry.Pass(
                         carry.suite_key(suites_dir / f"{suite.name}.json", params),
-                        carry.content_digest(con, relation, columns),
+                        carry.content_digest(rows, checked_sum, columns),
                         now.isoformat(),
                         result.build_id,
                     )
