@@ -50,6 +50,21 @@ def rows(version: Path) -> dict[tuple[str, str, str], list]:
     return out
 
 
+def comments(folder: Path) -> set[tuple[str, str | None, str | None]]:
+    """(table, column or None, comment) of every table and column of an audience's database."""
+    db = duckdb.connect(str(folder / "unified.duckdb"), read_only=True)
+    try:
+        found = db.execute(
+            "SELECT table_name, NULL, comment FROM duckdb_tables() "
+            "UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'main'"
+        ).fetchall()
+    finally:
+        db.close()
+    assert any(comment for *_, comment in found)
+    return set(found)
+
+
 def change_incidents(warehouse: Path) -> None:
     """A new build in which only fct_incidents changed: one incident reclassified
     restricted, another's fatalities corrected."""
@@ -105,10 +120,12 @@ def test_unchanged_marts_are_carried_over_and_every_row_is_a_fresh_publishs(
             rel = f"{audience}/parquet/{spec.name}.parquet"
             if spec.name != "fct_incidents" and (third / rel).exists():
                 assert os.path.samefile(again / rel, third / rel), rel
-        # the database is a new file, with the new rows (compared above)
+        # the database is a new file, with the new rows (compared above), and the comments
+        # of a fresh one: those of the tables carried over in it, and of the one written
         assert not os.path.samefile(
             again / audience / "unified.duckdb", third / audience / "unified.duckdb"
         )
+        assert comments(third / audience) == comments(reference / audience)
     # no file carried over was written to: the versions before are as they were published,
     # table and column comments included
     check_version(first)

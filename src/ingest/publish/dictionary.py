@@ -19,6 +19,7 @@ the types are those of the published table itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,25 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict[str, dict[str, Any]]) -> None:
-    """COMMENT ON every table and column of an audience's unified.duckdb being written
-    (ingest.publish.writer, before the file is sealed: a file carried over is never opened
-    for writing)."""
+def comment_tables(
+    con: duckdb.DuckDBPyConnection,
+    docs: dict[str, dict[str, Any]],
+    tables: Collection[str] | None = None,
+) -> None:
+    """COMMENT ON every table (of `tables`, default all) and column of an audience's
+    unified.duckdb being written (ingest.publish.writer, before the file is sealed: a file
+    carried over is never opened for writing), in one transaction: each statement alone
+    would commit, 700 of them 3 s at 10M."""
+    con.execute("BEGIN TRANSACTION")
     for table, columns in _tables(con).items():
+        if tables is not None and table not in tables:
+            continue
         doc = docs.get(table, {"description": "", "columns": {}})
         con.execute(f"COMMENT ON TABLE main.{ident(table)} IS {literal(doc['description'])}")
         for column, _ in columns:
             text = doc["columns"].get(column, "")
             con.execute(f"COMMENT ON COLUMN main.{ident(table)}.{ident(column)} IS {literal(text)}")
+    con.execute("COMMIT")
 
 
 def describe_audience(

@@ -431,7 +431,8 @@ def _write_audience(
         if docs is not None:
             from ingest.publish.dictionary import comment_tables
 
-            comment_tables(con, docs)
+            # a table carried over in a reused file keeps its comments: its key has its docs
+            comment_tables(con, docs, set(selects) - carried if reused else None)
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
         overwritten = not reused or _overwrite_free_blocks(con)
