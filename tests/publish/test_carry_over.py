@@ -105,6 +105,8 @@ def test_unchanged_marts_are_carried_over_and_every_row_is_a_fresh_publishs(
     reference = publish(fresh, _passed(fresh))
     assert rows(third) == rows(reference)
     manifest = json.loads((third / "manifest.json").read_text())
+    # rows changed or left in every audience: no table of fct_incidents is appended to
+    assert manifest["appended"] == {}
     assert (
         manifest["row_counts"]
         == json.loads((reference / "manifest.json").read_text())["row_counts"]
@@ -222,3 +224,30 @@ def test_publish_takes_the_gates_sums_instead_of_reading_the_marts_again(tmp_pat
     assert os.path.samefile(again / incidents, stale / incidents)
     read = publish(root, _passed(root))
     assert not os.path.samefile(stale / incidents, read / incidents)
+
+
+def test_a_mart_that_only_gained_rows_is_appended_to(tmp_path: Path) -> None:
+    """A new mission-level incident: mission's table gains its row, partners' and public's
+    keep theirs as they are; every audience has a fresh publish's rows."""
+    root, fresh = tmp_path / "appended", tmp_path / "fresh"
+    warehouse = root / "warehouse" / "build.duckdb"
+    make_warehouse(warehouse, rows=40)
+    first = publish(root, _passed(root))
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "INSERT INTO marts.fct_incidents SELECT * REPLACE ('fct_incidents:new' AS incident_id) "
+        "FROM marts.fct_incidents WHERE releasability = 'mission' LIMIT 1"
+    )
+    con.close()
+    second = publish(root, _passed(root))
+    check_version(second)
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["appended"] == {aud: ["fct_incidents"] for aud in AUDIENCES}
+    before = json.loads((first / "manifest.json").read_text())["row_counts"]
+    for audience in AUDIENCES:
+        gained = 1 if audience == "mission" else 0
+        counts = manifest["row_counts"][audience]
+        assert counts["fct_incidents"] == before[audience]["fct_incidents"] + gained
+    (fresh / "warehouse").mkdir(parents=True)
+    os.link(warehouse, fresh / "warehouse" / "build.duckdb")
+    assert rows(second) == rows(publish(fresh, _passed(fresh)))

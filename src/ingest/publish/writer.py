@@ -270,6 +270,8 @@ class Written:
     counts: dict[str, int] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     linked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # marts whose table in a reused database was appended to rather than written again
+    appended: list[str] = field(default_factory=list)
 
 
 def mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -405,8 +407,14 @@ def _write_audience(
                 link(rel)
         written.counts = {m: counted[m] for m in selects}
         return written
-    # the previous file less the tables of marts that changed (or went)
-    reused = reuse and _reuse_database(previous, audience, database, carried, prefetched)
+    # the previous file less the tables of marts that changed (or went), but for those
+    # that only gained rows: their new rows are appended
+    additions = (
+        _reuse_database(previous, audience, database, carried, prefetched, warehouse, selects)
+        if reuse
+        else None
+    )
+    reused = additions is not None
     con = connect(database)
     try:
         con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
@@ -421,7 +429,12 @@ def _write_audience(
                     # carried over as files, but this database is new: the table again
                     con.execute(f"CREATE TABLE main.{ident(name)} AS {select}")
                 continue
-            con.execute(f"CREATE TABLE main.{ident(name)} AS {select}")
+            if additions is not None and name in additions:
+                if additions[name]:
+                    con.execute(f"INSERT INTO main.{ident(name)} {additions[name]}")
+                written.appended.append(name)
+            else:
+                con.execute(f"CREATE TABLE main.{ident(name)} AS {select}")
             count = one(con.execute(f"SELECT count(*) FROM main.{ident(name)}"))
             written.counts[name] = count[0]
             parquet = out / files[0]
@@ -480,30 +493,74 @@ def _reuse_database(
     audience: str,
     database: Path,
     carried: set[str],
-    prefetched: Prefetch | None = None,
-) -> bool:
+    prefetched: Prefetch | None,
+    warehouse: Path,
+    selects: dict[str, str],
+) -> dict[str, str] | None:
     """Start `database` as the previous version's (copied, or `prefetched`), less its
-    tables not carried over; False (and no file) when there is none to start from."""
+    tables not carried over but for those `_added_rows` can append to; returns the SELECT
+    of the rows to append per table kept so, or None (and no file) when there is no
+    previous database to start from."""
     source = previous.path / audience / DB_NAME if previous else None
     if source is None or not source.exists():
-        return False  # a copy under way is given up with the others (_cancel)
+        return None  # a copy under way is given up with the others (_cancel)
     if prefetched is not None:
         prefetched.take(database)
     else:
         shutil.copyfile(source, database)
+    additions: dict[str, str] = {}
     con = connect(database)
     try:
+        con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        for table in tables - carried:
-            con.execute(f"DROP TABLE main.{ident(table)}")
+        for table in sorted(tables - carried):
+            added = _added_rows(con, table, selects[table]) if table in selects else None
+            if added is None:
+                con.execute(f"DROP TABLE main.{ident(table)}")
+            else:
+                additions[table] = added
+        con.execute("DETACH wh")
         # freed blocks are reused by what is written next only after a checkpoint
         con.execute("CHECKPOINT")
     finally:
         con.close()
     if not carried <= tables:
         database.unlink()
-        return False
-    return True
+        return None
+    return additions
+
+
+def _added_rows(con: duckdb.DuckDBPyConnection, table: str, select: str) -> str | None:
+    """When `select` (of `wh`) has every row of main.`table` (rows were only added, as by
+    a new report that is an incident of its own, or none for this audience), the SELECT
+    of the rows to append ("" for none); None when a row of the table is gone or changed,
+    or a column: the table is then written afresh, as no block of a row that left the
+    audience may stay in its file. Rows are compared by a hash of all their columns: a row
+    gone whose hash a new row has too (one chance in 2^64 a pair) would stay, as a carried
+    mart's sum of hashes would."""
+    columns = con.execute(f"DESCRIBE main.{ident(table)}").fetchall()
+    if [c[:2] for c in columns] != [c[:2] for c in con.execute(f"DESCRIBE {select}").fetchall()]:
+        return None
+    row_hash = f"hash({', '.join(ident(c[0]) for c in columns)})"
+    gone, partly, added = one(
+        con.execute(
+            "SELECT count(*) FILTER (WHERE before > after), "
+            "count(*) FILTER (WHERE before > 0 AND after > before), "
+            "count(*) FILTER (WHERE before = 0) "
+            "FROM (SELECT h, count(*) FILTER (WHERE NOT new) AS before, "
+            "count(*) FILTER (WHERE new) AS after FROM ("
+            f"SELECT {row_hash} AS h, false AS new FROM main.{ident(table)} "
+            f"UNION ALL SELECT {row_hash} AS h, true AS new FROM ({select})) GROUP BY h)"
+        )
+    )
+    if gone or partly:  # partly: more copies of a row than before, which marts never have
+        return None
+    if not added:
+        return ""
+    return (
+        f"SELECT * FROM ({select}) WHERE {row_hash} NOT IN "
+        f"(SELECT {row_hash} FROM main.{ident(table)})"
+    )
 
 
 def loads_read(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> list[dict[str, Any]]:
@@ -632,6 +689,7 @@ def _publish(
         for aud in AUDIENCES:  # the dictionary beside the data (ingest.publish.dictionary)
             describe_audience(tmp / aud, aud, docs, version, marts)
         row_counts = {aud: w.counts for aud, w in written.items()}
+        appended = {aud: w.appended for aud, w in written.items() if w.appended}
         linked = {rel: info for w in written.values() for rel, info in w.linked.items()}
         files = file_sums(tmp, linked)
         manifest = {
@@ -653,6 +711,9 @@ def _publish(
             "row_counts": row_counts,
             # per audience and mart, what its files were written from (carry-over)
             "marts": {aud: w.keys for aud, w in written.items()},
+            # per audience, the marts whose table in the reused database only gained rows,
+            # appended there (their files are written whole)
+            "appended": appended,
             "audiences": {a: list(levels) for a, levels in AUDIENCES.items()},
             "files": files,
             "gate": gate.summary(),
