@@ -43,12 +43,13 @@ sees one complete version, old or new. A failed gate publishes nothing and leave
 
 Carry-over: each version's manifest records, per audience and mart, a key of what was
 written (`marts`): a digest of the warehouse mart's rows (count and sum of a hash of
-every row), its column names and types, the audience's SELECT (columns, filters, held-back
+every row, as the gate read them), its column names and types, the audience's SELECT (columns, filters, held-back
 feeds), the HXL tags, the output format and DuckDB's version. A mart whose key is the
 previous version's is not written again: its Parquet and CSV files are hard links to the
 previous version's (versions are immutable), with their recorded sha256. An audience's
 unified.duckdb is linked when every mart is carried over; when some are, it is a copy of
-the previous one with the changed tables dropped and created again, kept only if no
+the previous one with the changed tables dropped and created again (or appended to, when
+every row they had is still the audience's: `appended` in the manifest), kept only if no
 block of the dropped tables is left unused after its checkpoint (DuckDB does not zero
 freed blocks: a reclassified row of the previous version must not linger in the file),
 else written afresh.
