@@ -28,8 +28,19 @@ def connect(
     the machine, and a 10M-event gate or publish would take it (the dbt profile reads the
     same setting). No extension is installed or loaded behind the hub's back."""
     con = duckdb.connect(str(database), read_only=read_only, config=NO_EXTENSION_AUTOLOAD)
-    con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{Settings.resolve().memory_limit}'")
+    return _session(con)
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second session on `con`'s database (to stream a result while `con` does other
+    work), set as `connect` sets its own: a cursor starts from DuckDB's defaults, the
+    machine's time zone among them."""
+    return _session(con.cursor())
+
+
+def _session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute("SET TimeZone = 'UTC'")
     # A long load would otherwise draw a progress bar on stdout, which is the CLI's output.
     con.execute("SET enable_progress_bar = false")
     return con

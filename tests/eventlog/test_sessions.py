@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.sessions import connect
+from ingest.sessions import connect, cursor
 
 REPO = Path(__file__).parents[2]
 SESSION_FACTORIES = {"src/ingest/sessions.py", "bench/common.py"}
@@ -27,8 +27,20 @@ def test_hub_sessions_neither_install_nor_load_extensions(tmp_path: Path):
         con.close()
 
 
+def test_a_cursor_is_a_session_like_the_one_it_comes_from():
+    con = connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    stream = cursor(con)
+    found = stream.execute(
+        "SELECT current_setting('TimeZone'), CAST(DATE '2026-01-01' AS TIMESTAMPTZ)::VARCHAR"
+    ).fetchone()
+    assert found == ("UTC", "2026-01-01 00:00:00+00")
+    stream.close()
+    con.close()
+
+
 def test_no_session_is_opened_around_the_factories():
-    opened = re.compile(r"duckdb\.connect\(")
+    opened = re.compile(r"duckdb\.connect\(|\.cursor\(\)")
     stray = [
         str(path.relative_to(REPO))
         for folder in ("src", "bench")

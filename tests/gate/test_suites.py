@@ -3,11 +3,12 @@ declarations follow the mart YAMLs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
-from ingest.gate.suites import generate
+from ingest.gate.suites import ROW_LEVEL, generate
 from ingest.settings import PROJECT_DIR as REPO
 from ingest.settings import Settings
 from ingest.warehouse.sharing import published_marts
@@ -89,3 +90,11 @@ def test_a_code_dbt_checks_against_its_vocabulary_is_not_checked_again() -> None
             assert (column in in_set) != dbt, (spec.name, column)
             left += dbt
     assert left >= 10  # incident_type, cluster_code, agency_id and admin2_pcode tests
+
+
+def test_every_expectation_of_a_mart_suite_is_about_one_row() -> None:
+    """The gate validates a mart in batches as it reads them, and only rows unlike those
+    that passed: an expectation across rows would be wrong on either."""
+    for spec in published_marts():
+        suite = json.loads((EXPECTATIONS_DIR / "expectations" / f"{spec.name}.json").read_text())
+        assert {e["type"] for e in suite["expectations"]} <= ROW_LEVEL, spec.name

@@ -1,10 +1,9 @@
 """Run the gate's checkpoint against the warehouse DuckDB, batch by batch.
 
 GX 1.24 has no working DuckDB path, so each suite is fed pandas frames read from
-DuckDB with only the columns the suite needs. A mart larger than `batch_rows` is
-split by a hash of its key into batches of about that size; since equal keys hash
-alike, a uniqueness check per batch is exact for the whole mart. Each batch runs the
-suite's validation definition with `batch_parameters={"dataframe": df}`, and the
+DuckDB with only the columns the suite needs, `batch_rows` at a time from one scan
+(every expectation of a mart suite is about one row: suites.ROW_LEVEL; uniqueness and
+not-null are dbt's). Each batch runs the suite's validation definition with `batch_parameters={"dataframe": df}`, and the
 results are summed per expectation. Whole-table reconciliations are computed in
 SQL and asserted on their one-row result.
 
@@ -15,10 +14,8 @@ directory, never into the repository.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -39,7 +36,7 @@ from ingest.gate.reconcile import (
 )
 from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
-from ingest.sessions import connect, one, rows_and_hashes
+from ingest.sessions import connect, cursor, one, rows_and_hashes
 from ingest.settings import Settings
 
 MAX_EXAMPLES = 5
@@ -79,39 +76,31 @@ def _suite_meta(suite: Any) -> dict[str, Any]:
 def mart_frames(
     con: duckdb.DuckDBPyConnection,
     relation: str,
-    key: str,
     columns: list[str],
     dates: list[str],
-    rows: int,
     batch_rows: int,
-    scratch: Path,
 ) -> Iterator[Any]:
-    """The mart's needed columns as pandas frames of about `batch_rows` rows each.
-
-    A larger mart is split by a hash of its key, so that the rows of one key (and any
-    duplicates of it) meet in one frame. The split is one scan into hash-partitioned
-    Parquet under `scratch`, read back a part at a time: a scan per part would read a
-    40M-row mart 80 times.
-    """
+    """The mart's needed columns as pandas frames of `batch_rows` rows (the last fewer; one
+    empty frame for no rows), streamed from one scan: every expectation of
+    a mart suite is about one row at a time (suites.ROW_LEVEL), so how the rows are split
+    does not change a verdict."""
     select = ", ".join(
         f"CAST({_quote(c)} AS TIMESTAMPTZ) AS {_quote(c)}" if c in dates else _quote(c)
         for c in columns
     )
-    parts = max(1, math.ceil(rows / max(1, batch_rows)))
-    if parts == 1:
-        yield con.execute(f"SELECT {select} FROM {relation}").df()
-        return
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        con.execute(
-            f"COPY (SELECT {select}, coalesce(hash({_quote(key)}), 0) % {parts} AS _part "
-            f"FROM {relation}) TO '{tmp}' (FORMAT parquet, PARTITION_BY (_part))"
-        )
-        listed = ", ".join(_quote(c) for c in columns)
-        for part in sorted(Path(tmp).iterdir()):
-            yield con.execute(
-                f"SELECT {listed} FROM read_parquet('{part}/*.parquet', hive_partitioning = false)"
-            ).df()
+    # a cursor of its own: the session may hold a result still open (DuckDB 2 then refuses
+    # a relation on it), and the stream stays apart from what the gate asks meanwhile
+    stream = cursor(con)
+    try:
+        reader = stream.sql(f"SELECT {select} FROM {relation}").to_arrow_reader(batch_rows)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield batch.to_pandas()
+        if empty:
+            yield reader.schema.empty_table().to_pandas()
+    finally:
+        stream.close()
 
 
 def previous_row_counts(root: Path) -> dict[str, int]:
@@ -382,14 +371,7 @@ def run_gate(
                                 checked, whole_checked_at=earlier.whole_since.isoformat()
                             )
                         frames = mart_frames(
-                            con,
-                            source,
-                            meta["key"],
-                            columns,
-                            meta.get("dates", []),
-                            to_check,
-                            config.batch_rows,
-                            root / "gate" / "scratch",
+                            con, source, columns, meta.get("dates", []), config.batch_rows
                         )
                 elif kind == RECONCILIATION:
                     frame = con.execute(reconciliation_sql(as_of)).df()
