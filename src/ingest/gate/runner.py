@@ -3,9 +3,9 @@
 GX 1.24 has no working DuckDB path, so each suite is fed pandas frames read from
 DuckDB with only the columns the suite needs, `batch_rows` at a time from one scan
 (every expectation of a mart suite is about one row: suites.ROW_LEVEL; uniqueness and
-not-null are dbt's). Each batch runs the suite's validation definition with `batch_parameters={"dataframe": df}`, and the
-results are summed per expectation. Whole-table reconciliations are computed in
-SQL and asserted on their one-row result.
+not-null are dbt's). Each batch runs the suite's validation definition with
+`batch_parameters={"dataframe": df}`, and the results are summed per expectation.
+Whole-table reconciliations are computed in SQL and asserted on their one-row result.
 
 The committed GX context (`expectations/`) is copied to `<root>/gate/gx` before
 each run, so validation results and Data Docs are written under the data

@@ -25,8 +25,8 @@ rather than per audience so that a row all of whose sources an audience may see 
 its lineage there.
 
 Free text and names below mission level: every mart column is declared in its dbt
-YAML (read through `ingest.warehouse.sharing`); public and partners outputs get only declared columns, less
-the mission-only ones and anything named like free text (description, notes,
+YAML (read through `ingest.warehouse.sharing`); public and partners outputs get only
+declared columns, less the mission-only ones and anything named like free text (description, notes,
 summary, value, contact, ...). Those columns are dropped, not scrubbed. Scrubbing
 would need to recognise person names in free text in several languages, which no
 maintained rule-based PyPI library does reliably: Presidio and scrubadub need spaCy
@@ -43,8 +43,9 @@ sees one complete version, old or new. A failed gate publishes nothing and leave
 
 Carry-over: each version's manifest records, per audience and mart, a key of what was
 written (`marts`): a digest of the warehouse mart's rows (count and sum of a hash of
-every row, as the gate read them), its column names and types, the audience's SELECT (columns, filters, held-back
-feeds), the HXL tags, the output format and DuckDB's version. A mart whose key is the
+every row, as the gate read them), its column names and types, the audience's SELECT
+(columns, filters, held-back feeds), the HXL tags, the output format and DuckDB's
+version. A mart whose key is the
 previous version's is not written again: its Parquet and CSV files are hard links to the
 previous version's (versions are immutable), with their recorded sha256. An audience's
 unified.duckdb is linked when every mart is carried over; when some are, it is a copy of
