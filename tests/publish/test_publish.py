@@ -18,6 +18,7 @@ from ingest.gate import GateResult, run_gate
 from ingest.publish.reader import current_version, versions
 from ingest.publish.writer import AUDIENCES, GateNotPassed, prune, publish
 from ingest.releasability import RELEASABILITY
+from ingest.settings import PROJECT_DIR
 from ingest.warehouse.sharing import MartSpec, published_marts
 from tests.gate.factory import make_warehouse
 from tests.publish.published_reader import check_version, read_current
@@ -74,6 +75,13 @@ def test_good_run_publishes(tmp_path: Path) -> None:
     assert '\'=HYPERLINK("x")' in names or "'+1" in names
     gaps = version / "public" / "csv" / "coordination_coverage_gaps.csv"
     assert gaps.read_text().splitlines()[1].startswith("#adm+code,#adm+level,#adm2+code")
+
+
+def test_the_analysts_guide_names_every_field_of_the_manifest(tmp_path: Path) -> None:
+    make_warehouse(_wh(tmp_path))
+    manifest = json.loads((publish(tmp_path, _passed(tmp_path)) / "manifest.json").read_text())
+    guide = (PROJECT_DIR / "docs" / "analysts" / "README.md").read_text()
+    assert [field for field in manifest if f"`{field}`" not in guide] == []
 
 
 def test_failed_gate_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
