@@ -38,6 +38,7 @@ from ingest.gate.result import Failure, GateResult, SuiteStats
 from ingest.gate.suites import CHECKPOINT, RECONCILIATION, ROW_COUNTS
 from ingest.sessions import connect, cursor, one, rows_and_hashes
 from ingest.settings import Settings
+from ingest.warehouse.sharing import mart_columns
 
 MAX_EXAMPLES = 5
 
@@ -55,19 +56,6 @@ def suite_columns(suite: Any) -> list[str]:
     return columns
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    """Every column of `relation` (schema.table of the warehouse), in its order."""
-    schema, table = relation.split(".")
-    return [
-        column
-        for (column,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [schema, table],
-        ).fetchall()
-    ]
-
-
 def _suite_meta(suite: Any) -> dict[str, Any]:
     """Where a suite's rows come from (ingest.gate.suites)."""
     return (suite.meta or {}).get("peaceops", {})
@@ -81,9 +69,9 @@ def mart_frames(
     batch_rows: int,
 ) -> Iterator[Any]:
     """The mart's needed columns as pandas frames of `batch_rows` rows (the last fewer; one
-    empty frame for no rows), streamed from one scan: every expectation of
-    a mart suite is about one row at a time (suites.ROW_LEVEL), so how the rows are split
-    does not change a verdict."""
+    empty frame for no rows), streamed from one scan: every expectation of a mart suite is
+    about one row at a time (suites.ROW_LEVEL), so how the rows are split does not change a
+    verdict."""
     select = ", ".join(
         f"CAST({_quote(c)} AS TIMESTAMPTZ) AS {_quote(c)}" if c in dates else _quote(c)
         for c in columns
@@ -303,6 +291,7 @@ def run_gate(
         passes, result.scope_reason = _earlier_passes(root, state, whole)
         result.scope = "all" if passes is None else "changed"
         passed: dict[str, carry.Pass] = {}
+        marts_columns = mart_columns(con)  # all of a mart's: GateResult.contents
         suites_dir = settings.expectations_dir / "expectations"
         present = {
             f"{schema}.{name}"
@@ -335,8 +324,9 @@ def run_gate(
                         raise LookupError(f"table {relation} is missing from the warehouse")
                     stats.rows = result.row_counts[suite.name]
                     columns = suite_columns(suite)
+                    every = [c for c, _ in marts_columns.get(suite.name, [])]
                     rows, (checked_sum, whole_sum) = rows_and_hashes(
-                        con, relation, [columns, _table_columns(con, relation)]
+                        con, relation, [columns, every]
                     )
                     result.contents[suite.name] = [rows, whole_sum]
                     checked = carry.Pass(

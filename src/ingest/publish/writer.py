@@ -96,7 +96,7 @@ from ingest.publish.reader import (
 from ingest.releasability import AUDIENCES
 from ingest.sessions import connect, one, rows_and_hash
 from ingest.sql import ident, literal
-from ingest.warehouse.sharing import SCHEMA, MartSpec, published_marts
+from ingest.warehouse.sharing import SCHEMA, MartSpec, mart_columns, published_marts
 
 FORMULA_START = "^[=+\\-@\t\r]"
 # What write_audience writes for the same rows: bump when that changes, so that no file
@@ -276,18 +276,6 @@ class Written:
     appended: list[str] = field(default_factory=list)
 
 
-def mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    """(column, type) of every published mart of the warehouse attached as `wh`."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, dtype in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = 'wh' AND schema_name = ? ORDER BY table_name, column_index",
-        [SCHEMA],
-    ).fetchall():
-        out.setdefault(table, []).append((column, dtype))
-    return out
-
-
 def mart_digests(
     con: duckdb.DuckDBPyConnection,
     columns: dict[str, list[tuple[str, str]]],
@@ -353,7 +341,7 @@ def _write_audience(
     con = connect()
     try:
         con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
-        columns = mart_columns(con)
+        columns = mart_columns(con, "wh")
         selects: dict[str, str] = {}
         for spec in marts:
             actual = [c for c, _ in columns.get(spec.name, [])]
@@ -669,7 +657,7 @@ def _publish(
             loads = loads_read(con, as_of)
             marts = published_marts(root)
             # the gate's sums are of this build: its build id is the one checked above
-            digests = mart_digests(con, mart_columns(con), marts, gate.contents)
+            digests = mart_digests(con, mart_columns(con, "wh"), marts, gate.contents)
         finally:
             con.close()
         docs = mart_docs(dbt_target_path(root))

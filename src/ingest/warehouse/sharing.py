@@ -35,11 +35,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ingest.releasability import FREE_TEXT
 
 SCHEMA = "marts"
 PACKAGE = "peaceops"
 EXPOSURE = f"exposure.{PACKAGE}.published_dataset"
+
+
+def mart_columns(
+    con: duckdb.DuckDBPyConnection, database: str | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of every table of the marts schema (each a published mart) of
+    `database` (default: the session's own), in column order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = coalesce(?, current_database()) AND schema_name = ? "
+        "ORDER BY table_name, column_index",
+        [database, SCHEMA],
+    ).fetchall():
+        out.setdefault(table, []).append((column, dtype))
+    return out
 
 
 class ManifestError(RuntimeError):

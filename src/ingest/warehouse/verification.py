@@ -21,7 +21,7 @@ import duckdb
 
 from ingest.sessions import one, rows_and_hash
 from ingest.sql import ident
-from ingest.warehouse.sharing import SCHEMA
+from ingest.warehouse.sharing import SCHEMA, mart_columns
 
 TABLE = "state.verification"
 COLUMNS = (
@@ -41,17 +41,10 @@ def mart_contents(con: duckdb.DuckDBPyConnection) -> dict[str, Content]:
     """Rows and content hash of every published mart of the warehouse: every table of the
     marts schema (each is a published mart, tests/gate/test_sharing.py), whose columns
     are the declared ones (dbt enforces the contracts)."""
-    actual: dict[str, list[str]] = {}
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = ? "
-        "ORDER BY table_name, column_index",
-        [SCHEMA],
-    ).fetchall():
-        actual.setdefault(table, []).append(column)
-    out = {}
-    for name, columns in actual.items():
-        out[name] = Content(*rows_and_hash(con, f"{SCHEMA}.{ident(name)}", columns))
-    return out
+    return {
+        name: Content(*rows_and_hash(con, f"{SCHEMA}.{ident(name)}", [c for c, _ in typed]))
+        for name, typed in mart_columns(con).items()
+    }
 
 
 def write(
