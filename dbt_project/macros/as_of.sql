@@ -31,6 +31,21 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- Between `as` and the body of a CTE that every feed's branch reads (a staging model's
+    `source`): DuckDB would write all the entity's events, payloads and all, to a
+    temporary table (10 GB spilled for incidents at 10M events) and scan it once per feed;
+    inlined, each branch reads only its own feed's Parquet partition. Spark inlines CTEs. -#}
+{% macro inlined() -%}
+    {{ return(adapter.dispatch('inlined')()) }}
+{%- endmacro %}
+
+{% macro default__inlined() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__inlined() -%}
+{%- endmacro %}
+
 {#- `column` names a load of `relations` that `this` does not hold yet: a predicate against
     the load ids as constants, read when the model runs. Against constants DuckDB skips
     the Parquet files and row groups of every other load; a NOT IN subquery would read

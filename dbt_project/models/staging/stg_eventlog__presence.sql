@@ -10,7 +10,7 @@
 
 with
 
-source as (
+source as {{ inlined() }} (
     {{ events_as_of(source('eventlog', 'presence_events')) }}
 ),
 
