@@ -31,10 +31,11 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Between `as` and the body of a CTE that every feed's branch reads (a staging model's
-    `source`): DuckDB would write all the entity's events, payloads and all, to a
-    temporary table (10 GB spilled for incidents at 10M events) and scan it once per feed;
-    inlined, each branch reads only its own feed's Parquet partition. Spark inlines CTEs. -#}
+{#- Between `as` and the body of a CTE read more than once that is cheaper to compute again
+    than to write: DuckDB materializes such a CTE to a temporary table. A staging model's
+    `source`, read by every feed's branch, wrote all the entity's events, payloads and all
+    (10 GB spilled for incidents at 10M events), and each branch scanned it whole; inlined,
+    each branch reads only its own feed's Parquet partition. Spark inlines CTEs. -#}
 {% macro inlined() -%}
     {{ return(adapter.dispatch('inlined')()) }}
 {%- endmacro %}

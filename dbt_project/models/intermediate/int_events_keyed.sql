@@ -23,7 +23,10 @@
 
 with
 
-new_events as (
+new_events as {{ inlined() }} (
+    -- inlined: materialized, DuckDB wrote all the events of a full build to a temporary
+    -- table (7 GB spilled at 10M events) to read it twice; the staging tables are cheaper to
+    -- scan again
     {% for entity in entities() %}
         select
             {{ envelope_columns() | join(', ') }},
