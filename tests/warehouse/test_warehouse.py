@@ -11,13 +11,17 @@ enforced contracts and releasability.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import math
 import re
 import shutil
 
 import duckdb
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.warehouse.plugins import register
 from ingest.warehouse.runner import build, dbt_target_path, warehouse_path
@@ -538,6 +542,120 @@ def test_events_are_read_again_not_written_to_a_temporary_table(built: dict) -> 
             assert f"CTE Name: {cte}" not in plan, model
     finally:
         con.close()
+
+
+# A report for the grid test: agency, type, hours after the start, precision, point or
+# none, admin2 area, fatalities.
+GRID_REPORT = st.tuples(
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from([("Battles", "Armed clash"), ("Riots", "Mob violence")]),
+    st.floats(0, 96),
+    st.sampled_from(["minute", "minute", "day"]),
+    st.one_of(st.none(), st.tuples(st.floats(0, 0.3), st.floats(0, 0.3))),
+    st.sampled_from(["A1", "A2"]),
+    st.one_of(st.none(), st.integers(0, 3)),
+)
+
+
+def near(a: tuple, b: tuple, hours: float, km: float) -> bool:
+    """Two grid-test reports resolution must compare: alike, of two agencies, at most
+    `hours` apart (a day-precision report is its whole day), within `km` when both have
+    a point, else in the same admin2 area."""
+    (agency_a, kind_a, at_a, precision_a, point_a, admin2_a, _) = a
+    (agency_b, kind_b, at_b, precision_b, point_b, admin2_b, _) = b
+    ends_a = at_a + (24 if precision_a == "day" else 0)
+    ends_b = at_b + (24 if precision_b == "day" else 0)
+    if agency_a == agency_b or kind_a != kind_b or at_b > ends_a + hours or at_a > ends_b + hours:
+        return False
+    if point_a is None or point_b is None:
+        return admin2_a == admin2_b
+    (lat_a, lon_a), (lat_b, lon_b) = map(lambda p: map(math.radians, p), (point_a, point_b))
+    h = (
+        math.sin((lat_b - lat_a) / 2) ** 2
+        + math.cos(lat_a) * math.cos(lat_b) * math.sin((lon_b - lon_a) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(h)) <= km
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reports=st.lists(GRID_REPORT, min_size=2, max_size=30))
+def test_the_grid_finds_every_near_pair_once(built: dict, reports: list[tuple]) -> None:
+    # Resolution looks for a report's candidates in its own and half the neighbouring grid
+    # cells and periods (docs/resolution.md): every pair near enough must be measured, and
+    # none twice (complete link counts a cluster pair's candidates).
+    compiled = dbt_target_path(built["root"]) / "compiled" / "peaceops" / "models"
+    sql = re.sub(
+        r'"build-[a-z]+"\.',
+        "",
+        (compiled / "intermediate" / "int_incidents_resolved.sql").read_text(),
+    )
+    ctes, _ = sql.split(",\n\ncosted as (")
+    measured = (
+        f"{ctes} select a.record_key, b.record_key from measured "
+        "inner join reports as a on measured.report_a = a.report_number "
+        "inner join reports as b on measured.report_b = b.report_number"
+    )
+    drawn = [
+        (
+            agency,
+            kind,
+            hours if precision == "minute" else hours // 24 * 24,
+            precision,
+            point,
+            admin2,
+            deaths,
+        )
+        for agency, kind, hours, precision, point, admin2, deaths in reports
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{built['db']}' as built (read_only)")
+        con.execute("create schema intermediate")
+        con.execute(
+            "create table intermediate.int_incidents_folded as "
+            "select * from built.intermediate.int_incidents_folded limit 0"
+        )
+        con.execute("detach built")
+        con.executemany(
+            "insert into intermediate.int_incidents_folded by name select "
+            "$key as record_key, $agency as agency_id, $type as incident_type, "
+            "$sub_type as incident_sub_type, timestamptz '2026-10-01 00:00:00+00' "
+            "+ to_microseconds(cast($hours * 3600e6 as bigint)) as occurred_at, "
+            "$precision as time_precision, $lat as latitude, $lon as longitude, "
+            "$admin2 as admin2_pcode, $deaths as fatalities, "
+            "false as is_retracted, false as is_excluded",
+            [
+                {
+                    "key": f"f:{i:02}",
+                    "agency": agency,
+                    "type": kind[0],
+                    "sub_type": kind[1],
+                    "hours": hours,
+                    "precision": precision,
+                    "lat": point and point[0],
+                    "lon": point and point[1],
+                    "admin2": admin2,
+                    "deaths": deaths,
+                }
+                for i, (agency, kind, hours, precision, point, admin2, deaths) in enumerate(drawn)
+            ],
+        )
+        found = [frozenset(pair) for pair in con.sql(measured).fetchall()]
+    finally:
+        con.close()
+    assert len(found) == len(set(found)), "a pair measured twice"
+    limits = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    expected = {
+        frozenset((f"f:{i:02}", f"f:{j:02}"))
+        for i, j in itertools.combinations(range(len(drawn)), 2)
+        if near(
+            drawn[i],
+            drawn[j],
+            hours=limits["resolution_window_hours"],
+            km=limits["resolution_distance_km"],
+        )
+    }
+    assert expected <= set(found), expected - set(found)
 
 
 def test_build_command_prints_progress(built: dict, monkeypatch: pytest.MonkeyPatch) -> None:

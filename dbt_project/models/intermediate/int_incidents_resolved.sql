@@ -48,11 +48,10 @@
 {%- endset %}
 
 {#- reports `a` and `b` alike, at most the window apart: the window is in the join, so the
-    pairs it drops are never measured -#}
+    pairs it drops are never measured (the pair's agencies are each join's own) -#}
 {%- set is_alike_and_near_in_time %}
             a.incident_type = b.incident_type
             and a.incident_sub_type is not distinct from b.incident_sub_type
-            and a.agency_id < b.agency_id
             and b.ends_at >= a.occurred_at - to_hours({{ window }})
             and b.occurred_at <= a.ends_at + to_hours({{ window }})
 {%- endset %}
@@ -113,17 +112,26 @@ precise_reports as (
 ),
 
 neighbourhoods as (
-    -- each report with a point in the neighbouring periods and cells, where its partners are
+    -- each report with a point in its own period and cell and half of the 26 around it:
+    -- of two neighbours, only the one whose offset to the other comes first looks for the
+    -- other, so a pair is found once, and by half the lookups of all 27 (in its own
+    -- period and cell, the report of the smaller agency looks)
     select
         precise_reports.*,
         precise_reports.period + neighbours_t.dt as near_period,
         precise_reports.cell_y + neighbours_y.dy as near_y,
-        precise_reports.cell_x + neighbours_x.dx as near_x
+        precise_reports.cell_x + neighbours_x.dx as near_x,
+        neighbours_t.dt = 0 and neighbours_y.dy = 0 and neighbours_x.dx = 0 as is_own_cell
     from precise_reports
     cross join (values (-1), (0), (1)) as neighbours_t (dt)
     cross join (values (-1), (0), (1)) as neighbours_y (dy)
     cross join (values (-1), (0), (1)) as neighbours_x (dx)
-    where precise_reports.latitude is not null
+    where
+        precise_reports.latitude is not null
+        and (
+            neighbours_t.dt > 0
+            or neighbours_t.dt = 0 and (neighbours_y.dy > 0 or neighbours_y.dy = 0 and neighbours_x.dx >= 0)
+        )
 ),
 
 pointless_periods as (
@@ -145,6 +153,7 @@ measured as (
             a.near_y = b.cell_y
             and a.near_x = b.cell_x
             and a.near_period = b.period
+            and if(a.is_own_cell, a.agency_id < b.agency_id, a.agency_id != b.agency_id)
             and {{ is_alike_and_near_in_time }}
     union all
     -- a report without a point can only match within the same admin2 area: `a` without
@@ -153,12 +162,20 @@ measured as (
     select {{ pair_columns }}
     from pointless_periods as a
     inner join precise_reports as b
-        on a.admin2_pcode = b.admin2_pcode and a.near_period = b.period and {{ is_alike_and_near_in_time }}
+        on
+            a.admin2_pcode = b.admin2_pcode
+            and a.near_period = b.period
+            and a.agency_id < b.agency_id
+            and {{ is_alike_and_near_in_time }}
     union all
     select {{ pair_columns }}
     from precise_reports as a
     inner join pointless_periods as b
-        on a.admin2_pcode = b.admin2_pcode and a.period = b.near_period and {{ is_alike_and_near_in_time }}
+        on
+            a.admin2_pcode = b.admin2_pcode
+            and a.period = b.near_period
+            and a.agency_id < b.agency_id
+            and {{ is_alike_and_near_in_time }}
     where a.latitude is not null
 ),
 
