@@ -52,7 +52,9 @@ events as (
 ordered as (
     select
         *,
-        row_number() over latest as event_rank,
+        -- the last in the order of knowledge is the state: one sort serves both windows
+        -- (ordered the other way for the state, it was a second sort: 2.4 s of 21.9 at 10M)
+        row_number() over known as event_rank,
         {{ list_agg('event_id') }} over history as event_ids,
         count(*) over history as event_count,
         count(*) filter (where supersedes is not null and not is_retraction) over history
@@ -62,7 +64,7 @@ ordered as (
         max({{ releasability_rank('releasability') }}) over history as strictest_rank
     from events
     window
-        latest as (partition by record_key order by {{ known_order('desc') }}),
+        known as (partition by record_key order by {{ known_order() }}),
         history as (
             partition by record_key
             order by {{ known_order() }}
@@ -82,7 +84,7 @@ latest as (
         folded_at,
         strictest_rank
     from ordered
-    where event_rank = 1
+    where event_rank = event_count
 )
 
 select
@@ -105,8 +107,6 @@ inner join latest on staged.event_id = latest.latest_event_id
 
 {#- The order in which the events of one record became known: the last is its state (the
     fold) and each one's successor ends its interval (the history marts). -#}
-{% macro known_order(direction='') -%}
-    {%- for column in ['known_at', 'recorded_at', 'load_id', 'chain_depth', 'event_id'] -%}
-        {{ column }}{{ ' ' ~ direction if direction }}{{ ', ' if not loop.last }}
-    {%- endfor -%}
+{% macro known_order() -%}
+    known_at, recorded_at, load_id, chain_depth, event_id
 {%- endmacro %}
