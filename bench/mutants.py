@@ -48,11 +48,10 @@ MARTS = "dbt_project/models/marts"
 DECONFLICTION = f"{MARTS}/coordination/coordination_deconfliction.sql"
 RESOLUTION = f"{STAGE}/int_incidents_resolved.sql"
 CLUSTERS = "dbt_project/macros/resolve.sql"
-# the condition every join of reports shares (with a point, and by area)
-PAIR_ORDER = (
-    "and a.incident_sub_type is not distinct from b.incident_sub_type\n"
-    "            and a.agency_id < b.agency_id"
-)
+# which of two reports with a point looks for the other (in its own cell, the smaller
+# agency's; across cells, the one whose offset to the other is in the searched half)
+PAIR_ORDER = "if(a.is_own_cell, a.agency_id < b.agency_id, a.agency_id != b.agency_id)"
+GRID = ("tests/warehouse/test_warehouse.py",)  # (test_the_grid_finds_every_near_pair_once)
 
 AREAS: dict[str, list[Mutant]] = {
     "releasability": [
@@ -224,16 +223,17 @@ AREAS: dict[str, list[Mutant]] = {
             "resolution-pairs-both-ways",
             RESOLUTION,
             PAIR_ORDER,
-            PAIR_ORDER.replace("a.agency_id < b.agency_id", "a.agency_id != b.agency_id"),
-            "each pair of reports is a candidate twice, once each way",
+            "a.agency_id != b.agency_id",
+            "each pair of reports in one cell is a candidate twice, once each way",
             *RULES,
+            *GRID,
         ),
         Mutant(
             "resolution-same-agency-or-self",
             RESOLUTION,
-            ((PAIR_ORDER, PAIR_ORDER.replace("a.agency_id <", "a.agency_id <=")),),
+            ((PAIR_ORDER, "if(a.is_own_cell, a.agency_id <= b.agency_id, true)"),),
             "reports of one agency, and each report with itself, are candidate pairs",
-            RULES,
+            (*RULES, *GRID),
         ),
         mutant(
             "resolution-single-link",
@@ -256,16 +256,16 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "fold-keeps-first-event",
             "dbt_project/macros/fold.sql",
-            "order by {{ known_order('desc') }}",
-            "order by {{ known_order('asc') }}",
+            "where event_rank = event_count",
+            "where event_rank = 1",
             "a record's state is what the hub learnt first, not last",
             *RULES,
         ),
         mutant(
             "fold-ignores-chain-depth",
             "dbt_project/macros/fold.sql",
-            "['known_at', 'recorded_at', 'load_id', 'chain_depth', 'event_id']",
-            "['known_at', 'recorded_at', 'load_id', 'event_id']",
+            "known_at, recorded_at, load_id, chain_depth, event_id",
+            "known_at, recorded_at, load_id, event_id",
             "a correction loaded with its target may lose to it: the order forgets chain depth",
             *RULES,
         ),

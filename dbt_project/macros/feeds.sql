@@ -46,7 +46,7 @@
     The events of one entity renamed to the staging columns: one branch per feed, each
     reading the feed's payload through the SQL its contract compiles to (var
     `peaceops_contract`, from feeds.yaml by ingest.feeds.contract.dbt_contract; the build passes
-    it). `empty` lists every staging column of the entity as a typed NULL: what a feed's
+    it): its columns read the payload's fields from the list `fields` extracts in one parse. `empty` lists every staging column of the entity as a typed NULL: what a feed's
     SQL leaves out (never, from the build; a unit test gives only what it exercises) and
     what an entity no feed reports gives, with no rows.
 -#}
@@ -64,8 +64,13 @@
             {%- for column, null in empty.items() %},
             {{ feed.sql.get(column, null) }} as {{ column }}
             {%- endfor %}
-        from {{ relation }}
-        where {% if feed.id %}feed_id = '{{ feed.id }}'{% else %}false{% endif %}
+        from (
+            select
+                *,
+                {{ feed.fields or 'cast([] as varchar[])' }} as payload_fields
+            from {{ relation }}
+            where {% if feed.id %}feed_id = '{{ feed.id }}'{% else %}false{% endif %}
+        )
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}

@@ -62,17 +62,36 @@ class Columns:
         return ident(name) if name in self.names else None
 
 
+# The column a feed's staging branch reads its payload's fields from (Payload.extraction),
+# and that list when the branch reads none.
+PAYLOAD_FIELDS = "payload_fields"
+NO_FIELDS = "CAST([] AS VARCHAR[])"
+
+
 class Payload:
-    """Read the stored payload (JSON text in column `payload`)."""
+    """Read the stored payload (JSON text in column `payload`). Every field asked for is
+    an item of one list, `extraction()`, which a reader adds to the rows as column
+    PAYLOAD_FIELDS: the JSON is parsed once per row, not once per field (3.8 -> 1.2 s
+    for one feed's 1.9M records with twelve reads)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
 
     def has(self, name: str) -> bool:
         return True
 
     def raw(self, name: str) -> str | None:
-        if name.startswith(("$", "/")):
-            # ->> would take these as a JSON path or pointer, not a key
-            return f"json_extract_string(payload, {literal('$.' + json_key(name))})"
-        return f"(payload ->> {literal(name)})"
+        # the name as a key, even one that looks like a JSON path or pointer
+        path = "$." + json_key(name)
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"{PAYLOAD_FIELDS}[{self.paths.index(path) + 1}]"
+
+    def extraction(self) -> str:
+        """The SQL of the list the fields asked for so far are items of."""
+        if not self.paths:
+            return NO_FIELDS
+        return f"json_extract_string(payload, [{', '.join(literal(p) for p in self.paths)}])"
 
 
 def json_key(name: str) -> str:
@@ -333,9 +352,9 @@ def empty_column(name: str) -> str:
     return NULL
 
 
-def staged_sql(feed: Feed, agency_acronym: str | None) -> dict[str, str]:
-    """Column -> SQL over the stored payload, for every staged column of the feed's entity."""
-    reader = Payload()
+def staged_sql(feed: Feed, agency_acronym: str | None, reader: Payload) -> dict[str, str]:
+    """Column -> SQL over the stored payload (read by `reader`), for every staged column
+    of the feed's entity."""
     m = feed.mapping
     occurred = time_sql(reader, m.occurred_at)
     out = {
@@ -362,16 +381,22 @@ def staged_sql(feed: Feed, agency_acronym: str | None) -> dict[str, str]:
 
 def dbt_contract(registry: Registry) -> dict[str, dict]:
     """The dbt var `peaceops_contract`: per entity, its staged columns and, per feed, the
-    SQL of each. The staging models (macro `stage_feeds`) splice these in."""
+    SQL of each and of the payload's fields they read (`fields`: column PAYLOAD_FIELDS).
+    The staging models (macro `stage_feeds`) splice these in."""
     acronyms = {a.id: a.acronym for a in registry.agencies}
     entities: dict[str, dict] = {}
     for entity in ENTITY_FIELDS:
         if entity == "none":
             continue
         feeds = [f for f in registry.feeds if f.entity == entity]
+        branches = []
+        for f in feeds:
+            reader = Payload()
+            sql = staged_sql(f, acronyms.get(f.agency), reader)
+            branches.append({"id": f.id, "sql": sql, "fields": reader.extraction()})
         entities[entity] = {
             "empty": {c: empty_column(c) for c in staged_columns(entity)},
-            "feeds": [{"id": f.id, "sql": staged_sql(f, acronyms.get(f.agency))} for f in feeds],
+            "feeds": branches,
         }
     return entities
 
