@@ -46,9 +46,10 @@
     The events of one entity renamed to the staging columns: one branch per feed, each
     reading the feed's payload through the SQL its contract compiles to (var
     `peaceops_contract`, from feeds.yaml by ingest.feeds.contract.dbt_contract; the build passes
-    it): its columns read the payload's fields from the list `fields` extracts in one parse. `empty` lists every staging column of the entity as a typed NULL: what a feed's
-    SQL leaves out (never, from the build; a unit test gives only what it exercises) and
-    what an entity no feed reports gives, with no rows.
+    it): its columns read the payload's fields as items of one list (the feed's `fields`),
+    extracted in one parse. `empty` lists every staging column of the entity as a typed
+    NULL: what a feed's SQL leaves out (never, from the build; a unit test gives only what
+    it exercises) and what an entity no feed reports gives, with no rows.
 -#}
 {% macro stage_feeds(entity, relation) -%}
     {{ return(adapter.dispatch('stage_feeds')(entity, relation)) }}
@@ -65,9 +66,7 @@
             {{ feed.sql.get(column, null) }} as {{ column }}
             {%- endfor %}
         from (
-            select
-                *,
-                {{ feed.fields or 'cast([] as varchar[])' }} as payload_fields
+            select *{{ ', ' ~ feed.fields if feed.fields }}
             from {{ relation }}
             where {% if feed.id %}feed_id = '{{ feed.id }}'{% else %}false{% endif %}
         )

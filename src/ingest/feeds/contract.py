@@ -62,10 +62,8 @@ class Columns:
         return ident(name) if name in self.names else None
 
 
-# The column a feed's staging branch reads its payload's fields from (Payload.extraction),
-# and that list when the branch reads none.
+# The column a feed's staging branch reads its payload's fields from (Payload.extraction).
 PAYLOAD_FIELDS = "payload_fields"
-NO_FIELDS = "CAST([] AS VARCHAR[])"
 
 
 class Payload:
@@ -88,10 +86,11 @@ class Payload:
         return f"{PAYLOAD_FIELDS}[{self.paths.index(path) + 1}]"
 
     def extraction(self) -> str:
-        """The SQL of the list the fields asked for so far are items of."""
-        if not self.paths:
-            return NO_FIELDS
-        return f"json_extract_string(payload, [{', '.join(literal(p) for p in self.paths)}])"
+        """The SQL of column PAYLOAD_FIELDS (`<list> AS payload_fields`): the list the
+        fields asked for so far are items of."""
+        paths = ", ".join(literal(p) for p in self.paths)
+        values = f"json_extract_string(payload, [{paths}])" if paths else "CAST([] AS VARCHAR[])"
+        return f"{values} AS {PAYLOAD_FIELDS}"
 
 
 def json_key(name: str) -> str:

@@ -269,7 +269,7 @@ def contract_sql(contract: dict) -> str:
     """The DuckDB SQL that adds an entity's staged columns to a batch of its events (table
     `batch`): each feed's contract (ingest.feeds.contract.dbt_contract), a branch per feed, as
     macro `stage_feeds` splices them into a DuckDB build's staging models."""
-    from ingest.feeds.contract import NO_FIELDS, PAYLOAD_FIELDS
+    from ingest.feeds.contract import PAYLOAD_FIELDS, Payload
     from ingest.sql import literal
 
     empty: dict[str, str] = contract.get("empty", {})
@@ -278,8 +278,8 @@ def contract_sql(contract: dict) -> str:
     for feed in feeds:
         columns = "".join(f", {feed['sql'].get(c, null)} AS {c}" for c, null in empty.items())
         where = f"feed_id = {literal(feed['id'])}" if feed["id"] else "false"
-        fields = feed.get("fields") or NO_FIELDS
-        read = f"(SELECT *, {fields} AS {PAYLOAD_FIELDS} FROM batch WHERE {where}) AS batch"
+        fields = feed.get("fields") or Payload().extraction()
+        read = f"(SELECT *, {fields} FROM batch WHERE {where}) AS batch"
         branches.append(f"SELECT * EXCLUDE ({PAYLOAD_FIELDS}){columns} FROM {read}")
     return " UNION ALL ".join(branches)
 
