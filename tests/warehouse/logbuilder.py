@@ -18,6 +18,7 @@ from ingest.feeds.registry import Feed, Registry, load_registry
 from ingest.log.eventlog import EventLog, Load
 
 REPO = Path(__file__).resolve().parents[2]
+EARTH_KM = 6371.0088  # the radius of macros/geo.sql's haversine
 # When a build run (re)wrote a row: differs between equal builds, so never compared.
 BOOKKEEPING = ("keyed_at", "folded_at", "resolved_at")
 

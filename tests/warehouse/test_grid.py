@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests import dbt_macros
 
-EARTH_KM = 6371.0088  # the radius macro haversine_km uses
+from .logbuilder import EARTH_KM
 
 
 @pytest.fixture(scope="module")

@@ -30,12 +30,11 @@ from ingest.feeds.registry import load_registry
 from ingest.releasability import RELEASABILITY
 from ingest.warehouse.runner import build, dbt_target_path, warehouse_path
 
-from .logbuilder import append, query
+from .logbuilder import EARTH_KM, append, query
 
 LEVELS = RELEASABILITY
 REGISTRY = Path(__file__).with_name("rules_feeds.yaml")
 ORIGIN = (6.3, 20.25)  # in CR0101 (6-7 N, 20-20.5 E)
-EARTH_KM = 6371.0088  # the radius of macros/geo.sql's haversine
 FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)

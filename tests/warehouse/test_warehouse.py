@@ -27,6 +27,7 @@ from ingest.warehouse.plugins import register
 from ingest.warehouse.runner import build, dbt_target_path, warehouse_path
 
 from .logbuilder import (
+    EARTH_KM,
     REPO,
     append,
     begin,
@@ -518,12 +519,18 @@ def test_contracts_are_enforced(built: dict) -> None:
     assert set(declared) == set(actual)
 
 
+def compiled(built: dict, model: str) -> str:
+    """A model's SQL as the last build compiled it (`model`: its path under models/),
+    runnable on the built file opened under any name."""
+    path = dbt_target_path(built["root"]) / "compiled" / "peaceops" / "models" / model
+    return re.sub(r'"build-[a-z]+"\.', "", path.read_text())
+
+
 def test_events_are_read_again_not_written_to_a_temporary_table(built: dict) -> None:
     # DuckDB writes a CTE read more than once to a temporary table. A staging model's
     # `source` (every event of the entity, read by one branch per feed) spilled 10 GB for
     # incidents at 10M events, and int_events_keyed's `new_events` 7 GB; inlined (macro
     # inlined), each feed's branch reads its own partition.
-    compiled = dbt_target_path(built["root"]) / "compiled" / "peaceops" / "models"
     ctes = {
         # (no presence feed here: that model's plan is empty)
         **{
@@ -536,8 +543,7 @@ def test_events_are_read_again_not_written_to_a_temporary_table(built: dict) -> 
     register(con, (str(CARANA),))
     try:
         for model, cte in ctes.items():
-            sql = re.sub(r'"build-[a-z]+"\.', "", (compiled / model).read_text())
-            plan = con.sql("explain " + sql).fetchall()[0][1]
+            plan = con.sql("explain " + compiled(built, model)).fetchall()[0][1]
             assert "Seq Scan" in plan or "Read Parquet" in plan, model  # a plan we can read
             assert f"CTE Name: {cte}" not in plan, model
     finally:
@@ -574,7 +580,7 @@ def near(a: tuple, b: tuple, hours: float, km: float) -> bool:
         math.sin((lat_b - lat_a) / 2) ** 2
         + math.cos(lat_a) * math.cos(lat_b) * math.sin((lon_b - lon_a) / 2) ** 2
     )
-    return 2 * 6371.0088 * math.asin(math.sqrt(h)) <= km
+    return 2 * EARTH_KM * math.asin(math.sqrt(h)) <= km
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -583,13 +589,7 @@ def test_the_grid_finds_every_near_pair_once(built: dict, reports: list[tuple]) 
     # Resolution looks for a report's candidates in its own and half the neighbouring grid
     # cells and periods (docs/resolution.md): every pair near enough must be measured, and
     # none twice (complete link counts a cluster pair's candidates).
-    compiled = dbt_target_path(built["root"]) / "compiled" / "peaceops" / "models"
-    sql = re.sub(
-        r'"build-[a-z]+"\.',
-        "",
-        (compiled / "intermediate" / "int_incidents_resolved.sql").read_text(),
-    )
-    ctes, _ = sql.split(",\n\ncosted as (")
+    ctes, _ = compiled(built, "intermediate/int_incidents_resolved.sql").split(",\n\ncosted as (")
     measured = (
         f"{ctes} select a.record_key, b.record_key from measured "
         "inner join reports as a on measured.report_a = a.report_number "
