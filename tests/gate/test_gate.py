@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from ingest.gate import GateResult, run_gate
+from ingest.gate.runner import mart_frames
 from ingest.gate.summary import format_summary
 from ingest.settings import Settings
 from ingest.warehouse.sharing import published_marts
@@ -64,6 +65,22 @@ def test_batches_add_up_exactly(tmp_path: Path) -> None:
     ]
     # read as one stream: nothing is written aside
     assert not (tmp_path / "gate" / "scratch").exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "batch_rows", "sizes"),
+    [(300_000, 250_000, [250_000, 50_000]), (245_760, 122_880, [122_880, 122_880]), (0, 5, [0])],
+)
+def test_a_mart_is_validated_in_frames_of_batch_rows(
+    rows: int, batch_rows: int, sizes: list[int]
+) -> None:
+    """DuckDB streams at most a row group (122,880 rows) per Arrow batch; GX is given
+    frames of batch_rows, each row once, in the order read."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE m AS SELECT range AS n FROM range({rows})")
+    frames = list(mart_frames(con, "m", ["n"], [], batch_rows))
+    assert [len(f) for f in frames] == sizes
+    assert [n for f in frames for n in f["n"]] == list(range(rows))
 
 
 def test_codes_within_vocabulary_and_no_check_of_dbt_again(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import yaml
 
 @dataclass(frozen=True)
 class GateConfig:
-    batch_rows: int = 500_000
+    batch_rows: int = 2_000_000
     min_ratio: float = 0.5
     max_ratio: float = 5.0
     keep_versions: int = 5
