@@ -407,9 +407,6 @@ def _write_audience(
     reused = additions is not None
     con = connect(database)
     try:
-        # a mart's rows have no order to keep (kept, it costs the mission's
-        # deconfliction 15 of its 77 s at 10M events)
-        con.execute("SET preserve_insertion_order = false")
         con.execute(f"ATTACH {literal(str(warehouse))} AS wh (READ_ONLY)")
         for name, select in selects.items():
             spec = spec_of[name]
