@@ -72,14 +72,14 @@ def mart_frames(
     empty frame for no rows), streamed from one scan: every expectation of a mart suite is
     about one row at a time (suites.ROW_LEVEL), so how the rows are split does not change a
     verdict."""
+    import pyarrow as pa
+
     select = ", ".join(
         f"CAST({_quote(c)} AS TIMESTAMPTZ) AS {_quote(c)}" if c in dates else _quote(c)
         for c in columns
     )
     # a cursor of its own: the session may hold a result still open (DuckDB 2 then refuses
     # a relation on it), and the stream stays apart from what the gate asks meanwhile
-    import pyarrow as pa
-
     stream = cursor(con)
     try:
         reader = stream.sql(f"SELECT {select} FROM {relation}").to_arrow_reader(batch_rows)
