@@ -9,7 +9,7 @@
     an incremental build can overwrite an earlier state; marts filter it out).
 
     Incremental: only records touched by events keyed in this run are re-folded
-    (delete+insert on record_key); a post-hook removes records whose key was merged into
+    (delete+insert on record_key); a pre-hook removes records whose key was merged into
     an older chain when a missing link arrived.
 -#}
 {% macro fold_events(entity) -%}
@@ -26,7 +26,7 @@ keyed as (
     {% if is_incremental() %}
         where record_key in (
             select touched.record_key from {{ ref('int_events_keyed') }} as touched
-            where touched.keyed_at > (select coalesce(max(folded.folded_at), cast('-infinity' as timestamptz)) from {{ this }} as folded)
+            where touched.keyed_at > {{ folded_through() }}
         )
     {% endif %}
 ),
@@ -96,10 +96,31 @@ inner join latest on staged.event_id = latest.latest_event_id
 
 {%- endmacro %}
 
-{% macro fold_post_hook() -%}
+{#- The newest keyed event the fold holds, as a constant: against a constant DuckDB skips
+    the keyed events' row groups by their min/max; against a subquery it reads them all. -#}
+{% macro folded_through() -%}
+    {%- set found = run_query('select max(folded_at) from ' ~ this).columns[0].values()[0] if execute else none -%}
+    {%- if found is none -%}
+        cast('-infinity' as timestamptz)
+    {%- else -%}
+        cast('{{ found.isoformat() }}' as timestamptz)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental run, records whose latest event was keyed again to another
+    record since the fold's last run (a missing link arrived) leave under their old key.
+    Every event of a key is keyed again together, so a key that still has events is
+    touched and folded again by the model. -#}
+{% macro delete_rekeyed_records() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where record_key not in (select keyed.record_key from {{ ref('int_events_keyed') }} as keyed)
+        delete from {{ this }} as folded
+        where exists (
+            select 1 from {{ ref('int_events_keyed') }} as moved
+            where
+                moved.keyed_at > {{ folded_through() }}
+                and moved.event_id = folded.event_id
+                and moved.record_key <> folded.record_key
+        )
     {%- else -%}
         select 1
     {%- endif -%}

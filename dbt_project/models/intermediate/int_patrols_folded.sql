@@ -3,7 +3,7 @@
         materialized=incremental_or_table(),
         unique_key='record_key',
         incremental_strategy='delete+insert',
-        post_hook="{{ fold_post_hook() }}",
+        pre_hook="{{ delete_rekeyed_records() }}",
     )
 }}
 
