@@ -96,6 +96,19 @@ inner join latest on staged.event_id = latest.latest_event_id
 
 {%- endmacro %}
 
+{#- The configuration of every fold: one row per record, re-folded by record key in an
+    incremental run, after the pre-hook removed the records re-keyed since. -#}
+{% macro fold_config() -%}
+    {{
+        config(
+            materialized=incremental_or_table(),
+            unique_key='record_key',
+            incremental_strategy='delete+insert',
+            pre_hook="{{ delete_rekeyed_records() }}",
+        )
+    }}
+{%- endmacro %}
+
 {#- The newest keyed event the fold holds, as a constant: against a constant DuckDB skips
     the keyed events' row groups by their min/max; against a subquery it reads them all. -#}
 {% macro folded_through() -%}

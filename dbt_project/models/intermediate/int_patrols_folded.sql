@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized=incremental_or_table(),
-        unique_key='record_key',
-        incremental_strategy='delete+insert',
-        pre_hook="{{ delete_rekeyed_records() }}",
-    )
-}}
+{{ fold_config() }}
 
 -- The current state of every patrol record as of as_of (see macro fold_events).
 
