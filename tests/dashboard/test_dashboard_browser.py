@@ -130,6 +130,24 @@ def _pick(page, widget_key: str, option: str) -> None:
     page.keyboard.press("Escape")
 
 
+def _open_tab(page, name: str) -> None:
+    """Open the tab `name`. A click that lands while a rerun redraws the tabs is lost (seen
+    once under the whole suite: the first tab stayed selected), so the tab is clicked again
+    until it is the selected one."""
+    from playwright.sync_api import expect
+
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(6):
+        _wait_until_idle(page)
+        tab.click()
+        try:
+            expect(tab).to_have_attribute("aria-selected", "true", timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"tab {name!r} never became the selected one")
+
+
 def _wait_until_idle(page) -> None:
     """Until Streamlit's "running" indicator is gone (the script rerun has finished)."""
     from playwright.sync_api import expect
@@ -199,10 +217,10 @@ def test_dashboard_renders_filters_and_follows_current(
     alerts = _count(mission_db, "SELECT count(*) FROM coordination_deconfliction")
     assert alerts > 0
     expect(page.locator(".st-key-table-deconfliction")).to_have_count(0)
-    page.get_by_role("tab", name="Deconfliction").click()
+    _open_tab(page, "Deconfliction")
     expect(page.locator(".st-key-table-deconfliction")).to_be_visible()
     _expect_number(page, "deconfliction-alerts", alerts)
-    page.get_by_role("tab", name="Coverage gaps").click()
+    _open_tab(page, "Coverage gaps")
     expect(page.locator(".st-key-chart-coverage")).to_be_visible()
 
     # One palette: the map's dots and the series chart's lines show each entity in its
