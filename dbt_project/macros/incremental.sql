@@ -199,14 +199,14 @@
     are the weeks it was in before and is in now. For deliveries also the weeks of the
     reports re-resolved since (a delivery is dated by one of its reports). -#}
 {% macro changed_weeks(entity) -%}
-    select distinct cast(date_trunc('week', cast(changed.occurred_at as date)) as date)
+    select distinct {{ week_start('changed.occurred_at') }}
     from {{ ref('int_events_keyed') }} as changed
     where
         changed.entity = '{{ entity }}'
         and changed.record_key in ({{ changed_record_keys() }})
     {%- if entity == 'delivery' %}
     union
-    select distinct cast(date_trunc('week', cast(resolved.occurred_at as date)) as date)
+    select distinct {{ week_start('resolved.occurred_at') }}
     from {{ ref('int_deliveries_resolved') }} as resolved
     where resolved.resolved_at > {{ watermark() }}
     {%- endif %}

@@ -181,7 +181,7 @@
 {#- In a `where` of the reports CTE: in an incremental run, only the input days. -#}
 {% macro on_input_days() -%}
     {% if is_incremental() %}
-        where cast(occurred_at as date) in (select input_days.input_on from input_days)
+        where {{ utc_date('occurred_at') }} in (select input_days.input_on from input_days)
     {% endif %}
 {%- endmacro %}
 
@@ -193,11 +193,11 @@
 {% macro resolution_days(folded, reach_days) -%}
     changed_days as (
         -- the days of changed reports as resolved before, and as they are now
-        select cast(resolved.occurred_at as date) as changed_on
+        select {{ utc_date('resolved.occurred_at') }} as changed_on
         from {{ this }} as resolved
         where resolved.record_key in ({{ changed_record_keys() }})
         union
-        select cast(folded.occurred_at as date) as changed_on
+        select {{ utc_date('folded.occurred_at') }} as changed_on
         from {{ folded }} as folded
         where folded.record_key in ({{ changed_record_keys() }})
     ),
@@ -324,6 +324,6 @@ select
     {{ run_started() }} as resolved_at
 from final
 {% if is_incremental() %}
-    where cast(final.occurred_at as date) in (select affected_days.affected_on from affected_days)
+    where {{ utc_date('final.occurred_at') }} in (select affected_days.affected_on from affected_days)
 {% endif %}
 {%- endmacro %}

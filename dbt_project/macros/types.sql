@@ -396,13 +396,43 @@
     {{ return(adapter.dispatch('seconds_between')(later, earlier)) }}
 {%- endmacro %}
 
+{#- in whole microseconds first: DuckDB subtracts two timestamptz through ICU's calendar,
+    60 times slower (5.9 s against 0.1 s for 37M rows at 10M events) -#}
 {% macro default__seconds_between(later, earlier) -%}
-    epoch({{ later }} - {{ earlier }})
+    ((epoch_us({{ later }}) - epoch_us({{ earlier }})) / 1e6)
 {%- endmacro %}
 
-{#- in whole microseconds first, as DuckDB's interval is -#}
 {% macro spark__seconds_between(later, earlier) -%}
     ((unix_micros({{ later }}) - unix_micros({{ earlier }})) / 1e6)
+{%- endmacro %}
+
+{#- The date of a time. DuckDB takes a timestamptz's date through ICU's calendar, ten times
+    slower than from its epoch (1.6 s against 0.16 s for 37M rows at 10M events); the
+    warehouse's session is in UTC (profiles.yml), so both give the same day. -#}
+{% macro utc_date(at) -%}
+    {{ return(adapter.dispatch('utc_date')(at)) }}
+{%- endmacro %}
+
+{% macro default__utc_date(at) -%}
+    cast(make_timestamp(epoch_us({{ at }})) as date)
+{%- endmacro %}
+
+{% macro spark__utc_date(at) -%}
+    cast({{ at }} as date)
+{%- endmacro %}
+
+{#- The Monday of a time's ISO week, a date (from utc_date: the week of a timestamptz through
+    ICU's calendar takes eleven times as long). -#}
+{% macro week_start(at) -%}
+    {{ return(adapter.dispatch('week_start')(at)) }}
+{%- endmacro %}
+
+{% macro default__week_start(at) -%}
+    cast(date_trunc('week', {{ utc_date(at) }}) as date)
+{%- endmacro %}
+
+{% macro spark__week_start(at) -%}
+    cast(date_trunc('week', {{ at }}) as date)
 {%- endmacro %}
 
 {#- The last day of the period a time stands for at its precision (year, month, else its day). -#}

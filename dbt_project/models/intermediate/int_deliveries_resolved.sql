@@ -38,7 +38,7 @@ reports as (
         {{ name_key('organisation_name') }} as organisation_key,
         cluster_code,
         coalesce(admin2_pcode, admin1_pcode, admin0_pcode) as area_pcode,
-        cast(occurred_at as date) as delivered_on,
+        {{ utc_date('occurred_at') }} as delivered_on,
         beneficiaries
     from current_reports
     {{ on_input_days() }}

@@ -89,7 +89,7 @@ select
     figures.unit,
     figures.beneficiaries,
     figures.occurred_at as delivered_at,
-    cast(figures.occurred_at as date) as delivered_on,
+    {{ utc_date('figures.occurred_at') }} as delivered_on,
     figures.time_precision,
     place.latitude,
     place.longitude,

@@ -96,7 +96,7 @@ unified as (
 select
     incident_id,
     occurred_at,
-    cast(occurred_at as date) as occurred_on,
+    {{ utc_date('occurred_at') }} as occurred_on,
     {{ pick(["'minute'", "'day'", "'month'"], 'time_rank') }} as time_precision,
     incident_type,
     incident_sub_type,

@@ -58,9 +58,9 @@ select
     presence.cluster_code as sector_code,
     presence.cluster_name as sector_name,
     presence.source_sector,
-    cast(presence.occurred_at as date) as reference_period_start,
+    {{ utc_date('presence.occurred_at') }} as reference_period_start,
     -- a period the record names, else the whole period its time's precision covers
-    coalesce(cast(presence.ended_at as date), presence.precision_end) as reference_period_end,
+    coalesce({{ utc_date('presence.ended_at') }}, presence.precision_end) as reference_period_end,
     presence.time_precision,
     presence.latitude,
     presence.longitude,

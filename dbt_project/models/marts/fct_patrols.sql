@@ -33,7 +33,7 @@ select
     source_patrol_type,
     occurred_at as started_at,
     coalesce(ended_at, occurred_at) as ended_at,
-    cast(occurred_at as date) as started_on,
+    {{ utc_date('occurred_at') }} as started_on,
     time_precision,
     mgrs_ref,
     latitude,

@@ -35,7 +35,7 @@ with
 load_stats as (
     select
         agency_id,
-        cast(date_trunc('week', recorded_at) as date) as week_start,
+        {{ week_start('recorded_at') }} as week_start,
         cast(sum(records_read) as bigint) as records_read,
         cast(sum(records_quarantined) as bigint) as records_quarantined
     from {{ ref('stg_eventlog__loads') }}
@@ -47,7 +47,7 @@ load_stats as (
     touched_weeks as (
         select
             agency_id,
-            cast(date_trunc('week', recorded_at) as date) as week_start
+            {{ week_start('recorded_at') }} as week_start
         from {{ ref('int_events_keyed') }}
         where
             keyed_at > {{ watermark() }}
@@ -71,7 +71,7 @@ load_stats as (
 events as (
     select
         keyed.agency_id,
-        cast(date_trunc('week', keyed.recorded_at) as date) as week_start,
+        {{ week_start('keyed.recorded_at') }} as week_start,
         keyed.event_id,
         keyed.releasability,
         keyed.is_retraction,
@@ -82,7 +82,7 @@ events as (
         inner join touched_weeks
             on
                 keyed.agency_id = touched_weeks.agency_id
-                and cast(date_trunc('week', keyed.recorded_at) as date) = touched_weeks.week_start
+                and {{ week_start('keyed.recorded_at') }} = touched_weeks.week_start
     {% endif %}
 ),
 
@@ -106,15 +106,14 @@ records as (
     {% for entity in ['incidents', 'deliveries', 'patrols'] %}
         select
             folded.agency_id,
-            cast(date_trunc('week', folded.first_recorded_at) as date) as week_start,
+            {{ week_start('folded.first_recorded_at') }} as week_start,
             {{ list_size('folded.issues') }} = 0 as is_complete
         from {{ ref('int_' ~ entity ~ '_folded') }} as folded
         {% if is_incremental() %}
             inner join touched_weeks
                 on
                     folded.agency_id = touched_weeks.agency_id
-                    and cast(date_trunc('week', folded.first_recorded_at) as date)
-                    = touched_weeks.week_start
+                    and {{ week_start('folded.first_recorded_at') }} = touched_weeks.week_start
         {% endif %}
         where not folded.is_retracted
         {% if not loop.last %}union all{% endif %}

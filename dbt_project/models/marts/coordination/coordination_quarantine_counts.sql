@@ -20,7 +20,7 @@ issues as (
         reason,
         is_excluded,
         releasability,
-        cast(date_trunc('week', flagged_at) as date) as week_start,
+        {{ week_start('flagged_at') }} as week_start,
         -- a quarantined record has no key: each of its rows is one record read
         coalesce(record_key, issue_id) as record
     from {{ ref('normalisation_issues') }}
