@@ -7,6 +7,8 @@ a small operation in test_rules.py.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import pytest
 from hypothesis import given, settings
@@ -58,3 +60,52 @@ def test_rank_orders_levels_and_ranks_unknown_as_restricted(
 ) -> None:
     (rank,) = duckdb.execute(f"select {macros.releasability_rank('$v')}", {"v": value}).fetchone()
     assert rank == RELEASABILITY.index(strictest([value])) + 1
+
+
+# Times the event log can hold: before the epoch (negative microseconds) too.
+TIMES = st.datetimes(
+    min_value=datetime(1900, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)
+)
+
+
+def _utc() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")  # as the warehouse's profile sets it
+    return con
+
+
+@settings(max_examples=200, deadline=None)
+@given(at=TIMES)
+def test_date_and_week_from_the_epoch_are_the_calendar_s(
+    macros: dbt_macros.Macros, at: datetime
+) -> None:
+    """utc_date and week_start skip ICU's calendar (ten times faster): same days."""
+    got = (
+        _utc()
+        .execute(
+            f"select {macros.utc_date('$t')}, {macros.week_start('$t')}, "
+            "cast($t as date), cast(date_trunc('week', $t) as date)",
+            {"t": at},
+        )
+        .fetchone()
+    )
+    assert got is not None
+    assert got[:2] == got[2:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(later=TIMES, earlier=TIMES)
+def test_seconds_between_is_the_calendar_s(
+    macros: dbt_macros.Macros, later: datetime, earlier: datetime
+) -> None:
+    got = (
+        _utc()
+        .execute(
+            f"select {macros.seconds_between('$a', '$b')}, epoch($a - $b)",
+            {"a": later, "b": earlier},
+        )
+        .fetchone()
+    )
+    assert got is not None
+    assert got[0] == pytest.approx(got[1], abs=1e-6)
+    assert got[0] == (later - earlier).total_seconds()
