@@ -288,13 +288,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     shutil.copy(db, root / "full.duckdb")
     past = build(root, registry=project_registry(root), as_of=utc("2026-10-03T00:00:00"))
     shutil.copy(db, root / "past.duckdb")
+    # while cpn's correction C-1c waited for C-1b, the correction it corrects
+    waiting = build(root, registry=project_registry(root), as_of=utc("2026-10-06T12:00:00"))
+    shutil.copy(db, root / "waiting.duckdb")
     return {
         "root": root,
-        "results": [*results, full, past],
+        "results": [*results, full, past, waiting],
         "incremental": incremental,
         "full": full_snap,
         "db": root / "full.duckdb",
         "past": root / "past.duckdb",
+        "waiting": root / "waiting.duckdb",
     }
 
 
@@ -367,6 +371,16 @@ def test_late_chain_link_rekeys_waiting_correction(built: dict) -> None:
         built["db"],
         "select count(*) from intermediate.int_incidents_folded where feed_id = 'cpn.incidents'",
     ) == [(1,)]
+
+
+def test_a_waiting_correction_folds_alone_as_a_correction(built: dict) -> None:
+    # a record of one event skips the fold's ordering: its counts are still its event's
+    rows = query(
+        built["waiting"],
+        "select record_id, event_count, correction_count from intermediate.int_incidents_folded "
+        "where feed_id = 'cpn.incidents' order by record_id",
+    )
+    assert rows == [("C-1", 1, 0), ("C-1c", 1, 1)]
 
 
 def test_as_of_build_sees_only_what_was_known(built: dict) -> None:
