@@ -82,8 +82,8 @@ AREAS: dict[str, list[Mutant]] = {
         mutant(
             "folded-record-least-strict",
             "dbt_project/macros/fold.sql",
-            "max({{ releasability_rank('releasability') }}) over history",
-            "min({{ releasability_rank('releasability') }}) over history",
+            "max(releasability_rank) over history",
+            "min(releasability_rank) over history",
             "a corrected record takes its least strict version's level",
             *RULES,
         ),
