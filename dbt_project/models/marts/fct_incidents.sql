@@ -62,8 +62,12 @@ unified as (
         min(occurred_at) filter (where time_rank = best_time_rank) as occurred_at,
         min(time_rank) as time_rank,
         -- the type and sub-type of the most reliable source (ties broken by record key)
-        max_by(incident_type, {{ tuple_of(["reporting_reliability", "record_key"]) }}) as incident_type,
-        max_by(incident_sub_type, {{ tuple_of(["reporting_reliability", "record_key"]) }}) as incident_sub_type,
+        -- (one aggregate picks the source, and its columns come with it: one per column
+        -- took 6 s more at 10M events)
+        max_by(
+            {{ struct_of([('incident_type', 'incident_type'), ('incident_sub_type', 'incident_sub_type')]) }},
+            {{ tuple_of(["reporting_reliability", "record_key"]) }}
+        ) as typed_by,
         -- fatalities: the most conservative (lowest) count reported
         min(fatalities) as fatalities,
         -- the place of the most precise location; points averaged among equals
@@ -75,10 +79,11 @@ unified as (
             as longitude,
         -- the area of the most precise location, the finest among equals (then the first
         -- record key)
-        min_by(admin2_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin2_pcode,
-        min_by(admin1_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin1_pcode,
-        min_by(admin0_pcode, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin0_pcode,
-        min_by(admin_level, {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}) as admin_level,
+        min_by(
+            {{ struct_of([('admin2_pcode', 'admin2_pcode'), ('admin1_pcode', 'admin1_pcode'),
+                ('admin0_pcode', 'admin0_pcode'), ('admin_level', 'admin_level')]) }},
+            {{ tuple_of(["location_rank", "-admin_level", "record_key"]) }}
+        ) as located_by,
         count(*) as source_count,
         count(distinct agency_id) as agency_count,
         {{ ordered_list('agency_id', ['agency_id'], distinct=true) }} as agency_ids,
@@ -94,27 +99,27 @@ unified as (
 )
 
 select
-    incident_id,
-    occurred_at,
-    {{ utc_date('occurred_at') }} as occurred_on,
-    {{ pick(["'minute'", "'day'", "'month'"], 'time_rank') }} as time_precision,
-    incident_type,
-    incident_sub_type,
-    fatalities,
-    latitude,
-    longitude,
-    {{ pick(["'coordinates'", "'mgrs'", "'place_name'", "'admin_area'"], 'location_rank') }} as location_method,
-    admin_level,
-    admin0_pcode,
-    admin1_pcode,
-    admin2_pcode,
-    source_count,
-    agency_count,
-    agency_ids,
-    source_record_keys,
-    source_event_ids,
-    round(confidence, 3) as confidence,
-    releasability,
-    first_recorded_at,
-    last_recorded_at
+    unified.incident_id,
+    unified.occurred_at,
+    {{ utc_date('unified.occurred_at') }} as occurred_on,
+    {{ pick(["'minute'", "'day'", "'month'"], 'unified.time_rank') }} as time_precision,
+    unified.typed_by.incident_type,
+    unified.typed_by.incident_sub_type,
+    unified.fatalities,
+    unified.latitude,
+    unified.longitude,
+    {{ pick(["'coordinates'", "'mgrs'", "'place_name'", "'admin_area'"], 'unified.location_rank') }} as location_method,
+    unified.located_by.admin_level,
+    unified.located_by.admin0_pcode,
+    unified.located_by.admin1_pcode,
+    unified.located_by.admin2_pcode,
+    unified.source_count,
+    unified.agency_count,
+    unified.agency_ids,
+    unified.source_record_keys,
+    unified.source_event_ids,
+    round(unified.confidence, 3) as confidence,
+    unified.releasability,
+    unified.first_recorded_at,
+    unified.last_recorded_at
 from unified
