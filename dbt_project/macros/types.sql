@@ -47,13 +47,21 @@
 {#- Aggregate: the values of a group as a list ordered by `order_by` (a list of expressions),
     NULLs kept, optionally distinct and of the rows where `filter` holds; NULL when no row
     counts. Spark's collect_list has no order and drops NULLs, so it collects
-    (keys..., value) structs, sorts them and keeps the values. -#}
+    (keys..., value) structs, sorts them and keeps the values. DuckDB does the same when the
+    order is not the value's own: its ordered aggregate sorts each group apart, and took a
+    third longer on 1.25M groups (docs/architecture.md). -#}
 {% macro ordered_list(value, order_by, distinct=false, filter=none) -%}
     {{ return(adapter.dispatch('ordered_list')(value, order_by, distinct, filter)) }}
 {%- endmacro %}
 
 {% macro default__ordered_list(value, order_by, distinct, filter) -%}
-    list({{ 'distinct ' if distinct }}{{ value }} order by {{ order_by | join(', ') }}){{ ' filter (where ' ~ filter ~ ')' if filter }}
+    {%- set where = ' filter (where ' ~ filter ~ ')' if filter else '' -%}
+    {%- if distinct or order_by == [value] -%}
+        list({{ 'distinct ' if distinct }}{{ value }} order by {{ order_by | join(', ') }}){{ where }}
+    {%- else -%}
+        list_transform(list_sort(list({ {%- for key in order_by %}'k{{ loop.index }}': {{ key }}, {% endfor -%}
+            'v': {{ value }}}){{ where }}), lambda e: e.v)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro spark__ordered_list(value, order_by, distinct, filter) -%}

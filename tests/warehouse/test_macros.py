@@ -109,3 +109,42 @@ def test_seconds_between_is_the_calendar_s(
     assert got is not None
     assert got[0] == pytest.approx(got[1], abs=1e-6)
     assert got[0] == (later - earlier).total_seconds()
+
+
+# Keys with ties and NULLs; values unique within a group (one may be NULL), so each value
+# tells its key.
+KEYED = st.tuples(
+    st.one_of(st.none(), st.integers(0, 3)), st.one_of(st.none(), st.text("abc", max_size=3))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    groups=st.lists(st.lists(KEYED, max_size=6, unique_by=lambda pair: pair[1]), min_size=1),
+    keep=st.integers(0, 4),
+)
+def test_an_ordered_list_is_the_group_s_values_in_key_order(
+    macros: dbt_macros.Macros, groups: list[list[tuple[int | None, str | None]]], keep: int
+) -> None:
+    """ordered_list: a group's values in its keys' order, NULL keys last, NULL values kept;
+    only the rows the filter keeps; NULL when it keeps none."""
+    rows = [(g, k, v) for g, pairs in enumerate(groups) for k, v in pairs]
+    con = duckdb.connect()
+    con.execute("create table t (grp integer, k integer, v varchar)")
+    if rows:  # (a group of no rows is no group)
+        con.executemany("insert into t values (?, ?, ?)", rows)
+    got = dict(
+        con.sql(
+            f"select grp, {macros.ordered_list('v', ['k'], filter=f'coalesce(k, 0) < {keep}')} "
+            "from t group by grp"
+        ).fetchall()
+    )
+    for g, pairs in enumerate(groups):
+        kept = {v: k for k, v in pairs if (k or 0) < keep}
+        if not kept:
+            assert got.get(g) is None
+            continue
+        values = got[g]
+        assert sorted(values, key=str) == sorted(kept, key=str)
+        keys = [(kept[v] is None, kept[v] or 0) for v in values]
+        assert keys == sorted(keys)
