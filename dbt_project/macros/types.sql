@@ -48,8 +48,8 @@
     NULLs kept, optionally distinct and of the rows where `filter` holds; NULL when no row
     counts. Spark's collect_list has no order and drops NULLs, so it collects
     (keys..., value) structs, sorts them and keeps the values. DuckDB does the same when the
-    order is not the value's own: its ordered aggregate sorts each group apart, and took a
-    third longer on 1.25M groups (docs/architecture.md). -#}
+    order is not the value's own: its ordered aggregate sorts each group apart (4.3 s against
+    2.9 s on 1.25M groups, docs/architecture.md). -#}
 {% macro ordered_list(value, order_by, distinct=false, filter=none) -%}
     {{ return(adapter.dispatch('ordered_list')(value, order_by, distinct, filter)) }}
 {%- endmacro %}
