@@ -60,7 +60,7 @@
         list({{ 'distinct ' if distinct }}{{ value }} order by {{ order_by | join(', ') }}){{ where }}
     {%- else -%}
         list_transform(list_sort(list({ {%- for key in order_by %}'k{{ loop.index }}': {{ key }}, {% endfor -%}
-            'v': {{ value }}}){{ where }}), lambda e: e.v)
+            'v': {{ value }}}){{ where }}), lambda e: struct_extract(e, 'v'))
     {%- endif -%}
 {%- endmacro %}
 
