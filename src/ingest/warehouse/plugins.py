@@ -5,7 +5,8 @@ not plain SQL runs in Python, vectorised over Arrow arrays (one call per batch
 of about 2,048 rows, never one per row):
 
 - `mgrs_to_lat(ref)`, `mgrs_to_lon(ref)`: a military grid reference (MGRS) to
-  WGS84 degrees (centre of the referenced square), NULL when unparsable.
+  WGS84 degrees (centre of the referenced cell), NULL when unparsable: the `mgrs`
+  package's answer, computed in numpy (module `mgrs_grid`).
 - `collapse_doubles(name)`: a name with every doubled letter single, for name matching.
 - `admin2_at(lat, lon)`, `admin1_at(lat, lon)`: the p-code of the country packs'
   admin2 (admin1) boundary that contains the point, NULL outside every one (and
@@ -20,7 +21,6 @@ PEACEOPS_COUNTRY_PACKS (ingest.warehouse.runner.dbt_env).
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -31,44 +31,34 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.settings import Settings
+from ingest.warehouse import mgrs_grid
 from ingest.warehouse.country_pack import load_packs, polygons
 
-# zone 1-60, latitude band C-X (no I, O), 100 km square letters, easting+northing digits
-MGRS_RE = re.compile(r"^(?:[1-9]|[1-5]\d|60)[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V](\d{0,10})$")
+# DuckDB calls mgrs_to_lat and mgrs_to_lon on the same batch one after the other: the
+# second takes the first's decoding (the batch, compared by content, and its results)
+_mgrs_last: tuple[pa.Array | pa.ChunkedArray, np.ndarray, np.ndarray] | None = None
 
 
-@functools.lru_cache(maxsize=4096)
-def mgrs_to_latlon(ref: str) -> tuple[float, float] | None:
-    """One MGRS reference to (lat, lon), None when unparsable. Cached: refs repeat."""
-    import mgrs
-
-    text = "".join(ref.split()).upper()
-    m = MGRS_RE.match(text)
-    if not m or len(m.group(1)) % 2:
-        return None
-    try:
-        lat, lon = mgrs.MGRS().toLatLon(text)
-    except Exception:
-        return None
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        return None
-    return float(lat), float(lon)
+def _mgrs_decoded(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    global _mgrs_last
+    last = _mgrs_last  # read once: another thread may replace it
+    if last is not None and type(last[0]) is type(values) and last[0].equals(values):
+        return last[1], last[2]
+    lat, lon = mgrs_grid.decode(values)
+    _mgrs_last = (values, lat, lon)
+    return lat, lon
 
 
-def _mgrs_component(values: pa.Array, index: int) -> pa.Array:
-    out: list[float | None] = []
-    for v in values.to_pylist():
-        ll = mgrs_to_latlon(v) if v is not None else None
-        out.append(None if ll is None else ll[index])
-    return pa.array(out, pa.float64())
+def _nan_as_null(x: np.ndarray) -> pa.Array:
+    return pa.array(x, pa.float64(), mask=np.isnan(x))
 
 
 def mgrs_to_lat(values: pa.Array) -> pa.Array:
-    return _mgrs_component(values, 0)
+    return _nan_as_null(_mgrs_decoded(values)[0])
 
 
 def mgrs_to_lon(values: pa.Array) -> pa.Array:
-    return _mgrs_component(values, 1)
+    return _nan_as_null(_mgrs_decoded(values)[1])
 
 
 class AreaIndex:
