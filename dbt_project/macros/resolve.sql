@@ -255,52 +255,39 @@ both_ways as (
     from candidates
 ),
 
-cheapest as (
-    -- the cheapest candidate's cost of each report and side with more than one candidate
+tied_sides as (
+    -- the sides of a report whose two cheapest candidates are within the margin: the near
+    -- ties (one pass over the candidates; the cheapest cost is where the margin counts from)
     select
         report_number,
         candidate_side,
-        min(cost) as cheapest_cost
-    from both_ways
-    group by report_number, candidate_side
-    having count(*) > 1
-),
-
-close_candidates as (
-    -- the candidates within the margin of the cheapest of their side
-    select
-        both_ways.report_number,
-        both_ways.candidate_number,
-        both_ways.candidate_side,
-        both_ways.cost
-    from both_ways
-    inner join cheapest
-        on both_ways.report_number = cheapest.report_number and both_ways.candidate_side = cheapest.candidate_side
-    where both_ways.cost - cheapest.cheapest_cost < {{ var('resolution_review_margin') }}
-),
-
-tied_sides as (
-    -- the sides with more than one close candidate: the near ties
-    select
-        report_number,
-        candidate_side
-    from close_candidates
-    group by report_number, candidate_side
-    having count(*) > 1
+        {{ list_item('costs', 1) }} as cheapest_cost
+    from (
+        select
+            report_number,
+            candidate_side,
+            {{ smallest_values('cost', 2) }} as costs
+        from both_ways
+        group by report_number, candidate_side
+    ) as sides
+    where {{ list_item('costs', 2) }} - {{ list_item('costs', 1) }} < {{ var('resolution_review_margin') }}
 ),
 
 near_ties as (
+    -- the candidates of a tied side within the margin of its cheapest (by cost, then record
+    -- key: report numbers are in record key order)
     select
-        close_candidates.report_number,
-        {{ ordered_list(struct_of([('candidate_key', 'candidates.record_key'), ('cost', 'round(close_candidates.cost, 3)')]),
-            ['close_candidates.cost', 'candidates.record_key']) }} as near_ties
-    from close_candidates
+        both_ways.report_number,
+        {{ ordered_list(struct_of([('candidate_key', 'candidates.record_key'), ('cost', 'round(both_ways.cost, 3)')]),
+            ['both_ways.cost', 'both_ways.candidate_number']) }} as near_ties
+    from both_ways
     inner join tied_sides
         on
-            close_candidates.report_number = tied_sides.report_number
-            and close_candidates.candidate_side = tied_sides.candidate_side
-    inner join reports as candidates on close_candidates.candidate_number = candidates.report_number
-    group by close_candidates.report_number
+            both_ways.report_number = tied_sides.report_number
+            and both_ways.candidate_side = tied_sides.candidate_side
+    inner join reports as candidates on both_ways.candidate_number = candidates.report_number
+    where both_ways.cost - tied_sides.cheapest_cost < {{ var('resolution_review_margin') }}
+    group by both_ways.report_number
 ),
 
 final as (

@@ -80,6 +80,32 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Aggregate: the `n` smallest non-NULL values of a group, smallest first. -#}
+{% macro smallest_values(value, n) -%}
+    {{ return(adapter.dispatch('smallest_values')(value, n)) }}
+{%- endmacro %}
+
+{% macro default__smallest_values(value, n) -%}
+    min({{ value }}, {{ n }})
+{%- endmacro %}
+
+{% macro spark__smallest_values(value, n) -%}
+    slice(array_sort(collect_list({{ value }})), 1, {{ n }})
+{%- endmacro %}
+
+{#- The `index`th element (from 1) of a list; NULL past its end. -#}
+{% macro list_item(list, index) -%}
+    {{ return(adapter.dispatch('list_item')(list, index)) }}
+{%- endmacro %}
+
+{% macro default__list_item(list, index) -%}
+    {{ list }}[{{ index }}]
+{%- endmacro %}
+
+{% macro spark__list_item(list, index) -%}
+    try_element_at({{ list }}, {{ index }})
+{%- endmacro %}
+
 {#- An empty list (of the type the context needs). -#}
 {% macro empty_list() -%}
     {{ return(adapter.dispatch('empty_list')()) }}

@@ -50,8 +50,7 @@
 {#- reports `a` and `b` alike, at most the window apart: the window is in the join, so the
     pairs it drops are never measured (the pair's agencies are each join's own) -#}
 {%- set is_alike_and_near_in_time %}
-            a.incident_type = b.incident_type
-            and a.incident_sub_type is not distinct from b.incident_sub_type
+            a.kind = b.kind
             and b.ends_at >= a.occurred_at - to_hours({{ window }})
             and b.occurred_at <= a.ends_at + to_hours({{ window }})
 {%- endset %}
@@ -65,13 +64,28 @@ cell_sizes as (
     {{ grid_cell_sizes(var('resolution_distance_km'), ['current_reports']) }}
 ),
 
+kinds as (
+    -- a number per ACLED type and sub-type: the candidate search joins on it rather than on
+    -- the two texts (12 -> 10 s of search at 10M events); a report without a type has none
+    select
+        incident_type,
+        incident_sub_type,
+        row_number() over (order by incident_type, incident_sub_type) as kind
+    from (
+        select distinct
+            incident_type,
+            incident_sub_type
+        from current_reports
+        where incident_type is not null
+    ) as typed
+),
+
 reports as (
     select
         current_reports.record_key,
         {{ report_number() }} as report_number,
         current_reports.agency_id,
-        current_reports.incident_type,
-        current_reports.incident_sub_type,
+        kinds.kind,
         current_reports.fatalities,
         current_reports.occurred_at,
         current_reports.time_precision,
@@ -88,6 +102,10 @@ reports as (
         floor(epoch(current_reports.occurred_at) / {{ hop_hours * 3600 }}) as period
     from current_reports
     cross join cell_sizes
+    left join kinds
+        on
+            current_reports.incident_type = kinds.incident_type
+            and current_reports.incident_sub_type is not distinct from kinds.incident_sub_type
     {{ on_input_days() }}
 ),
 
@@ -96,8 +114,7 @@ precise_reports as (
     select
         report_number,
         agency_id,
-        incident_type,
-        incident_sub_type,
+        kind,
         fatalities,
         occurred_at,
         ends_at,
