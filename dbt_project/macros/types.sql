@@ -281,15 +281,7 @@
 
 {#- The `index`th (from 1) of a list of expressions; NULL past its end. -#}
 {% macro pick(items, index) -%}
-    {{ return(adapter.dispatch('pick')(items, index)) }}
-{%- endmacro %}
-
-{% macro default__pick(items, index) -%}
-    [{{ items | join(', ') }}][{{ index }}]
-{%- endmacro %}
-
-{% macro spark__pick(items, index) -%}
-    try_element_at(array({{ items | join(', ') }}), {{ index }})
+    {{ list_item(list_literal(items), index) }}
 {%- endmacro %}
 
 {#- The mean of a list's non-NULL numbers, summed in the list's order; NULL when none. -#}
