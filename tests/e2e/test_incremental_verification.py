@@ -12,7 +12,8 @@ from ingest.gate import run_gate
 from ingest.publish.writer import GateNotPassed, publish
 from ingest.sessions import connect
 from ingest.warehouse.runner import build, warehouse_path
-from ingest.warehouse.verification import divergences
+from ingest.warehouse.sharing import mart_columns
+from ingest.warehouse.verification import OWN, divergences
 
 from ..warehouse.logbuilder import project_registry, simulate_late
 
@@ -32,6 +33,14 @@ def test_a_divergence_from_a_full_refresh_is_caught_and_not_published(tmp_path: 
     con = connect(warehouse_path(root))
     try:
         assert divergences(con) == []
+        # counted, not hashed: a full refresh's figures are compared only with themselves
+        own = con.execute(
+            "SELECT mart, full_rows FROM state.verification "
+            "WHERE incremental_hash = ? AND full_hash = ? AND incremental_rows = full_rows",
+            [OWN, OWN],
+        ).fetchall()
+        patrols = con.execute("SELECT count(*) FROM marts.fct_patrols").fetchall()[0][0]
+        assert len(own) == len(mart_columns(con)) and ("fct_patrols", patrols) in own
         con.execute(
             "UPDATE marts.fct_patrols SET releasability = 'public' WHERE patrol_id = "
             "(SELECT min(patrol_id) FROM marts.fct_patrols WHERE releasability <> 'public')"

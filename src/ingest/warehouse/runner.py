@@ -602,8 +602,10 @@ def build(
             if result.ok and not select and (reference is not None or not incremental):
                 # a full refresh is its own reference; an incremental build not compared
                 # keeps the last comparison (its file is a copy of the last warehouse)
-                contents = verification.mart_contents(con)
-                reference = contents if reference is None else reference
+                if reference is None:
+                    contents = reference = verification.own_reference(con)
+                else:
+                    contents = verification.mart_contents(con)
                 verification.write(con, build_id, state.built_at, contents, reference)
         finally:
             con.close()

@@ -436,7 +436,7 @@ def build(
             wh.write_state(con, state)
             if result.ok:
                 # a full refresh is its own reference (ingest.warehouse.verification)
-                contents = verification.mart_contents(con)
+                contents = verification.own_reference(con)
                 verification.write(con, build_id, state.built_at, contents, contents)
         finally:
             con.close()
