@@ -27,7 +27,7 @@
     ),
     {% for round in range(1, rounds + 1) %}
         clusters_{{ round }} as (
-            {{ cluster_round(candidates, 'clusters_' ~ (round - 1)) }}
+            {{ cluster_round(candidates, 'clusters_' ~ (round - 1), round == 1) }}
         ),
     {% endfor %}
 {%- endmacro %}
@@ -56,7 +56,7 @@
         {%- for round in range(1, rounds + 1) %}
             {%- do run_query('drop table if exists ' ~ tables[round]) %}
             {%- do run_query('create table ' ~ tables[round] ~ ' using parquet as '
-                ~ cluster_round(pairs, tables[round - 1])) %}
+                ~ cluster_round(pairs, tables[round - 1], round == 1)) %}
         {%- endfor %}
     {%- endif %}
     {%- for table in tables %}
@@ -75,10 +75,20 @@
 {%- endmacro %}
 
 {#- One round of report_clusters: the clusters after `previous` (a relation of report_number,
-    cluster_number), merged over the pairs of `candidates`. -#}
-{% macro cluster_round(candidates, previous) -%}
+    cluster_number), merged over the pairs of `candidates`. In the `first` round every
+    cluster is one report, so every pair (listed once) links two clusters that may merge. -#}
+{% macro cluster_round(candidates, previous, first) -%}
             with
 
+            {% if first -%}
+            mergeable as (
+                select
+                    report_a as cluster_a,
+                    report_b as cluster_b,
+                    cost
+                from {{ candidates }}
+            ),
+            {%- else -%}
             sizes as (
                 select
                     cluster_number,
@@ -110,11 +120,13 @@
                 inner join sizes as size_b on linked.cluster_b = size_b.cluster_number
                 where linked.pair_count = size_a.report_count * size_b.report_count
             ),
+            {%- endif %}
 
             nearest as (
+                -- each cluster's cheapest partner, the smaller on a tie
                 select
                     cluster_number,
-                    partner
+                    min_by(partner, {{ tuple_of(['cost', 'partner']) }}) as partner
                 from (
                     select
                         cluster_a as cluster_number,
@@ -128,7 +140,7 @@
                         cost
                     from mergeable
                 ) as both_ways
-                qualify row_number() over (partition by cluster_number order by cost, partner) = 1
+                group by cluster_number
             ),
 
             merged as (
