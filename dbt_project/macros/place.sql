@@ -30,10 +30,9 @@
     nullif(regexp_replace(lower(strip_accents(trim({{ text }}))), '[^a-z0-9]+', ' '{{ regex_all() }}), '')
 {%- endmacro %}
 
-{#- The columns `locate` reads: a place as sent. -#}
+{#- The columns `locate` reads: a place as sent, its names and its point. -#}
 {% macro place_inputs() -%}
-    {{ return(['feed_id', 'raw_latitude', 'raw_longitude', 'mgrs_ref', 'place_name', 'admin0_ref',
-               'admin1_ref', 'admin2_ref']) }}
+    {{ return(sent_names() + ['raw_latitude', 'raw_longitude', 'mgrs_ref']) }}
 {%- endmacro %}
 
 {#- The columns of a place as sent that its names are matched by (match_names). -#}
