@@ -80,6 +80,22 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Aggregate: the values of a group as a list in the order of `key`, one expression whose
+    value is unique within the group (ties would come in no fixed order), NULLs kept. DuckDB
+    sorts the keys alone and takes the values by their ranks: sorted as (key, value)
+    structs (ordered_list), a list of lists cost more to gather (docs/architecture.md). -#}
+{% macro keyed_list(value, key) -%}
+    {{ return(adapter.dispatch('keyed_list')(value, key)) }}
+{%- endmacro %}
+
+{% macro default__keyed_list(value, key) -%}
+    list_select(list({{ value }}), list_grade_up(list({{ key }})))
+{%- endmacro %}
+
+{% macro spark__keyed_list(value, key) -%}
+    {{ ordered_list(value, [key]) }}
+{%- endmacro %}
+
 {#- Aggregate: the `n` smallest non-NULL values of a group, smallest first. -#}
 {% macro smallest_values(value, n) -%}
     {{ return(adapter.dispatch('smallest_values')(value, n)) }}

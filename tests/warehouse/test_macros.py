@@ -148,3 +148,34 @@ def test_an_ordered_list_is_the_group_s_values_in_key_order(
         assert sorted(values, key=str) == sorted(kept, key=str)
         keys = [(kept[v] is None, kept[v] or 0) for v in values]
         assert keys == sorted(keys)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(
+            st.tuples(
+                st.one_of(st.none(), st.integers(-5, 5)),
+                st.one_of(st.none(), st.lists(st.text("ab", max_size=2), max_size=3)),
+            ),
+            min_size=1,
+            max_size=6,
+            unique_by=lambda pair: pair[0],
+        ),
+        min_size=1,
+    )
+)
+def test_a_keyed_list_is_the_group_s_values_in_the_order_of_its_unique_keys(
+    macros: dbt_macros.Macros, groups: list[list[tuple[int | None, list[str] | None]]]
+) -> None:
+    """keyed_list: a group's values (lists, as a report's event ids) in the order of its
+    keys, unique within the group, the NULL key last; NULL values kept."""
+    rows = [(g, k, v) for g, pairs in enumerate(groups) for k, v in pairs]
+    con = duckdb.connect()
+    con.execute("create table t (grp integer, k integer, v varchar[])")
+    con.executemany("insert into t values (?, ?, ?)", rows)
+    got = dict(con.sql(f"select grp, {macros.keyed_list('v', 'k')} from t group by grp").fetchall())
+    assert got == {
+        g: [v for _, v in sorted(pairs, key=lambda pair: (pair[0] is None, pair[0] or 0))]
+        for g, pairs in enumerate(groups)
+    }

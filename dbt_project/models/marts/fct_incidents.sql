@@ -88,7 +88,7 @@ unified as (
         count(distinct agency_id) as agency_count,
         {{ ordered_list('agency_id', ['agency_id'], distinct=true) }} as agency_ids,
         {{ ordered_list('record_key', ['record_key']) }} as source_record_keys,
-        flatten({{ ordered_list('event_ids', ['record_key']) }}) as source_event_ids,
+        flatten({{ keyed_list('event_ids', 'record_key') }}) as source_event_ids,
         -- independent sources: 1 - product of each source's chance of being wrong
         1 - {{ product_of('1 - reporting_reliability') }} as confidence,
         {{ releasability_levels() }}[max(releasability_rank)] as releasability,
