@@ -82,8 +82,9 @@
 
 {#- Aggregate: the values of a group as a list in the order of `key`, one expression whose
     value is unique within the group (ties would come in no fixed order), NULLs kept. DuckDB
-    sorts the keys alone and takes the values by their ranks: sorted as (key, value)
-    structs (ordered_list), a list of lists cost more to gather (docs/architecture.md). -#}
+    sorts the keys alone and takes the values in their order: gathering (key, value)
+    structs to sort, as ordered_list does, cost more when the values are lists
+    (docs/architecture.md). -#}
 {% macro keyed_list(value, key) -%}
     {{ return(adapter.dispatch('keyed_list')(value, key)) }}
 {%- endmacro %}
